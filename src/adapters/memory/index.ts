@@ -1,0 +1,15 @@
+import type { Storage } from '../storage';
+import { makeMemoryLedger, makeMemoryUserStore } from './memory-ledger';
+import { sharedMemoryState } from './memory-state';
+
+/** The in-process store shared by every function of one process (not durable). */
+export const openMemoryStorage = (): Storage => {
+  const state = sharedMemoryState();
+  return {
+    kind: 'memory',
+    ledger: makeMemoryLedger(state),
+    users: makeMemoryUserStore(state),
+    health: { ping: async () => undefined },
+    close: async () => undefined,
+  };
+};

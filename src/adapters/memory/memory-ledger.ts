@@ -1,0 +1,165 @@
+// Every method runs its check-and-write synchronously, with no await in between,
+// so under any number of concurrent async callers each one is atomic.
+import { InsufficientFunds, InvalidStateTransition, NotFound } from '../../core/errors';
+import { MAX_BALANCE, type Balance, type Currency } from '../../core/money';
+import type {
+  ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput, UserStore,
+} from '../../core/ports';
+import { compareNewestFirst, isOlderThan, type Metadata, type Transaction } from '../../core/transaction';
+import type { UserProfile } from '../../core/user';
+import { UserExists } from '../../core/errors';
+import type { IdempotencyRecord, MemoryState } from './memory-state';
+
+const copy = <T>(v: T): T => structuredClone(v);
+const keyOf = (s: IdempotencyScope): string => `${s.callerId}\u0000${s.key}`;
+
+export const makeMemoryLedger = (state: MemoryState): Ledger => {
+  const balancesOf = (userId: string): Map<string, number> => {
+    let m = state.balances.get(userId);
+    if (!m) state.balances.set(userId, (m = new Map()));
+    return m;
+  };
+  const addToHistory = (userId: string, txId: string): void => {
+    let h = state.histories.get(userId);
+    if (!h) state.histories.set(userId, (h = new Set()));
+    h.add(txId);
+  };
+  const credit = (userId: string, currency: string, amount: number): void => {
+    const b = balancesOf(userId);
+    const next = (b.get(currency) ?? 0) + amount;
+    if (next > MAX_BALANCE) throw new RangeError('balance would exceed the representable maximum');
+    b.set(currency, next);
+  };
+  const record = (scope: IdempotencyScope | undefined): IdempotencyRecord | undefined =>
+    scope ? state.idempotency.get(keyOf(scope)) : undefined;
+  const finish = (scope: IdempotencyScope | undefined, outcome: IdempotencyOutcome): void => {
+    const r = record(scope);
+    if (r) Object.assign(r, { state: 'done', outcome: copy(outcome) });
+  };
+  const store = (tx: Transaction): void => {
+    state.transactions.set(tx.id, copy(tx));
+    addToHistory(tx.userId, tx.id);
+    if (tx.toUserId) addToHistory(tx.toUserId, tx.id);
+  };
+  const existing = (id: string): Transaction => {
+    const tx = state.transactions.get(id);
+    if (!tx) throw new NotFound('Transaction not found');
+    return tx;
+  };
+  const debit = (tx: Transaction): void => {
+    const b = balancesOf(tx.userId);
+    const available = b.get(tx.currency) ?? 0;
+    if (available < tx.amount) throw new InsufficientFunds();
+    b.set(tx.currency, available - tx.amount);
+  };
+
+  return {
+    async claimIdempotency(scope: IdempotencyScope, times: ClaimTimes): Promise<IdempotencyClaim> {
+      const k = keyOf(scope);
+      const r = state.idempotency.get(k);
+      if (!r || r.expiresAt <= times.now) {
+        state.idempotency.set(k, { fingerprint: scope.fingerprint, state: 'in_flight', leaseUntil: times.leaseUntil, expiresAt: times.expiresAt });
+        return { kind: 'claimed' };
+      }
+      if (r.fingerprint !== scope.fingerprint) return { kind: 'mismatch' };
+      if (r.state === 'done' && r.outcome) return { kind: 'replay', outcome: copy(r.outcome) };
+      if (r.state === 'in_flight' && r.leaseUntil > times.now) return { kind: 'in_use' };
+      Object.assign(r, { state: 'in_flight', leaseUntil: times.leaseUntil });
+      return { kind: 'claimed', ...(r.transactionId && { transactionId: r.transactionId }) };
+    },
+    async completeIdempotency(scope, outcome) {
+      finish(scope, outcome);
+    },
+    async releaseIdempotency(scope) {
+      const r = record(scope);
+      if (r && r.state === 'in_flight') r.state = 'open';
+    },
+
+    async createDeposit(tx, idem) {
+      store(tx);
+      // The user now holds this currency, even before the deposit settles.
+      const b = balancesOf(tx.userId);
+      if (!b.has(tx.currency)) b.set(tx.currency, 0);
+      const r = record(idem);
+      if (r) r.transactionId = tx.id;
+      return copy(tx);
+    },
+    async settle(input: SettleInput, idem) {
+      const tx = existing(input.id);
+      if (tx.status !== 'pending') throw new InvalidStateTransition(tx.status, input.status);
+      if (input.status === 'completed' && tx.type === 'deposit') credit(tx.userId, tx.currency, tx.amount);
+      tx.status = input.status;
+      tx.updatedAt = input.now;
+      if (input.metadata) tx.metadata = { ...input.metadata };
+      finish(idem, { kind: 'transaction', transaction: tx });
+      return copy(tx);
+    },
+    async withdraw(tx, idem) {
+      debit(tx);
+      store(tx);
+      finish(idem, { kind: 'transaction', transaction: tx });
+      return copy(tx);
+    },
+    async transfer(tx, idem) {
+      if (!tx.toUserId) throw new RangeError('transfer without toUserId');
+      const to = balancesOf(tx.toUserId);
+      if ((to.get(tx.currency) ?? 0) + tx.amount > MAX_BALANCE) throw new RangeError('balance would exceed the representable maximum');
+      debit(tx);
+      credit(tx.toUserId, tx.currency, tx.amount);
+      store(tx);
+      finish(idem, { kind: 'transaction', transaction: tx });
+      return copy(tx);
+    },
+    async setPaymentRef(id, paymentRef) {
+      existing(id).paymentRef = paymentRef;
+    },
+    async updateMetadata(id: string, metadata: Metadata, now: string) {
+      const tx = existing(id);
+      tx.metadata = { ...metadata };
+      tx.updatedAt = now;
+      return copy(tx);
+    },
+
+    async getTransaction(id) {
+      const tx = state.transactions.get(id);
+      return tx ? copy(tx) : null;
+    },
+    async listTransactions(q: HistoryQuery) {
+      const ids = state.histories.get(q.userId) ?? new Set<string>();
+      const items: Transaction[] = [];
+      for (const id of ids) {
+        const tx = state.transactions.get(id);
+        if (!tx) continue;
+        if (q.type && tx.type !== q.type) continue;
+        if (q.status && tx.status !== q.status) continue;
+        if (q.before && !isOlderThan(tx, q.before)) continue;
+        items.push(tx);
+      }
+      return items.sort(compareNewestFirst).slice(0, q.limit).map(copy);
+    },
+    async listPendingDeposits({ createdBefore, limit }) {
+      return [...state.transactions.values()]
+        .filter((t) => t.type === 'deposit' && t.status === 'pending' && t.createdAt < createdBefore)
+        .sort((a, b) => compareNewestFirst(b, a))
+        .slice(0, limit)
+        .map(copy);
+    },
+    async getBalances(userId): Promise<Balance[]> {
+      return [...(state.balances.get(userId) ?? new Map<string, number>()).entries()]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([currency, available]) => ({ currency: currency as Currency, available }));
+    },
+  };
+};
+
+export const makeMemoryUserStore = (state: MemoryState): UserStore => ({
+  async create(profile: UserProfile) {
+    if (state.users.has(profile.id)) throw new UserExists();
+    state.users.set(profile.id, copy(profile));
+    return copy(profile);
+  },
+  async get(id) {
+    const u = state.users.get(id);
+    return u ? copy(u) : null;
+  },
+});

@@ -1,0 +1,40 @@
+import type { IdempotencyOutcome } from '../../core/ports';
+import type { Transaction } from '../../core/transaction';
+import type { UserProfile } from '../../core/user';
+
+export interface IdempotencyRecord {
+  fingerprint: string;
+  state: 'in_flight' | 'open' | 'done';
+  leaseUntil: string;
+  expiresAt: string;
+  transactionId?: string;
+  outcome?: IdempotencyOutcome;
+}
+
+export interface MemoryState {
+  users: Map<string, UserProfile>;
+  transactions: Map<string, Transaction>;
+  /** userId → currency → available */
+  balances: Map<string, Map<string, number>>;
+  /** userId → ids of transactions in the user's history */
+  histories: Map<string, Set<string>>;
+  /** `${callerId}\u0000${key}` → record */
+  idempotency: Map<string, IdempotencyRecord>;
+}
+
+export const createMemoryState = (): MemoryState => ({
+  users: new Map(),
+  transactions: new Map(),
+  balances: new Map(),
+  histories: new Map(),
+  idempotency: new Map(),
+});
+
+// Each esbuild bundle carries its own copy of this module; serverless-offline with
+// --useInProcess runs them in one process, so the shared store hangs off globalThis.
+const SHARED = Symbol.for('wallet-service.memory-state');
+
+export const sharedMemoryState = (): MemoryState => {
+  const g = globalThis as { [SHARED]?: MemoryState };
+  return (g[SHARED] ??= createMemoryState());
+};

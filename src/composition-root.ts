@@ -1,0 +1,106 @@
+// The cold-start factory. Everything is built once per process from config.ts and
+// the app secret, behind memoized promises that warm invocations reuse. Only the
+// storage driver the stage uses is loaded (and, in a per-storage build, bundled).
+import { makeUseCases, type UseCases } from './core/use-cases';
+import type { PaymentGateway } from './core/ports';
+import { parseConfig, readEnv, type Config, type Settings } from './config';
+import type { Storage } from './adapters/storage';
+import { systemClock, uuidV7Ids } from './adapters/system/system-clock';
+
+/** Set by scripts/build.mjs for a single-storage build; 'all' when unset (tests, local). */
+declare const __WALLET_STORAGE__: string | undefined;
+const BUILT_STORAGE = typeof __WALLET_STORAGE__ === 'string' ? __WALLET_STORAGE__ : 'all';
+const bundled = (kind: string): boolean => BUILT_STORAGE === 'all' || BUILT_STORAGE === kind;
+
+export interface App {
+  config: Config;
+  storage: Storage;
+  gateway: PaymentGateway;
+  useCases: UseCases;
+}
+
+export const openStorage = async (config: Config): Promise<Storage> => {
+  switch (config.storage) {
+    case 'memory':
+      return (await import('./adapters/memory')).openMemoryStorage();
+    case 'pglite':
+      if (bundled('pglite')) return (await import('./adapters/postgres')).openPgliteStorage(config);
+      break;
+    case 'postgres':
+      if (bundled('postgres')) return (await import('./adapters/postgres')).openPostgresStorage(config);
+      break;
+    case 'redis':
+      if (bundled('redis')) return (await import('./adapters/redis')).openRedisStorage(config);
+      break;
+    case 'mongodb':
+      if (bundled('mongodb')) return (await import('./adapters/mongodb')).openMongoStorage(config);
+      break;
+  }
+  throw new Error(`STORAGE=${config.storage} is not included in this build (built for ${BUILT_STORAGE})`);
+};
+
+export const openPaymentGateway = async (config: Config): Promise<PaymentGateway> => {
+  if (config.payment.apiUrl) {
+    const { makeHttpPaymentGateway } = await import('./adapters/payment-gateway/http-payment-gateway');
+    return makeHttpPaymentGateway(config.payment);
+  }
+  const { makeFakePaymentGateway, sharedFakeGatewayState } = await import('./adapters/payment-gateway/fake-payment-gateway');
+  return makeFakePaymentGateway(sharedFakeGatewayState());
+};
+
+export const buildApp = async (config: Config): Promise<App> => {
+  const [storage, gateway] = await Promise.all([openStorage(config), openPaymentGateway(config)]);
+  const useCases = makeUseCases({
+    ledger: storage.ledger,
+    users: storage.users,
+    gateway,
+    clock: systemClock,
+    ids: uuidV7Ids,
+    limits: {
+      maxAmount: config.maxAmount,
+      idempotencyLeaseMs: config.idempotency.leaseMs,
+      idempotencyTtlMs: config.idempotency.ttlMs,
+    },
+  });
+  return { config, storage, gateway, useCases };
+};
+
+/** Environment, overlaid by the app secret when APP_SECRET_ID is set (cached with a max age). */
+const loadSettings = async (): Promise<Settings> => {
+  const env = readEnv();
+  const secretId = env.APP_SECRET_ID;
+  if (!secretId) return env;
+  const { loadAppSecret } = await import('./adapters/secrets/app-secret');
+  const maxAge = Number(env.APP_SECRET_MAX_AGE_SECONDS ?? 300);
+  return { ...env, ...(await loadAppSecret(secretId, Number.isFinite(maxAge) ? maxAge : 300)) };
+};
+
+let current: { key: string; app: Promise<App> } | undefined;
+
+/**
+ * The app for this invocation. Built on the first call; rebuilt (old connections
+ * closed) when the settings change, e.g. a rotated password in the app secret.
+ * A failed build is not cached, so the next invocation tries again.
+ */
+export const app = async (): Promise<App> => {
+  const settings = await loadSettings();
+  const key = JSON.stringify(Object.entries(settings).sort(([a], [b]) => (a < b ? -1 : 1)));
+  if (!current || current.key !== key) {
+    const previous = current;
+    const built = Promise.resolve().then(() => buildApp(parseConfig(settings)));
+    const entry = { key, app: built };
+    current = entry;
+    built.catch(() => {
+      if (current === entry) current = undefined;
+    });
+    if (previous) void previous.app.then((a) => a.storage.close()).catch(() => undefined);
+  }
+  return current.app;
+};
+
+/** For tests: forget the built app and close its connections. */
+export const resetApp = async (): Promise<void> => {
+  const previous = current;
+  current = undefined;
+  if (previous) await previous.app.then((a) => a.storage.close()).catch(() => undefined);
+};

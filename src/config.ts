@@ -1,0 +1,163 @@
+// The only reader of process.env. Validated once per cold start; an invalid
+// variable fails fast with a message naming it (and never echoing its value).
+import { z } from 'zod';
+import { CONTRACT_MAX_AMOUNT } from './core/money';
+
+export const STORAGE_KINDS = ['memory', 'pglite', 'postgres', 'redis', 'mongodb'] as const;
+export type StorageKind = (typeof STORAGE_KINDS)[number];
+/** What `STORAGE` unset means: the durable embedded store. */
+export const EMBEDDED_DEFAULT: StorageKind = 'memory';
+
+/** Raw settings: environment variables, overlaid by the app secret's keys. */
+export type Settings = Record<string, string | undefined>;
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalString = z.string().min(1).optional();
+
+const schema = z.object({
+  STAGE: z.string().default('local'),
+  STORAGE: z.enum(STORAGE_KINDS).optional(),
+  DATA_DIR: z.string().default('.data'),
+  MAX_AMOUNT: int(1, CONTRACT_MAX_AMOUNT).default(CONTRACT_MAX_AMOUNT),
+  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'debug', 'info', 'warn', 'error', 'silent']).default('INFO'),
+
+  AUTH_JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  AUTH_JWKS_URL: z.url().optional(),
+  AUTH_ISSUER: optionalString,
+  AUTH_AUDIENCE: optionalString,
+  CURSOR_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+
+  IDEMPOTENCY_LEASE_SECONDS: int(1, 3600).default(60),
+  IDEMPOTENCY_TTL_HOURS: int(24, 24 * 30).default(24),
+
+  POSTGRES_HOST: z.string().default('127.0.0.1'),
+  POSTGRES_PORT: int(1, 65535).default(5432),
+  POSTGRES_USER: z.string().default('postgres'),
+  POSTGRES_PASSWORD: z.string().optional(),
+  POSTGRES_DB: z.string().default('wallet'),
+  POSTGRES_SSL: bool.default(false),
+  POSTGRES_SYNC: bool.default(false),
+  POSTGRES_POOL_MAX: int(1, 50).default(2),
+  POSTGRES_CONNECT_TIMEOUT_MS: int(100, 60_000).default(3000),
+  POSTGRES_STATEMENT_TIMEOUT_MS: int(100, 60_000).default(5000),
+
+  REDIS_HOST: z.string().default('127.0.0.1'),
+  REDIS_PORT: int(1, 65535).default(6379),
+  REDIS_PASSWORD: z.string().optional(),
+  REDIS_DB: int(0, 15).default(0),
+  REDIS_TLS: bool.default(false),
+  REDIS_KEY_PREFIX: z.string().default('wallet:'),
+  REDIS_CONNECT_TIMEOUT_MS: int(100, 60_000).default(3000),
+  REDIS_COMMAND_TIMEOUT_MS: int(100, 60_000).default(3000),
+
+  MONGODB_URI: optionalString,
+  MONGODB_DB: z.string().default('wallet'),
+  MONGODB_MAX_POOL_SIZE: int(1, 100).default(5),
+  MONGODB_SERVER_SELECTION_TIMEOUT_MS: int(100, 60_000).default(3000),
+
+  PAYMENT_API_URL: z.url().optional(),
+  PAYMENT_API_KEY: optionalString,
+  PAYMENT_TIMEOUT_MS: int(50, 60_000).default(5000),
+  PAYMENT_MAX_RETRIES: int(0, 10).default(2),
+  PAYMENT_CIRCUIT_THRESHOLD: int(1, 100).default(5),
+  PAYMENT_CIRCUIT_HALF_OPEN_MS: int(100, 600_000).default(30_000),
+
+  RECONCILE_OLDER_THAN_SECONDS: int(0, 86_400).default(60),
+  RECONCILE_BATCH_SIZE: int(1, 1000).default(100),
+  RECONCILE_TIME_BUDGET_MS: int(100, 900_000).default(20_000),
+  RECONCILE_ABANDON_AFTER_SECONDS: int(60, 30 * 86_400).default(86_400),
+
+  APP_SECRET_ID: optionalString,
+  APP_SECRET_MAX_AGE_SECONDS: int(0, 86_400).default(300),
+});
+
+export type Config = ReturnType<typeof toConfig>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const toConfig = (v: z.infer<typeof schema>) => ({
+  stage: v.STAGE,
+  storage: v.STORAGE ?? EMBEDDED_DEFAULT,
+  dataDir: v.DATA_DIR,
+  maxAmount: v.MAX_AMOUNT,
+  logLevel: v.LOG_LEVEL.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT',
+  auth: {
+    jwtSecret: v.AUTH_JWT_SECRET,
+    jwksUrl: v.AUTH_JWKS_URL,
+    issuer: v.AUTH_ISSUER,
+    audience: v.AUTH_AUDIENCE,
+  },
+  /** Signs pagination cursors; defaults to a key derived from the JWT secret. */
+  cursorSecret: v.CURSOR_SECRET ?? `cursor:${v.AUTH_JWT_SECRET ?? v.AUTH_JWKS_URL ?? 'local'}`,
+  idempotency: { leaseMs: v.IDEMPOTENCY_LEASE_SECONDS * 1000, ttlMs: v.IDEMPOTENCY_TTL_HOURS * 3_600_000 },
+  postgres: {
+    host: v.POSTGRES_HOST,
+    port: v.POSTGRES_PORT,
+    user: v.POSTGRES_USER,
+    password: v.POSTGRES_PASSWORD,
+    database: v.POSTGRES_DB,
+    ssl: v.POSTGRES_SSL,
+    /** Run migrations at start (local use only). */
+    runMigrations: v.POSTGRES_SYNC,
+    poolMax: v.POSTGRES_POOL_MAX,
+    connectTimeoutMs: v.POSTGRES_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: v.POSTGRES_STATEMENT_TIMEOUT_MS,
+  },
+  redis: {
+    host: v.REDIS_HOST,
+    port: v.REDIS_PORT,
+    password: v.REDIS_PASSWORD,
+    db: v.REDIS_DB,
+    tls: v.REDIS_TLS,
+    keyPrefix: v.REDIS_KEY_PREFIX,
+    connectTimeoutMs: v.REDIS_CONNECT_TIMEOUT_MS,
+    commandTimeoutMs: v.REDIS_COMMAND_TIMEOUT_MS,
+  },
+  mongodb: {
+    uri: v.MONGODB_URI,
+    database: v.MONGODB_DB,
+    maxPoolSize: v.MONGODB_MAX_POOL_SIZE,
+    serverSelectionTimeoutMs: v.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
+  },
+  payment: {
+    /** Unset: the built-in fake gateway (sandbox tokens). */
+    apiUrl: v.PAYMENT_API_URL,
+    apiKey: v.PAYMENT_API_KEY,
+    timeoutMs: v.PAYMENT_TIMEOUT_MS,
+    maxRetries: v.PAYMENT_MAX_RETRIES,
+    circuitThreshold: v.PAYMENT_CIRCUIT_THRESHOLD,
+    circuitHalfOpenMs: v.PAYMENT_CIRCUIT_HALF_OPEN_MS,
+  },
+  reconcile: {
+    olderThanMs: v.RECONCILE_OLDER_THAN_SECONDS * 1000,
+    batchSize: v.RECONCILE_BATCH_SIZE,
+    timeBudgetMs: v.RECONCILE_TIME_BUDGET_MS,
+    abandonAfterMs: v.RECONCILE_ABANDON_AFTER_SECONDS * 1000,
+  },
+  appSecret: { id: v.APP_SECRET_ID, maxAgeSeconds: v.APP_SECRET_MAX_AGE_SECONDS },
+});
+
+/** Builds the config from raw settings; throws ConfigError naming every invalid variable. */
+export const parseConfig = (settings: Settings): Config => {
+  const present = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const config = toConfig(result.data);
+  if (!config.auth.jwtSecret && !config.auth.jwksUrl) {
+    throw new ConfigError(['AUTH_JWT_SECRET or AUTH_JWKS_URL must be set']);
+  }
+  if (config.storage === 'mongodb' && !config.mongodb.uri) throw new ConfigError(['MONGODB_URI: required when STORAGE=mongodb']);
+  if (config.payment.apiUrl && !config.payment.apiKey) throw new ConfigError(['PAYMENT_API_KEY: required when PAYMENT_API_URL is set']);
+  return config;
+};
+
+/** The environment of this process; the composition root overlays the app secret. */
+export const readEnv = (): Settings => ({ ...process.env });

@@ -1,0 +1,137 @@
+// The small, domain-shaped interfaces the core needs. Every money-moving Ledger
+// method is ONE atomic operation in the adapter (a SQL transaction, a Lua script,
+// a MongoDB transaction, or a critical section in memory).
+import type { ErrorSnapshot } from './errors';
+import type { Balance } from './money';
+import type { FinalStatus, HistoryPosition, Metadata, Transaction, TransactionStatus, TransactionType } from './transaction';
+import type { UserProfile } from './user';
+
+export interface Clock {
+  /** ISO 8601 UTC with milliseconds. */
+  now(): string;
+}
+
+export interface IdGenerator {
+  /** A new transaction id (UUID v7). */
+  transactionId(): string;
+}
+
+/** An idempotency key, scoped to its caller, with the fingerprint of the request it was first used for. */
+export interface IdempotencyScope {
+  callerId: string;
+  key: string;
+  fingerprint: string;
+}
+
+/** The final outcome stored for a key and replayed for later requests with it. */
+export type IdempotencyOutcome =
+  | { kind: 'transaction'; transaction: Transaction }
+  | { kind: 'error'; error: ErrorSnapshot };
+
+export type IdempotencyClaim =
+  /** This request owns the key now. `transactionId`: what an earlier, unfinished attempt created (a deposit to resume). */
+  | { kind: 'claimed'; transactionId?: string }
+  | { kind: 'replay'; outcome: IdempotencyOutcome }
+  | { kind: 'in_use' }
+  | { kind: 'mismatch' };
+
+export interface ClaimTimes {
+  now: string;
+  /** An in-flight claim older than this may be taken over (its request died). */
+  leaseUntil: string;
+  /** The record is kept at least until then. */
+  expiresAt: string;
+}
+
+export interface HistoryQuery {
+  userId: string;
+  limit: number;
+  /** Return only items strictly older than this position. */
+  before?: HistoryPosition;
+  type?: TransactionType;
+  status?: TransactionStatus;
+}
+
+export interface SettleInput {
+  id: string;
+  status: FinalStatus;
+  now: string;
+  /** Replaces the metadata in the same step (admin PATCH with both fields). */
+  metadata?: Metadata;
+}
+
+export interface Ledger {
+  /**
+   * Atomically: no live record → a new in-flight claim; same fingerprint and done →
+   * replay; in flight with a live lease → in_use; in flight with an expired lease →
+   * taken over (claimed, with the transaction an earlier attempt linked); another
+   * fingerprint → mismatch. Expired records count as absent.
+   */
+  claimIdempotency(scope: IdempotencyScope, times: ClaimTimes): Promise<IdempotencyClaim>;
+  /** Records a final outcome decided outside a money movement (a 4xx, a pending deposit). */
+  completeIdempotency(scope: IdempotencyScope, outcome: IdempotencyOutcome): Promise<void>;
+  /** Frees an in-flight claim so that a retry runs again (after a 5xx); keeps its linked transaction. */
+  releaseIdempotency(scope: IdempotencyScope): Promise<void>;
+
+  /** Stores a new `pending` deposit and, when `idem` is given, links it to that claim — one atomic step. */
+  createDeposit(tx: Transaction, idem?: IdempotencyScope): Promise<Transaction>;
+  /**
+   * pending → completed | failed in one atomic step, crediting a completed deposit.
+   * Records `{ kind: 'transaction' }` for `idem` in the same step.
+   * Throws NotFound, or InvalidStateTransition when the transaction is no longer pending.
+   */
+  settle(input: SettleInput, idem?: IdempotencyScope): Promise<Transaction>;
+  /** Checks and debits the balance, stores the completed withdrawal, records the outcome for `idem`: one atomic step. Throws InsufficientFunds with no effect. */
+  withdraw(tx: Transaction, idem?: IdempotencyScope): Promise<Transaction>;
+  /** Like withdraw, debiting `userId` and crediting `toUserId` in the same step. */
+  transfer(tx: Transaction, idem?: IdempotencyScope): Promise<Transaction>;
+  /** Remembers the gateway's id for a deposit (used by reconciliation). */
+  setPaymentRef(id: string, paymentRef: string): Promise<void>;
+  /** Replaces metadata in any status. Throws NotFound. */
+  updateMetadata(id: string, metadata: Metadata, now: string): Promise<Transaction>;
+
+  getTransaction(id: string): Promise<Transaction | null>;
+  /** A user's history — as sender, recipient or owner — newest first by (createdAt, id). */
+  listTransactions(query: HistoryQuery): Promise<Transaction[]>;
+  /** Pending deposits created before `createdBefore`, oldest first. */
+  listPendingDeposits(query: { createdBefore: string; limit: number }): Promise<Transaction[]>;
+  /** Every currency the user has held, zero balances included. */
+  getBalances(userId: string): Promise<Balance[]>;
+}
+
+export interface UserStore {
+  /** Throws UserExists when the id has a profile already. */
+  create(profile: UserProfile): Promise<UserProfile>;
+  get(id: string): Promise<UserProfile | null>;
+}
+
+/** Something the storage can be asked about for /health. */
+export interface HealthCheck {
+  ping(): Promise<void>;
+}
+
+export type PaymentStatus = 'succeeded' | 'pending' | 'declined';
+
+export interface ChargeRequest {
+  /** Our deposit id: sent as the gateway's Idempotency-Key on every attempt. */
+  depositId: string;
+  amount: number;
+  currency: string;
+  paymentToken: string;
+}
+
+export interface PaymentResult {
+  status: PaymentStatus;
+  /** The gateway's own id for the payment. */
+  paymentRef: string;
+}
+
+export interface PaymentGateway {
+  /**
+   * Charges once per depositId, however often it is called. Throws PaymentGatewayError
+   * when the outcome is unknown, ServiceUnavailable while the circuit is open.
+   */
+  charge(req: ChargeRequest): Promise<PaymentResult>;
+  /** The gateway's current view of a deposit; null when the gateway does not know it. */
+  getPaymentStatus(ref: { depositId: string; paymentRef?: string }): Promise<PaymentResult | null>;
+}

@@ -1,0 +1,85 @@
+import { InvalidStateTransition, NotFound, PaymentFailed } from '../errors';
+import { withIdempotency, type IdempotentResult } from '../idempotency';
+import type { IdempotencyScope, PaymentResult } from '../ports';
+import type { Metadata, Transaction } from '../transaction';
+import type { Caller, Deps } from './deps';
+import { assertOwner, checkMoney, idempotencyContext, idempotencyScope, requireUser } from './shared';
+
+export interface DepositInput {
+  userId: string;
+  amount: number;
+  currency: string;
+  paymentToken?: string;
+  metadata?: Metadata;
+  idempotencyKey?: string;
+}
+
+export const DEFAULT_PAYMENT_TOKEN = 'tok_ok';
+
+/**
+ * The pending deposit is stored BEFORE the gateway is called, then settled by the
+ * gateway's answer. An unknown outcome leaves it pending (502 naming it); a retry with
+ * the same Idempotency-Key resumes that deposit, and the gateway is asked with the same
+ * deposit id, so it charges at most once.
+ */
+export const makeCreateDeposit = (deps: Pick<Deps, 'ledger' | 'users' | 'gateway' | 'clock' | 'ids' | 'limits'>) => {
+  const { ledger, gateway } = deps;
+
+  const finish = async (tx: Transaction, scope: IdempotencyScope | undefined): Promise<Transaction> => {
+    if (tx.status === 'failed') throw new PaymentFailed(tx.id);
+    if (tx.status === 'completed' && scope) await ledger.completeIdempotency(scope, { kind: 'transaction', transaction: tx });
+    return tx;
+  };
+
+  /** Applies the gateway's answer; if someone settled it meanwhile (reconciler, admin), use theirs. */
+  const apply = async (tx: Transaction, result: PaymentResult, scope: IdempotencyScope | undefined): Promise<Transaction> => {
+    if (result.status === 'pending') {
+      if (tx.paymentRef !== result.paymentRef) await ledger.setPaymentRef(tx.id, result.paymentRef);
+      if (scope) await ledger.completeIdempotency(scope, { kind: 'transaction', transaction: tx });
+      return tx;
+    }
+    const status = result.status === 'succeeded' ? 'completed' : 'failed';
+    try {
+      const settled = await ledger.settle({ id: tx.id, status, now: deps.clock.now() }, status === 'completed' ? scope : undefined);
+      if (settled.status === 'failed') throw new PaymentFailed(settled.id);
+      return settled;
+    } catch (err) {
+      if (!(err instanceof InvalidStateTransition)) throw err;
+      const current = await ledger.getTransaction(tx.id);
+      if (!current) throw new NotFound();
+      return finish(current, scope);
+    }
+  };
+
+  return async (caller: Caller, input: DepositInput): Promise<IdempotentResult> => {
+    assertOwner(caller, input.userId);
+    const money = checkMoney(deps, input.amount, input.currency);
+    const { idempotencyKey, ...request } = input;
+    const paymentToken = input.paymentToken ?? DEFAULT_PAYMENT_TOKEN;
+    const scope = idempotencyScope(caller.id, idempotencyKey, 'deposit', { ...request, paymentToken });
+    const ctx = idempotencyContext(deps);
+
+    return withIdempotency(ctx, scope, async (claim) => {
+      await requireUser(deps, input.userId);
+      let tx = claim.transactionId ? await ledger.getTransaction(claim.transactionId) : null;
+      if (tx && tx.status !== 'pending') return finish(tx, scope);
+      if (!tx) {
+        tx = await ledger.createDeposit(
+          {
+            id: deps.ids.transactionId(),
+            type: 'deposit',
+            status: 'pending',
+            userId: input.userId,
+            ...money,
+            metadata: input.metadata ?? {},
+            createdAt: ctx.now,
+            updatedAt: ctx.now,
+          },
+          scope,
+        );
+      }
+      const result = await gateway.charge({ depositId: tx.id, amount: tx.amount, currency: tx.currency, paymentToken });
+      return apply(tx, result, scope);
+    });
+  };
+};

@@ -1,0 +1,40 @@
+import { withIdempotency, type IdempotentResult } from '../idempotency';
+import type { Metadata, Transaction } from '../transaction';
+import { isValidUserId } from '../user';
+import { NotFound, SameAccountTransfer } from '../errors';
+import type { Caller, Deps } from './deps';
+import { checkMoney, idempotencyContext, idempotencyScope, requireUser } from './shared';
+
+export interface TransferInput {
+  toUserId: string;
+  amount: number;
+  currency: string;
+  metadata?: Metadata;
+  idempotencyKey?: string;
+}
+
+export const makeCreateTransfer = (deps: Pick<Deps, 'ledger' | 'users' | 'clock' | 'ids' | 'limits'>) =>
+  async (caller: Caller, input: TransferInput): Promise<IdempotentResult> => {
+    const money = checkMoney(deps, input.amount, input.currency);
+    const { idempotencyKey, ...request } = input;
+    const scope = idempotencyScope(caller.id, idempotencyKey, 'transfer', request);
+    const ctx = idempotencyContext(deps);
+    return withIdempotency(ctx, scope, async () => {
+      if (input.toUserId === caller.id) throw new SameAccountTransfer();
+      await requireUser(deps, caller.id);
+      if (!isValidUserId(input.toUserId)) throw new NotFound('No user profile for toUserId', 'toUserId');
+      await requireUser(deps, input.toUserId, 'toUserId');
+      const tx: Transaction = {
+        id: deps.ids.transactionId(),
+        type: 'transfer',
+        status: 'completed',
+        userId: caller.id,
+        toUserId: input.toUserId,
+        ...money,
+        metadata: input.metadata ?? {},
+        createdAt: ctx.now,
+        updatedAt: ctx.now,
+      };
+      return deps.ledger.transfer(tx, scope);
+    });
+  };

@@ -1,0 +1,35 @@
+import { withIdempotency, type IdempotentResult } from '../idempotency';
+import type { Metadata, Transaction } from '../transaction';
+import type { Caller, Deps } from './deps';
+import { assertOwner, checkMoney, idempotencyContext, idempotencyScope, requireUser } from './shared';
+
+export interface WithdrawalInput {
+  userId: string;
+  amount: number;
+  currency: string;
+  metadata?: Metadata;
+  idempotencyKey?: string;
+}
+
+export const makeCreateWithdrawal = (deps: Pick<Deps, 'ledger' | 'users' | 'clock' | 'ids' | 'limits'>) =>
+  async (caller: Caller, input: WithdrawalInput): Promise<IdempotentResult> => {
+    assertOwner(caller, input.userId);
+    const money = checkMoney(deps, input.amount, input.currency);
+    const { idempotencyKey, ...request } = input;
+    const scope = idempotencyScope(caller.id, idempotencyKey, 'withdrawal', request);
+    const ctx = idempotencyContext(deps);
+    return withIdempotency(ctx, scope, async () => {
+      await requireUser(deps, input.userId);
+      const tx: Transaction = {
+        id: deps.ids.transactionId(),
+        type: 'withdrawal',
+        status: 'completed',
+        userId: input.userId,
+        ...money,
+        metadata: input.metadata ?? {},
+        createdAt: ctx.now,
+        updatedAt: ctx.now,
+      };
+      return deps.ledger.withdraw(tx, scope);
+    });
+  };

@@ -1,0 +1,25 @@
+import type { Clock, IdGenerator, Ledger, PaymentGateway, UserStore } from '../ports';
+
+export interface Limits {
+  /** Per-request maximum amount in minor units. */
+  maxAmount: number;
+  /** How long an in-flight idempotency claim blocks retries before it may be taken over. */
+  idempotencyLeaseMs: number;
+  /** How long idempotency keys are kept. */
+  idempotencyTtlMs: number;
+}
+
+export interface Deps {
+  ledger: Ledger;
+  users: UserStore;
+  gateway: PaymentGateway;
+  clock: Clock;
+  ids: IdGenerator;
+  limits: Limits;
+}
+
+/** Who is calling, decided from the token only. */
+export interface Caller {
+  id: string;
+  isAdmin: boolean;
+}

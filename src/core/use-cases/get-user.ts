@@ -1,0 +1,10 @@
+import type { User } from '../user';
+import type { Caller, Deps } from './deps';
+import { assertOwnerOrAdmin, requireUser } from './shared';
+
+export const makeGetUser = (deps: Pick<Deps, 'users' | 'ledger'>) =>
+  async (caller: Caller, userId: string): Promise<User> => {
+    assertOwnerOrAdmin(caller, userId);
+    const profile = await requireUser(deps, userId);
+    return { ...profile, balances: await deps.ledger.getBalances(userId) };
+  };

@@ -1,0 +1,408 @@
+// The shared contract suite for the storage ports. Every adapter runs these exact
+// cases: `describeLedgerContract('postgres', makePostgresFixture)`. Each case uses
+// fresh random user ids, so it runs against a shared, non-empty database.
+import { randomUUID } from 'node:crypto';
+import {
+  IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, NotFound, UserExists,
+} from '../../src/core/errors';
+import type { ClaimTimes, IdempotencyScope, Ledger, UserStore } from '../../src/core/ports';
+import type { Transaction } from '../../src/core/transaction';
+import { uuidv7 } from '../../src/adapters/system/system-clock';
+
+export interface StorageFixture {
+  ledger: Ledger;
+  users: UserStore;
+  /** Called once after the suite. */
+  close?: () => Promise<void>;
+}
+
+let clockMs = Date.parse('2030-01-01T00:00:00.000Z');
+/** Strictly increasing timestamps, so ordering assertions are exact. */
+const tick = (): string => new Date(++clockMs).toISOString();
+
+const newUserId = (): string => `user-${randomUUID()}`;
+
+const tx = (over: Partial<Transaction> & Pick<Transaction, 'type' | 'userId'>): Transaction => {
+  const now = over.createdAt ?? tick();
+  return {
+    id: uuidv7(),
+    status: over.type === 'deposit' ? 'pending' : 'completed',
+    amount: 100,
+    currency: 'USD',
+    metadata: {},
+    createdAt: now,
+    updatedAt: now,
+    ...over,
+  };
+};
+
+const times = (now = tick(), leaseMs = 60_000, ttlMs = 86_400_000): ClaimTimes => ({
+  now,
+  leaseUntil: new Date(Date.parse(now) + leaseMs).toISOString(),
+  expiresAt: new Date(Date.parse(now) + ttlMs).toISOString(),
+});
+
+const scope = (callerId: string, fingerprint = 'fp-1'): IdempotencyScope => ({ callerId, key: `key-${randomUUID()}`, fingerprint });
+
+export const describeLedgerContract = (name: string, makeFixture: () => Promise<StorageFixture>): void => {
+  describe(`storage contract: ${name}`, () => {
+    let f: StorageFixture;
+    let ledger: Ledger;
+    let users: UserStore;
+
+    beforeAll(async () => {
+      f = await makeFixture();
+      ({ ledger, users } = f);
+    });
+    afterAll(async () => {
+      await f?.close?.();
+    });
+
+    const newUser = async (): Promise<string> => {
+      const id = newUserId();
+      await users.create({ id, email: `${id}@example.com`, name: 'Test', createdAt: tick() });
+      return id;
+    };
+    const fund = async (userId: string, amount: number, currency: Transaction['currency'] = 'USD'): Promise<Transaction> => {
+      const d = await ledger.createDeposit(tx({ type: 'deposit', userId, amount, currency }));
+      return ledger.settle({ id: d.id, status: 'completed', now: tick() });
+    };
+    const available = async (userId: string, currency = 'USD'): Promise<number | undefined> =>
+      (await ledger.getBalances(userId)).find((b) => b.currency === currency)?.available;
+
+    describe('users', () => {
+      it('creates and reads a profile, refusing a second one for the same id', async () => {
+        const id = newUserId();
+        const profile = { id, email: 'a@example.com', name: 'Ada', createdAt: tick() };
+        await expect(users.create(profile)).resolves.toEqual(profile);
+        await expect(users.get(id)).resolves.toEqual(profile);
+        await expect(users.create({ ...profile, name: 'Other' })).rejects.toBeInstanceOf(UserExists);
+        await expect(users.get(id)).resolves.toEqual(profile);
+        await expect(users.get(newUserId())).resolves.toBeNull();
+      });
+
+      it('lets exactly one of many concurrent creations of one id succeed', async () => {
+        const id = newUserId();
+        const results = await Promise.allSettled(
+          Array.from({ length: 10 }, (_, i) => users.create({ id, email: `${i}@example.com`, name: `n${i}`, createdAt: tick() })),
+        );
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(UserExists);
+      });
+    });
+
+    describe('deposits and settlement', () => {
+      it('stores a pending deposit without crediting, lists the currency at zero, then credits on completion', async () => {
+        const u = await newUser();
+        expect(await ledger.getBalances(u)).toEqual([]);
+        const d = await ledger.createDeposit(tx({ type: 'deposit', userId: u, amount: 1050, currency: 'EUR', metadata: { ref: 'x' } }));
+        expect(d.status).toBe('pending');
+        expect(await ledger.getTransaction(d.id)).toEqual(d);
+        expect(await ledger.getBalances(u)).toEqual([{ currency: 'EUR', available: 0 }]);
+        const now = tick();
+        const settled = await ledger.settle({ id: d.id, status: 'completed', now });
+        expect(settled).toEqual({ ...d, status: 'completed', updatedAt: now });
+        expect(await ledger.getTransaction(d.id)).toEqual(settled);
+        expect(await available(u, 'EUR')).toBe(1050);
+      });
+
+      it('fails a deposit without crediting, and refuses any second transition', async () => {
+        const u = await newUser();
+        const d = await ledger.createDeposit(tx({ type: 'deposit', userId: u, amount: 500 }));
+        await ledger.settle({ id: d.id, status: 'failed', now: tick() });
+        expect(await available(u)).toBe(0);
+        await expect(ledger.settle({ id: d.id, status: 'completed', now: tick() })).rejects.toBeInstanceOf(InvalidStateTransition);
+        await expect(ledger.settle({ id: d.id, status: 'failed', now: tick() })).rejects.toBeInstanceOf(InvalidStateTransition);
+        expect(await available(u)).toBe(0);
+        expect((await ledger.getTransaction(d.id))?.status).toBe('failed');
+      });
+
+      it('credits exactly once when many settlements of one deposit race', async () => {
+        const u = await newUser();
+        const d = await ledger.createDeposit(tx({ type: 'deposit', userId: u, amount: 700 }));
+        const results = await Promise.allSettled(
+          Array.from({ length: 20 }, (_, i) => ledger.settle({ id: d.id, status: i % 2 ? 'completed' : 'failed', now: tick() })),
+        );
+        const won = results.filter((r): r is PromiseFulfilledResult<Transaction> => r.status === 'fulfilled');
+        expect(won).toHaveLength(1);
+        for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(InvalidStateTransition);
+        expect(await available(u)).toBe(won[0]?.value.status === 'completed' ? 700 : 0);
+      });
+
+      it('replaces metadata in the same step as settling, and alone in any status', async () => {
+        const u = await newUser();
+        const d = await ledger.createDeposit(tx({ type: 'deposit', userId: u, metadata: { a: '1' } }));
+        const s = await ledger.settle({ id: d.id, status: 'completed', now: tick(), metadata: { b: '2' } });
+        expect(s.metadata).toEqual({ b: '2' });
+        const now = tick();
+        const m = await ledger.updateMetadata(d.id, { c: '3' }, now);
+        expect(m).toMatchObject({ status: 'completed', metadata: { c: '3' }, updatedAt: now });
+        expect(await ledger.getTransaction(d.id)).toEqual(m);
+      });
+
+      it('answers NotFound for unknown transactions', async () => {
+        const missing = uuidv7();
+        await expect(ledger.getTransaction(missing)).resolves.toBeNull();
+        await expect(ledger.settle({ id: missing, status: 'completed', now: tick() })).rejects.toBeInstanceOf(NotFound);
+        await expect(ledger.updateMetadata(missing, {}, tick())).rejects.toBeInstanceOf(NotFound);
+      });
+
+      it('keeps the gateway reference of a deposit without showing it elsewhere', async () => {
+        const u = await newUser();
+        const d = await ledger.createDeposit(tx({ type: 'deposit', userId: u }));
+        await ledger.setPaymentRef(d.id, 'pay_123');
+        expect((await ledger.getTransaction(d.id))?.paymentRef).toBe('pay_123');
+      });
+
+      it('lists pending deposits created before a time, oldest first, bounded', async () => {
+        const u = await newUser();
+        const a = await ledger.createDeposit(tx({ type: 'deposit', userId: u }));
+        const b = await ledger.createDeposit(tx({ type: 'deposit', userId: u }));
+        const cutoff = tick();
+        const late = await ledger.createDeposit(tx({ type: 'deposit', userId: u }));
+        const settled = await ledger.createDeposit(tx({ type: 'deposit', userId: u, createdAt: a.createdAt }));
+        await ledger.settle({ id: settled.id, status: 'completed', now: tick() });
+        const listed = (await ledger.listPendingDeposits({ createdBefore: cutoff, limit: 10_000 })).filter((t) => t.userId === u);
+        expect(listed.map((t) => t.id)).toEqual([a.id, b.id]);
+        expect(listed.map((t) => t.id)).not.toContain(late.id);
+        expect(await ledger.listPendingDeposits({ createdBefore: cutoff, limit: 1 })).toHaveLength(1);
+      });
+
+      it('keeps large amounts exact (no float anywhere)', async () => {
+        const u = await newUser();
+        const big = 100_000_000_000;
+        for (let i = 0; i < 3; i++) await fund(u, big);
+        await fund(u, 7);
+        expect(await available(u)).toBe(300_000_000_007);
+        await ledger.withdraw(tx({ type: 'withdrawal', userId: u, amount: big - 1 }));
+        expect(await available(u)).toBe(200_000_000_008);
+      });
+    });
+
+    describe('withdrawals and transfers', () => {
+      it('debits a withdrawal and refuses an overdraft with no effect', async () => {
+        const u = await newUser();
+        await fund(u, 1000);
+        const w = await ledger.withdraw(tx({ type: 'withdrawal', userId: u, amount: 400 }));
+        expect(await ledger.getTransaction(w.id)).toEqual(w);
+        expect(await available(u)).toBe(600);
+        const refused = tx({ type: 'withdrawal', userId: u, amount: 601 });
+        await expect(ledger.withdraw(refused)).rejects.toBeInstanceOf(InsufficientFunds);
+        expect(await available(u)).toBe(600);
+        expect(await ledger.getTransaction(refused.id)).toBeNull();
+        await expect(ledger.withdraw(tx({ type: 'withdrawal', userId: u, amount: 1, currency: 'GBP' }))).rejects.toBeInstanceOf(InsufficientFunds);
+      });
+
+      it('lets exactly 10 of 100 concurrent withdrawals succeed when only 10 are affordable', async () => {
+        const u = await newUser();
+        await fund(u, 100);
+        const results = await Promise.allSettled(
+          Array.from({ length: 100 }, () => ledger.withdraw(tx({ type: 'withdrawal', userId: u, amount: 10 }))),
+        );
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
+        for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(InsufficientFunds);
+        expect(await available(u)).toBe(0);
+        const history = await ledger.listTransactions({ userId: u, limit: 200, type: 'withdrawal' });
+        expect(history).toHaveLength(10);
+      });
+
+      it('moves a transfer atomically and shows it in both histories', async () => {
+        const [a, b] = [await newUser(), await newUser()];
+        await fund(a, 1000);
+        const t = await ledger.transfer(tx({ type: 'transfer', userId: a, toUserId: b, amount: 250, metadata: { note: 'rent' } }));
+        expect(await available(a)).toBe(750);
+        expect(await available(b)).toBe(250);
+        expect((await ledger.listTransactions({ userId: a, limit: 10, type: 'transfer' })).map((x) => x.id)).toEqual([t.id]);
+        expect(await ledger.listTransactions({ userId: b, limit: 10 })).toEqual([t]);
+        const refused = tx({ type: 'transfer', userId: b, toUserId: a, amount: 251 });
+        await expect(ledger.transfer(refused)).rejects.toBeInstanceOf(InsufficientFunds);
+        expect(await available(a)).toBe(750);
+        expect(await available(b)).toBe(250);
+        expect(await ledger.getTransaction(refused.id)).toBeNull();
+      });
+
+      it('conserves the total and never goes negative under 200 concurrent transfers among 10 accounts', async () => {
+        const accounts: string[] = [];
+        for (let i = 0; i < 10; i++) accounts.push(await newUser());
+        for (const a of accounts) await fund(a, 1000);
+        const pick = (i: number, salt: number): string => accounts[(i * 7 + salt) % accounts.length] as string;
+        const results = await Promise.allSettled(
+          Array.from({ length: 200 }, (_, i) => {
+            const from = pick(i, 0);
+            let to = pick(i, 3 + (i % 5));
+            if (to === from) to = pick(i, 1);
+            return ledger.transfer(tx({ type: 'transfer', userId: from, toUserId: to, amount: 50 + (i % 13) * 37 }));
+          }),
+        );
+        for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(InsufficientFunds);
+        const balances = await Promise.all(accounts.map((a) => available(a)));
+        for (const b of balances) expect(b).toBeGreaterThanOrEqual(0);
+        expect(balances.reduce((s: number, b) => s + (b ?? 0), 0)).toBe(10_000);
+        // Every acknowledged transfer is in both histories exactly once.
+        const acknowledged = results.filter((r): r is PromiseFulfilledResult<Transaction> => r.status === 'fulfilled').map((r) => r.value);
+        const histories = new Map<string, string[]>();
+        for (const a of accounts) histories.set(a, (await ledger.listTransactions({ userId: a, limit: 1000, type: 'transfer' })).map((t) => t.id));
+        for (const t of acknowledged) {
+          expect(histories.get(t.userId)?.filter((id) => id === t.id)).toHaveLength(1);
+          expect(histories.get(t.toUserId as string)?.filter((id) => id === t.id)).toHaveLength(1);
+        }
+        const listed = new Set([...histories.values()].flat());
+        expect(listed.size).toBe(acknowledged.length);
+      });
+
+      it('never deadlocks or overdraws with opposite-direction transfers racing', async () => {
+        const [a, b] = [await newUser(), await newUser()];
+        await fund(a, 500);
+        await fund(b, 500);
+        await Promise.allSettled(
+          Array.from({ length: 60 }, (_, i) => ledger.transfer(tx({ type: 'transfer', userId: i % 2 ? a : b, toUserId: i % 2 ? b : a, amount: 40 }))),
+        );
+        const [x, y] = [await available(a), await available(b)];
+        expect((x ?? 0) + (y ?? 0)).toBe(1000);
+        expect(x).toBeGreaterThanOrEqual(0);
+        expect(y).toBeGreaterThanOrEqual(0);
+      });
+    });
+
+    describe('idempotency records', () => {
+      it('claims a new key, reports it in use while in flight, and a mismatch for another fingerprint', async () => {
+        const u = await newUser();
+        const s = scope(u);
+        expect(await ledger.claimIdempotency(s, times())).toEqual({ kind: 'claimed' });
+        expect(await ledger.claimIdempotency(s, times())).toEqual({ kind: 'in_use' });
+        expect(await ledger.claimIdempotency({ ...s, fingerprint: 'other' }, times())).toEqual({ kind: 'mismatch' });
+        // Keys are scoped to the caller.
+        expect(await ledger.claimIdempotency({ ...s, callerId: await newUser() }, times())).toEqual({ kind: 'claimed' });
+      });
+
+      it('lets exactly one of many concurrent claims of one key win', async () => {
+        const u = await newUser();
+        const s = scope(u);
+        const claims = await Promise.all(Array.from({ length: 50 }, () => ledger.claimIdempotency(s, times())));
+        expect(claims.filter((c) => c.kind === 'claimed')).toHaveLength(1);
+        expect(claims.filter((c) => c.kind === 'in_use')).toHaveLength(49);
+      });
+
+      it('records a withdrawal outcome in the same step and replays it', async () => {
+        const u = await newUser();
+        await fund(u, 100);
+        const s = scope(u);
+        await ledger.claimIdempotency(s, times());
+        const w = await ledger.withdraw(tx({ type: 'withdrawal', userId: u, amount: 30 }), s);
+        expect(await ledger.claimIdempotency(s, times())).toEqual({ kind: 'replay', outcome: { kind: 'transaction', transaction: w } });
+        expect(await ledger.claimIdempotency({ ...s, fingerprint: 'other' }, times())).toEqual({ kind: 'mismatch' });
+      });
+
+      it('records transfer and settlement outcomes in the same step', async () => {
+        const [a, b] = [await newUser(), await newUser()];
+        await fund(a, 100);
+        const s1 = scope(a);
+        await ledger.claimIdempotency(s1, times());
+        const t = await ledger.transfer(tx({ type: 'transfer', userId: a, toUserId: b, amount: 5 }), s1);
+        expect(await ledger.claimIdempotency(s1, times())).toEqual({ kind: 'replay', outcome: { kind: 'transaction', transaction: t } });
+
+        const s2 = scope(a);
+        await ledger.claimIdempotency(s2, times());
+        const d = await ledger.createDeposit(tx({ type: 'deposit', userId: a }), s2);
+        const settled = await ledger.settle({ id: d.id, status: 'completed', now: tick() }, s2);
+        expect(await ledger.claimIdempotency(s2, times())).toEqual({ kind: 'replay', outcome: { kind: 'transaction', transaction: settled } });
+      });
+
+      it('stores an error outcome and replays it', async () => {
+        const u = await newUser();
+        const s = scope(u);
+        await ledger.claimIdempotency(s, times());
+        const outcome = { kind: 'error' as const, error: { code: 'insufficient_funds' as const, message: 'no', param: 'amount' } };
+        await ledger.completeIdempotency(s, outcome);
+        expect(await ledger.claimIdempotency(s, times())).toEqual({ kind: 'replay', outcome });
+      });
+
+      it('lets a retry run again after a release, and resumes the deposit an earlier attempt linked', async () => {
+        const u = await newUser();
+        const s = scope(u);
+        await ledger.claimIdempotency(s, times());
+        const d = await ledger.createDeposit(tx({ type: 'deposit', userId: u }), s);
+        await ledger.releaseIdempotency(s);
+        expect(await ledger.claimIdempotency(s, times())).toEqual({ kind: 'claimed', transactionId: d.id });
+        expect(await ledger.claimIdempotency(s, times())).toEqual({ kind: 'in_use' });
+      });
+
+      it('lets a claim whose lease ran out be taken over', async () => {
+        const u = await newUser();
+        const s = scope(u);
+        const start = tick();
+        await ledger.claimIdempotency(s, times(start, 1_000));
+        const d = await ledger.createDeposit(tx({ type: 'deposit', userId: u }), s);
+        const later = new Date(Date.parse(start) + 5_000).toISOString();
+        expect(await ledger.claimIdempotency(s, times(later))).toEqual({ kind: 'claimed', transactionId: d.id });
+      });
+
+      it('forgets a key after it expires', async () => {
+        const u = await newUser();
+        const s = scope(u);
+        const start = tick();
+        await ledger.claimIdempotency(s, times(start, 1_000, 2_000));
+        await ledger.completeIdempotency(s, { kind: 'error', error: { code: 'not_found', message: 'x' } });
+        const later = new Date(Date.parse(start) + 10_000).toISOString();
+        expect(await ledger.claimIdempotency({ ...s, fingerprint: 'new' }, times(later))).toEqual({ kind: 'claimed' });
+      });
+
+      it('does not record anything for a refused withdrawal', async () => {
+        const u = await newUser();
+        const s = scope(u);
+        await ledger.claimIdempotency(s, times());
+        await expect(ledger.withdraw(tx({ type: 'withdrawal', userId: u, amount: 1 }), s)).rejects.toBeInstanceOf(InsufficientFunds);
+        expect(await ledger.claimIdempotency(s, times())).toEqual({ kind: 'in_use' });
+      });
+    });
+
+    describe('history paging', () => {
+      it('pages newest first by (createdAt, id) with filters, exactly once each', async () => {
+        const [a, b] = [await newUser(), await newUser()];
+        await fund(a, 10_000);
+        const sameMs = tick();
+        const made: Transaction[] = [];
+        for (let i = 0; i < 6; i++) made.push(await ledger.withdraw(tx({ type: 'withdrawal', userId: a, amount: 1, createdAt: sameMs })));
+        for (let i = 0; i < 6; i++) made.push(await ledger.transfer(tx({ type: 'transfer', userId: a, toUserId: b, amount: 1 })));
+        const all = await ledger.listTransactions({ userId: a, limit: 100 });
+        expect(all).toHaveLength(13);
+        for (let i = 1; i < all.length; i++) {
+          const [p, c] = [all[i - 1] as Transaction, all[i] as Transaction];
+          expect(p.createdAt > c.createdAt || (p.createdAt === c.createdAt && p.id > c.id)).toBe(true);
+        }
+        const seen: string[] = [];
+        let before: { createdAt: string; id: string } | undefined;
+        for (;;) {
+          const page = await ledger.listTransactions({ userId: a, limit: 4, ...(before && { before }) });
+          seen.push(...page.map((t) => t.id));
+          const last = page[page.length - 1];
+          if (page.length < 4 || !last) break;
+          before = { createdAt: last.createdAt, id: last.id };
+        }
+        expect(seen).toEqual(all.map((t) => t.id));
+        expect((await ledger.listTransactions({ userId: a, limit: 100, type: 'withdrawal' })).map((t) => t.id).sort())
+          .toEqual(made.slice(0, 6).map((t) => t.id).sort());
+        expect(await ledger.listTransactions({ userId: a, limit: 100, status: 'pending' })).toEqual([]);
+        expect(await ledger.listTransactions({ userId: b, limit: 100, type: 'withdrawal' })).toEqual([]);
+      });
+
+      it('never repeats or skips an older item while new ones are inserted', async () => {
+        const [a, b] = [await newUser(), await newUser()];
+        await fund(a, 10_000);
+        for (let i = 0; i < 15; i++) await ledger.transfer(tx({ type: 'transfer', userId: a, toUserId: b, amount: 1 }));
+        const snapshot = (await ledger.listTransactions({ userId: b, limit: 100 })).map((t) => t.id);
+        const seen: string[] = [];
+        let before: { createdAt: string; id: string } | undefined;
+        for (;;) {
+          const page = await ledger.listTransactions({ userId: b, limit: 4, ...(before && { before }) });
+          await Promise.all([1, 2].map(() => ledger.transfer(tx({ type: 'transfer', userId: a, toUserId: b, amount: 1 }))));
+          seen.push(...page.map((t) => t.id));
+          const last = page[page.length - 1];
+          if (page.length < 4 || !last) break;
+          before = { createdAt: last.createdAt, id: last.id };
+        }
+        expect(seen).toEqual(snapshot);
+      });
+    });
+  });
+};

@@ -1,0 +1,8 @@
+import { makeMemoryLedger, makeMemoryUserStore } from '../../src/adapters/memory/memory-ledger';
+import { createMemoryState } from '../../src/adapters/memory/memory-state';
+import { describeLedgerContract } from './ledger-contract';
+
+describeLedgerContract('memory', async () => {
+  const state = createMemoryState();
+  return { ledger: makeMemoryLedger(state), users: makeMemoryUserStore(state) };
+});
