@@ -1,6 +1,6 @@
 // The only reader of process.env. Validated once per cold start; an invalid
 // variable fails fast with a message naming it (and never echoing its value).
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CONTRACT_MAX_AMOUNT } from './core/money';
 
 export const STORAGE_KINDS = ['memory', 'pglite', 'postgres', 'redis', 'mongodb'] as const;
@@ -11,65 +11,65 @@ export const EMBEDDED_DEFAULT: StorageKind = 'memory';
 /** Raw settings: environment variables, overlaid by the app secret's keys. */
 export type Settings = Record<string, string | undefined>;
 
-const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const optionalString = z.string().min(1).optional();
+const bool = z.pipe(z.enum(['true', 'false', '1', '0']), z.transform((v) => v === 'true' || v === '1'));
+const int = (min: number, max: number) => z.pipe(z.string().check(z.regex(/^-?\d+$/, 'must be an integer')), z.pipe(z.transform(Number), z.int().check(z.minimum(min), z.maximum(max))));
+const optionalString = z.optional(z.string().check(z.minLength(1)));
 
 const schema = z.object({
-  STAGE: z.string().default('local'),
-  STORAGE: z.enum(STORAGE_KINDS).optional(),
-  DATA_DIR: z.string().default('.data'),
-  MAX_AMOUNT: int(1, CONTRACT_MAX_AMOUNT).default(CONTRACT_MAX_AMOUNT),
-  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'debug', 'info', 'warn', 'error', 'silent']).default('INFO'),
+  STAGE: z._default(z.string(), 'local'),
+  STORAGE: z.optional(z.enum(STORAGE_KINDS)),
+  DATA_DIR: z._default(z.string(), '.data'),
+  MAX_AMOUNT: z._default(int(1, CONTRACT_MAX_AMOUNT), CONTRACT_MAX_AMOUNT),
+  LOG_LEVEL: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'debug', 'info', 'warn', 'error', 'silent']), 'INFO'),
 
-  AUTH_JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-  AUTH_JWKS_URL: z.url().optional(),
+  AUTH_JWT_SECRET: z.optional(z.string().check(z.minLength(16, 'must be at least 16 characters'))),
+  AUTH_JWKS_URL: z.optional(z.url()),
   AUTH_ISSUER: optionalString,
   AUTH_AUDIENCE: optionalString,
-  CURSOR_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  CURSOR_SECRET: z.optional(z.string().check(z.minLength(16, 'must be at least 16 characters'))),
 
-  IDEMPOTENCY_LEASE_SECONDS: int(1, 3600).default(60),
-  IDEMPOTENCY_TTL_HOURS: int(24, 24 * 30).default(24),
+  IDEMPOTENCY_LEASE_SECONDS: z._default(int(1, 3600), 60),
+  IDEMPOTENCY_TTL_HOURS: z._default(int(24, 24 * 30), 24),
 
-  POSTGRES_HOST: z.string().default('127.0.0.1'),
-  POSTGRES_PORT: int(1, 65535).default(5432),
-  POSTGRES_USER: z.string().default('postgres'),
-  POSTGRES_PASSWORD: z.string().optional(),
-  POSTGRES_DB: z.string().default('wallet'),
-  POSTGRES_SSL: bool.default(false),
-  POSTGRES_SYNC: bool.default(false),
-  POSTGRES_POOL_MAX: int(1, 50).default(2),
-  POSTGRES_CONNECT_TIMEOUT_MS: int(100, 60_000).default(3000),
-  POSTGRES_STATEMENT_TIMEOUT_MS: int(100, 60_000).default(5000),
+  POSTGRES_HOST: z._default(z.string(), '127.0.0.1'),
+  POSTGRES_PORT: z._default(int(1, 65535), 5432),
+  POSTGRES_USER: z._default(z.string(), 'postgres'),
+  POSTGRES_PASSWORD: z.optional(z.string()),
+  POSTGRES_DB: z._default(z.string(), 'wallet'),
+  POSTGRES_SSL: z._default(bool, false),
+  POSTGRES_SYNC: z._default(bool, false),
+  POSTGRES_POOL_MAX: z._default(int(1, 50), 2),
+  POSTGRES_CONNECT_TIMEOUT_MS: z._default(int(100, 60_000), 3000),
+  POSTGRES_STATEMENT_TIMEOUT_MS: z._default(int(100, 60_000), 5000),
 
-  REDIS_HOST: z.string().default('127.0.0.1'),
-  REDIS_PORT: int(1, 65535).default(6379),
-  REDIS_PASSWORD: z.string().optional(),
-  REDIS_DB: int(0, 15).default(0),
-  REDIS_TLS: bool.default(false),
-  REDIS_KEY_PREFIX: z.string().default('wallet:'),
-  REDIS_CONNECT_TIMEOUT_MS: int(100, 60_000).default(3000),
-  REDIS_COMMAND_TIMEOUT_MS: int(100, 60_000).default(3000),
+  REDIS_HOST: z._default(z.string(), '127.0.0.1'),
+  REDIS_PORT: z._default(int(1, 65535), 6379),
+  REDIS_PASSWORD: z.optional(z.string()),
+  REDIS_DB: z._default(int(0, 15), 0),
+  REDIS_TLS: z._default(bool, false),
+  REDIS_KEY_PREFIX: z._default(z.string(), 'wallet:'),
+  REDIS_CONNECT_TIMEOUT_MS: z._default(int(100, 60_000), 3000),
+  REDIS_COMMAND_TIMEOUT_MS: z._default(int(100, 60_000), 3000),
 
   MONGODB_URI: optionalString,
-  MONGODB_DB: z.string().default('wallet'),
-  MONGODB_MAX_POOL_SIZE: int(1, 100).default(5),
-  MONGODB_SERVER_SELECTION_TIMEOUT_MS: int(100, 60_000).default(3000),
+  MONGODB_DB: z._default(z.string(), 'wallet'),
+  MONGODB_MAX_POOL_SIZE: z._default(int(1, 100), 5),
+  MONGODB_SERVER_SELECTION_TIMEOUT_MS: z._default(int(100, 60_000), 3000),
 
-  PAYMENT_API_URL: z.url().optional(),
+  PAYMENT_API_URL: z.optional(z.url()),
   PAYMENT_API_KEY: optionalString,
-  PAYMENT_TIMEOUT_MS: int(50, 60_000).default(5000),
-  PAYMENT_MAX_RETRIES: int(0, 10).default(2),
-  PAYMENT_CIRCUIT_THRESHOLD: int(1, 100).default(5),
-  PAYMENT_CIRCUIT_HALF_OPEN_MS: int(100, 600_000).default(30_000),
+  PAYMENT_TIMEOUT_MS: z._default(int(50, 60_000), 5000),
+  PAYMENT_MAX_RETRIES: z._default(int(0, 10), 2),
+  PAYMENT_CIRCUIT_THRESHOLD: z._default(int(1, 100), 5),
+  PAYMENT_CIRCUIT_HALF_OPEN_MS: z._default(int(100, 600_000), 30_000),
 
-  RECONCILE_OLDER_THAN_SECONDS: int(0, 86_400).default(60),
-  RECONCILE_BATCH_SIZE: int(1, 1000).default(100),
-  RECONCILE_TIME_BUDGET_MS: int(100, 900_000).default(20_000),
-  RECONCILE_ABANDON_AFTER_SECONDS: int(60, 30 * 86_400).default(86_400),
+  RECONCILE_OLDER_THAN_SECONDS: z._default(int(0, 86_400), 60),
+  RECONCILE_BATCH_SIZE: z._default(int(1, 1000), 100),
+  RECONCILE_TIME_BUDGET_MS: z._default(int(100, 900_000), 20_000),
+  RECONCILE_ABANDON_AFTER_SECONDS: z._default(int(60, 30 * 86_400), 86_400),
 
   APP_SECRET_ID: optionalString,
-  APP_SECRET_MAX_AGE_SECONDS: int(0, 86_400).default(300),
+  APP_SECRET_MAX_AGE_SECONDS: z._default(int(0, 86_400), 300),
 });
 
 export type Config = ReturnType<typeof toConfig>;

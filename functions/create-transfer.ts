@@ -1,0 +1,7 @@
+import { transferBody } from '../src/http/schemas';
+import { created, httpHandler } from '../src/http/http-handler';
+
+export const handler = httpHandler({ auth: 'user', body: transferBody, idempotent: true }, async ({ app, caller, body, idempotencyKey }) => {
+  const { transaction, replayed } = await app.useCases.createTransfer(caller, { ...body, idempotencyKey });
+  return created(transaction, replayed);
+});

@@ -1,0 +1,9 @@
+// Scheduled (every 5 minutes): settles deposits whose gateway outcome was pending or unknown.
+import { app } from '../src/composition-root';
+import { logger } from '../src/http/logger';
+
+export const handler = async (): Promise<void> => {
+  const { useCases, config } = await app();
+  const report = await useCases.reconcileDeposits(config.reconcile);
+  logger.info('reconciled deposits', { ...report });
+};

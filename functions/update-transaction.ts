@@ -1,0 +1,5 @@
+import { httpHandler, ok } from '../src/http/http-handler';
+import { updateTransactionBody } from '../src/http/schemas';
+
+export const handler = httpHandler({ auth: 'user', body: updateTransactionBody }, async ({ app, caller, body, path }) =>
+  ok(await app.useCases.updateTransaction(caller, { id: path.id ?? '', ...body })));

@@ -1,0 +1,30 @@
+// A local serverless plugin: bundles the handlers with scripts/build.mjs before
+// `serverless package` / `deploy` (for the stage's storage only) and before
+// `serverless offline` (all storages, chosen at run time by STORAGE).
+const { execFileSync } = require('node:child_process');
+const { join } = require('node:path');
+
+class BuildPlugin {
+  constructor(serverless) {
+    const run = (storage) => () => {
+      serverless.cli.log(`Bundling handlers (storage: ${storage})`);
+      execFileSync(process.execPath, [join(serverless.config.servicePath, 'scripts/build.mjs')], {
+        stdio: 'inherit',
+        cwd: serverless.config.servicePath,
+        env: { ...process.env, BUILD_STORAGE: storage },
+      });
+    };
+    const stageStorage = () => {
+      const storage = serverless.service.provider.environment?.STORAGE;
+      return run(storage || 'all')();
+    };
+    this.hooks = {
+      'before:package:createDeploymentArtifacts': stageStorage,
+      'before:deploy:function:packageFunction': stageStorage,
+      'before:offline:start': run('all'),
+      'before:offline:start:init': run('all'),
+    };
+  }
+}
+
+module.exports = BuildPlugin;

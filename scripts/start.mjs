@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// `npm start`: the whole API on serverless-offline at http://localhost:${PORT:-3000},
+// all functions in one process (--useInProcess) on the embedded default storage.
+// Local conveniences only: a development JWT secret when none is configured.
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { DEV_JWT_SECRET } from './dev-defaults.mjs';
+
+const env = { ...process.env, IS_LOCAL: 'true' };
+if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL && !env.APP_SECRET_ID) {
+  env.AUTH_JWT_SECRET = DEV_JWT_SECRET;
+  console.log('Using the local development JWT secret; get a token with: npm run token -- <userId> [--admin]');
+}
+// The app secret's local endpoint needs some credentials for the SDK to sign with.
+if (env.APP_SECRET_ID && env.AWS_ENDPOINT_URL_SECRETS_MANAGER) {
+  env.AWS_ACCESS_KEY_ID ??= 'local';
+  env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  env.AWS_REGION ??= 'us-east-1';
+}
+const require = createRequire(import.meta.url);
+const cli = require.resolve('serverless/bin/serverless.js');
+const child = spawn(process.execPath, [cli, 'offline', 'start', '--stage', 'local', ...process.argv.slice(2)], { stdio: 'inherit', env });
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));

@@ -1,0 +1,41 @@
+// Opaque, tamper-evident keyset cursors: the position plus what it was issued for,
+// signed with HMAC-SHA256. A changed byte or a cursor for another listing is a 400.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { InvalidRequest } from '../core/errors';
+import { isTransactionId, type HistoryPosition } from '../core/transaction';
+
+export interface CursorBinding {
+  userId: string;
+  type?: string | undefined;
+  status?: string | undefined;
+}
+
+const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+const sign = (secret: string, payload: string): Buffer =>
+  createHmac('sha256', secret).update(payload).digest().subarray(0, 16);
+
+export const encodeCursor = (secret: string, position: HistoryPosition, binding: CursorBinding): string => {
+  const payload = Buffer.from(JSON.stringify([position.createdAt, position.id, binding.userId, binding.type ?? '', binding.status ?? ''])).toString('base64url');
+  return `${payload}.${sign(secret, payload).toString('base64url')}`;
+};
+
+export const decodeCursor = (secret: string, cursor: string, binding: CursorBinding): HistoryPosition => {
+  const invalid = new InvalidRequest('cursor is invalid or was issued for another listing', 'cursor');
+  const [payload, mac, extra] = cursor.split('.');
+  if (!payload || !mac || extra !== undefined) throw invalid;
+  const given = Buffer.from(mac, 'base64url');
+  const expected = sign(secret, payload);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 5) throw invalid;
+  const [createdAt, id, userId, type, status] = parsed as unknown[];
+  if (typeof createdAt !== 'string' || !ISO_MS.test(createdAt) || !isTransactionId(id)) throw invalid;
+  if (userId !== binding.userId || type !== (binding.type ?? '') || status !== (binding.status ?? '')) throw invalid;
+  return { createdAt, id };
+};

@@ -1,0 +1,156 @@
+// The middy wrapper every HTTP function uses. Order of work for a request:
+// request id → authentication → body guard (413/415/400) → JSON parsing →
+// schema validation → the handler's use case. One onError, registered last,
+// maps every error to the contract's shape; handlers contain no try/catch.
+import middy from '@middy/core';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type * as z from 'zod/mini';
+import { app, type App } from '../composition-root';
+import { DomainError, InvalidRequest, PayloadTooLarge, UnsupportedMediaType } from '../core/errors';
+import type { Caller } from '../core/use-cases';
+import { makeVerifier, type VerifyCaller } from './auth';
+import { toErrorResponse } from './error-mapping';
+import { logger } from './logger';
+import { parseWith } from './validation';
+
+export const MAX_BODY_BYTES = 16 * 1024;
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;
+const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
+
+export interface HttpResult {
+  statusCode: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface Request<B, Q> {
+  app: App;
+  caller: Caller;
+  body: B;
+  query: Q;
+  path: Record<string, string>;
+  idempotencyKey: string | undefined;
+  requestId: string;
+}
+
+interface Spec<BS extends z.ZodMiniType | undefined, QS extends z.ZodMiniType | undefined> {
+  auth: 'none' | 'user';
+  body?: BS;
+  query?: QS;
+  /** Accepts an Idempotency-Key header. */
+  idempotent?: boolean;
+}
+
+type Out<S> = S extends z.ZodMiniType ? z.output<S> : undefined;
+type Event = APIGatewayProxyEventV2;
+type Result = APIGatewayProxyStructuredResultV2;
+
+const ANONYMOUS: Caller = { id: '', isAdmin: false };
+
+export const ok = (body: unknown, headers?: Record<string, string>): HttpResult => ({ statusCode: 200, body, ...(headers && { headers }) });
+export const created = (body: unknown, replayed = false): HttpResult => ({
+  statusCode: 201,
+  body,
+  ...(replayed && { headers: { 'Idempotent-Replayed': 'true' } }),
+});
+
+const header = (event: Event, name: string): string | undefined => {
+  const h = event.headers ?? {};
+  return h[name] ?? Object.entries(h).find(([k]) => k.toLowerCase() === name)?.[1];
+};
+
+const rawBody = (event: Event): string | undefined =>
+  event.body === undefined || event.body === null ? undefined
+    : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+
+/** Verifiers are cached per auth config, so JWKS keys are fetched once per warm process. */
+const verifiers = new WeakMap<App, VerifyCaller>();
+const verifierFor = (a: App): VerifyCaller => {
+  let v = verifiers.get(a);
+  if (!v) verifiers.set(a, (v = makeVerifier(a.config.auth)));
+  return v;
+};
+
+const respond = (statusCode: number, body: unknown, requestId: string, extra: Record<string, string> = {}): Result => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', 'x-request-id': requestId, ...extra },
+  ...(body !== undefined && { body: JSON.stringify(body) }),
+});
+
+const requestIdOf = (event: Event, context: Context): string =>
+  context?.awsRequestId || event.requestContext?.requestId || 'unknown';
+
+export const httpHandler = <BS extends z.ZodMiniType | undefined = undefined, QS extends z.ZodMiniType | undefined = undefined>(
+  spec: Spec<BS, QS>,
+  fn: (req: Request<Out<BS>, Out<QS>>) => Promise<HttpResult>,
+) => {
+  // Per-request state, keyed by the event object: one process may serve several
+  // requests of this function at once (serverless-offline --useInProcess).
+  const authenticated = new WeakMap<Event, { app: App; caller: Caller }>();
+
+  const base = async (event: Event, context: Context): Promise<Result> => {
+    const requestId = requestIdOf(event, context);
+    const query = spec.query ? parseWith(spec.query, event.queryStringParameters ?? {}) : undefined;
+    const key = header(event, 'idempotency-key');
+    if (spec.idempotent && key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+      throw new InvalidRequest('Idempotency-Key must be 1–255 printable ASCII characters', 'Idempotency-Key');
+    }
+    const body = spec.body ? parseWith(spec.body, event.body) : undefined;
+    const auth = authenticated.get(event);
+    const result = await fn({
+      app: auth?.app ?? (await app()),
+      caller: auth?.caller ?? ANONYMOUS,
+      body: body as Out<BS>,
+      query: query as Out<QS>,
+      path: (event.pathParameters ?? {}) as Record<string, string>,
+      idempotencyKey: spec.idempotent ? key : undefined,
+      requestId,
+    });
+    return respond(result.statusCode, result.body, requestId, result.headers);
+  };
+
+  const chain = middy<Event, Result>(base)
+    .before(async (request) => {
+      // Authentication first: an anonymous caller learns nothing about bodies.
+      if (spec.auth === 'none') return;
+      const application = await app();
+      const caller = await verifierFor(application)(header(request.event, 'authorization'));
+      authenticated.set(request.event, { app: application, caller });
+    })
+    .before(async (request) => {
+      if (!spec.body) return;
+      const body = rawBody(request.event);
+      if (body === undefined || body.length === 0) throw new InvalidRequest('A JSON object body is required');
+      if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLarge(MAX_BODY_BYTES);
+      if (!JSON_TYPE.test(header(request.event, 'content-type') ?? '')) throw new UnsupportedMediaType();
+    });
+  if (spec.body) chain.use(httpJsonBodyParser());
+  chain.before(async (request) => {
+    if (spec.body && (request.event.body === null || typeof request.event.body !== 'object' || Array.isArray(request.event.body))) {
+      throw new InvalidRequest('The body must be a JSON object');
+    }
+  });
+  chain.onError(async (request) => {
+    const requestId = requestIdOf(request.event, request.context);
+    const err = translate(request.error);
+    const mapped = toErrorResponse(err, requestId);
+    if (mapped.statusCode >= 500) {
+      logger.error('request failed', { requestId, status: mapped.statusCode, code: mapped.body.error.code, error: describe(request.error) });
+    }
+    request.response = respond(mapped.statusCode, mapped.body, requestId, mapped.headers);
+  });
+  return chain;
+};
+
+/** Errors from outside the domain that still have a contract meaning. */
+const translate = (err: unknown): unknown => {
+  if (err instanceof DomainError) return err;
+  const e = err as { statusCode?: unknown; cause?: { package?: unknown } } | null;
+  if (e?.cause?.package === '@middy/http-json-body-parser') return new InvalidRequest('The body is not valid JSON');
+  return err;
+};
+
+/** A log-safe description: the error's class and message, never request data. */
+const describe = (err: unknown): Record<string, string> =>
+  err instanceof Error ? { name: err.name, message: err.message } : { name: typeof err };
