@@ -7,6 +7,8 @@ const { join } = require('node:path');
 class BuildPlugin {
   constructor(serverless) {
     const run = (storage) => () => {
+      // The test harness builds once up front; parallel servers must not rebuild.
+      if (process.env.WALLET_SKIP_BUILD === '1') return;
       serverless.cli.log(`Bundling handlers (storage: ${storage})`);
       execFileSync(process.execPath, [join(serverless.config.servicePath, 'scripts/build.mjs')], {
         stdio: 'inherit',

@@ -7,7 +7,8 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { app, type App } from '../composition-root';
-import { DomainError, InvalidRequest, PayloadTooLarge, UnsupportedMediaType } from '../core/errors';
+import { isAppSecretError } from '../adapters/secrets/app-secret-error';
+import { DomainError, InvalidRequest, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType } from '../core/errors';
 import type { Caller } from '../core/use-cases';
 import { makeVerifier, type VerifyCaller } from './auth';
 import { toErrorResponse } from './error-mapping';
@@ -148,6 +149,7 @@ const translate = (err: unknown): unknown => {
   if (err instanceof DomainError) return err;
   const e = err as { statusCode?: unknown; cause?: { package?: unknown } } | null;
   if (e?.cause?.package === '@middy/http-json-body-parser') return new InvalidRequest('The body is not valid JSON');
+  if (isAppSecretError(err)) return new ServiceUnavailable('Configuration is temporarily unavailable, try again shortly');
   return err;
 };
 

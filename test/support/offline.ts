@@ -1,0 +1,63 @@
+// Starts the real stack — serverless-offline with the built handlers, in one
+// process — on free ports, for end-to-end tests over HTTP.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export interface OfflineServer {
+  url: string;
+  stop(): Promise<void>;
+  output(): string;
+}
+
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+
+const root = join(__dirname, '../..');
+
+export const startOffline = async (env: Record<string, string>, timeoutMs = 60_000): Promise<OfflineServer> => {
+  const [httpPort, lambdaPort] = [await freePort(), await freePort()];
+  const cli = require.resolve('serverless/bin/serverless.js', { paths: [root] });
+  const child: ChildProcess = spawn(process.execPath, [cli, 'offline', 'start', '--stage', 'local'], {
+    cwd: root,
+    env: { ...process.env, ...env, PORT: String(httpPort), LAMBDA_PORT: String(lambdaPort), HOST: '127.0.0.1', WALLET_SKIP_BUILD: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  const url = `http://127.0.0.1:${httpPort}`;
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`serverless-offline exited early:\n${log}`);
+    if (/Server ready/.test(log)) {
+      try {
+        const res = await fetch(`${url}/openapi.json`);
+        if (res.ok) break;
+      } catch {
+        // not listening yet
+      }
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`serverless-offline did not start in ${timeoutMs} ms:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { url, stop, output: () => log };
+};
