@@ -65,11 +65,14 @@ const rawBody = (event: Event): string | undefined =>
   event.body === undefined || event.body === null ? undefined
     : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
 
-/** Verifiers are cached per auth config, so JWKS keys are fetched once per warm process. */
+/** Verifiers are cached per App, so JWKS keys are fetched once per warm process. */
 const verifiers = new WeakMap<App, VerifyCaller>();
 const verifierFor = (a: App): VerifyCaller => {
   let v = verifiers.get(a);
-  if (!v) verifiers.set(a, (v = makeVerifier(a.config.auth)));
+  if (!v) {
+    verifiers.set(a, (v = makeVerifier(a.config.auth)));
+    logger.setLogLevel(a.config.logLevel);
+  }
   return v;
 };
 
@@ -112,6 +115,9 @@ export const httpHandler = <BS extends z.ZodMiniType | undefined = undefined, QS
   };
 
   const chain = middy<Event, Result>(base)
+    .after(async (request) => {
+      logRequest(request.event, request.context, request.response?.statusCode ?? 0, authenticated.get(request.event)?.caller);
+    })
     .before(async (request) => {
       // Authentication first: an anonymous caller learns nothing about bodies.
       if (spec.auth === 'none') return;
@@ -140,8 +146,20 @@ export const httpHandler = <BS extends z.ZodMiniType | undefined = undefined, QS
       logger.error('request failed', { requestId, status: mapped.statusCode, code: mapped.body.error.code, error: describe(request.error) });
     }
     request.response = respond(mapped.statusCode, mapped.body, requestId, mapped.headers);
+    logRequest(request.event, request.context, mapped.statusCode, authenticated.get(request.event)?.caller, mapped.body.error.code);
   });
   return chain;
+};
+
+/** One structured line per request: who, what, outcome. Never headers or bodies. */
+const logRequest = (event: Event, context: Context, status: number, caller: Caller | undefined, code?: string): void => {
+  logger.info('request', {
+    requestId: requestIdOf(event, context),
+    route: event.routeKey ?? `${event.requestContext?.http?.method} ${event.rawPath}`,
+    callerId: caller?.id,
+    status,
+    ...(code && { code }),
+  });
 };
 
 /** Errors from outside the domain that still have a contract meaning. */
