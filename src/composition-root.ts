@@ -7,10 +7,13 @@ import { parseConfig, readEnv, type Config, type Settings } from './config';
 import type { Storage } from './adapters/storage';
 import { systemClock, uuidV7Ids } from './adapters/system/system-clock';
 
-/** Set by scripts/build.mjs for a single-storage build; 'all' when unset (tests, local). */
+/**
+ * Replaced by a string literal in scripts/build.mjs ('all' or one storage kind);
+ * undefined under jest. Each condition below names it directly so esbuild can fold
+ * it at parse time and leave the other drivers' imports out of the bundle.
+ */
 declare const __WALLET_STORAGE__: string | undefined;
 const BUILT_STORAGE = typeof __WALLET_STORAGE__ === 'string' ? __WALLET_STORAGE__ : 'all';
-const bundled = (kind: string): boolean => BUILT_STORAGE === 'all' || BUILT_STORAGE === kind;
 
 export interface App {
   config: Config;
@@ -24,16 +27,16 @@ export const openStorage = async (config: Config): Promise<Storage> => {
     case 'memory':
       return (await import('./adapters/memory')).openMemoryStorage();
     case 'pglite':
-      if (bundled('pglite')) return (await import('./adapters/postgres')).openPgliteStorage(config);
+      if (typeof __WALLET_STORAGE__ === 'undefined' || __WALLET_STORAGE__ === 'all' || __WALLET_STORAGE__ === 'pglite') return (await import('./adapters/postgres')).openPgliteStorage(config);
       break;
     case 'postgres':
-      if (bundled('postgres')) return (await import('./adapters/postgres')).openPostgresStorage(config);
+      if (typeof __WALLET_STORAGE__ === 'undefined' || __WALLET_STORAGE__ === 'all' || __WALLET_STORAGE__ === 'postgres') return (await import('./adapters/postgres')).openPostgresStorage(config);
       break;
     case 'redis':
-      if (bundled('redis')) return (await import('./adapters/redis')).openRedisStorage(config);
+      if (typeof __WALLET_STORAGE__ === 'undefined' || __WALLET_STORAGE__ === 'all' || __WALLET_STORAGE__ === 'redis') return (await import('./adapters/redis')).openRedisStorage(config);
       break;
     case 'mongodb':
-      if (bundled('mongodb')) return (await import('./adapters/mongodb')).openMongoStorage(config);
+      if (typeof __WALLET_STORAGE__ === 'undefined' || __WALLET_STORAGE__ === 'all' || __WALLET_STORAGE__ === 'mongodb') return (await import('./adapters/mongodb')).openMongoStorage(config);
       break;
   }
   throw new Error(`STORAGE=${config.storage} is not included in this build (built for ${BUILT_STORAGE})`);
