@@ -66,7 +66,7 @@ const schema = z.object({
   RECONCILE_OLDER_THAN_SECONDS: z._default(int(0, 86_400), 60),
   RECONCILE_BATCH_SIZE: z._default(int(1, 1000), 100),
   RECONCILE_TIME_BUDGET_MS: z._default(int(100, 900_000), 20_000),
-  RECONCILE_ABANDON_AFTER_SECONDS: z._default(int(60, 30 * 86_400), 86_400),
+  RECONCILE_ABANDON_AFTER_SECONDS: z._default(int(60, 30 * 86_400), 90_000),
 
   APP_SECRET_ID: optionalString,
   APP_SECRET_MAX_AGE_SECONDS: z._default(int(0, 86_400), 300),
@@ -155,6 +155,11 @@ export const parseConfig = (settings: Settings): Config => {
     throw new ConfigError(['AUTH_JWT_SECRET or AUTH_JWKS_URL must be set']);
   }
   if (config.storage === 'mongodb' && !config.mongodb.uri) throw new ConfigError(['MONGODB_URI: required when STORAGE=mongodb']);
+  // A client may resume a deposit with its key until the key expires; abandoning it
+  // earlier could fail a deposit that a late retry then charges.
+  if (config.reconcile.abandonAfterMs < config.idempotency.ttlMs + config.idempotency.leaseMs) {
+    throw new ConfigError(['RECONCILE_ABANDON_AFTER_SECONDS: must be at least IDEMPOTENCY_TTL_HOURS plus IDEMPOTENCY_LEASE_SECONDS']);
+  }
   if (config.payment.apiUrl && !config.payment.apiKey) throw new ConfigError(['PAYMENT_API_KEY: required when PAYMENT_API_URL is set']);
   return config;
 };

@@ -1,7 +1,111 @@
+// The PaymentGateway port over the gateway's HTTP API, on Node's built-in fetch.
+//   POST {url}/payments                      charge (Idempotency-Key: our deposit id)
+//   GET  {url}/payments/{id}                 status by the gateway's id, 404 = unknown
+//   GET  {url}/payments?idempotency_key={k}  status by our deposit id, 404 = never charged
+// Each attempt has its own timeout; transient failures are retried with the same
+// Idempotency-Key behind a shared circuit breaker (gateway-resilience.ts). Errors name
+// neither the URL nor the key: fetch's own errors are dropped, not wrapped.
 import type { Config } from '../../config';
-import type { PaymentGateway } from '../../core/ports';
+import { PaymentGatewayError } from '../../core/errors';
+import type { ChargeRequest, PaymentGateway, PaymentResult } from '../../core/ports';
+import { makeGatewayPolicy, TransientGatewayError } from './gateway-resilience';
+import { isRetryableStatus, parseDecline, parsePayment, parseRetryAfter, rejectionMessage } from './gateway-wire';
 
-// Placeholder until the HTTP gateway adapter lands.
-export const makeHttpPaymentGateway = (_config: Config['payment']): PaymentGateway => {
-  throw new Error('PAYMENT_API_URL is not supported yet');
+export interface HttpGatewayTuning {
+  /** First retry delay (default 100 ms); later ones grow exponentially with jitter. */
+  initialDelayMs?: number;
+  /** Cap on one retry delay (default 2 s). */
+  maxDelayMs?: number;
+  /** For tests: another fetch. */
+  fetch?: typeof fetch;
+}
+
+interface Answer {
+  status: number;
+  body: unknown;
+}
+
+export const makeHttpPaymentGateway = (config: Config['payment'], tuning: HttpGatewayTuning = {}): PaymentGateway => {
+  const { apiUrl, apiKey } = config;
+  if (!apiUrl || !apiKey) throw new Error('PAYMENT_API_URL and PAYMENT_API_KEY are both required for the HTTP payment gateway');
+  // Trailing slash so that a base path (https://host/v1) is kept by relative URLs.
+  const base = new URL(apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`);
+  const doFetch = tuning.fetch ?? fetch;
+  const policy = makeGatewayPolicy({
+    maxRetries: config.maxRetries,
+    circuitThreshold: config.circuitThreshold,
+    circuitHalfOpenMs: config.circuitHalfOpenMs,
+    initialDelayMs: tuning.initialDelayMs ?? 100,
+    maxDelayMs: tuning.maxDelayMs ?? 2000,
+  });
+
+  /** One attempt. Throws TransientGatewayError for what a retry may fix; returns any other answer. */
+  const attempt = async (path: string, init: { method: 'GET' | 'POST'; body?: string; idempotencyKey?: string }): Promise<Answer> => {
+    const headers: Record<string, string> = { authorization: `Bearer ${apiKey}`, accept: 'application/json' };
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    if (init.idempotencyKey !== undefined) headers['idempotency-key'] = init.idempotencyKey;
+    let res: Response;
+    let text: string;
+    try {
+      // The timeout covers the whole attempt, body included.
+      res = await doFetch(new URL(path, base), {
+        method: init.method,
+        headers,
+        ...(init.body !== undefined && { body: init.body }),
+        signal: AbortSignal.timeout(config.timeoutMs),
+      });
+      text = await res.text();
+    } catch (err) {
+      const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+      throw new TransientGatewayError(timedOut ? 'timeout' : 'network');
+    }
+    if (isRetryableStatus(res.status)) {
+      throw new TransientGatewayError(
+        res.status === 429 ? 'rate_limited' : 'server_error',
+        parseRetryAfter(res.headers.get('retry-after'), Date.now()),
+      );
+    }
+    return { status: res.status, body: parseJson(text) };
+  };
+
+  const expectPayment = (answer: Answer, depositId: string): PaymentResult => {
+    const payment = parsePayment(answer.body);
+    if (!payment) throw new PaymentGatewayError('Payment processing error', depositId);
+    return payment;
+  };
+
+  return {
+    async charge(req: ChargeRequest): Promise<PaymentResult> {
+      const body = JSON.stringify({ amount: req.amount, currency: req.currency, paymentToken: req.paymentToken });
+      const answer = await policy.run(
+        () => attempt('payments', { method: 'POST', body, idempotencyKey: req.depositId }),
+        req.depositId,
+      );
+      if (answer.status >= 200 && answer.status < 300) return expectPayment(answer, req.depositId);
+      if (answer.status === 422) {
+        const decline = parseDecline(answer.body, req.depositId);
+        if (decline) return decline;
+      }
+      throw new PaymentGatewayError(rejectionMessage(answer.status), req.depositId);
+    },
+
+    async getPaymentStatus({ depositId, paymentRef }): Promise<PaymentResult | null> {
+      // Never a re-POST: that would charge a deposit whose first attempt never arrived.
+      const path = paymentRef !== undefined
+        ? `payments/${encodeURIComponent(paymentRef)}`
+        : `payments?idempotency_key=${encodeURIComponent(depositId)}`;
+      const answer = await policy.run(() => attempt(path, { method: 'GET' }), depositId);
+      if (answer.status === 404) return null;
+      if (answer.status >= 200 && answer.status < 300) return expectPayment(answer, depositId);
+      throw new PaymentGatewayError(rejectionMessage(answer.status), depositId);
+    },
+  };
+};
+
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 };

@@ -1,4 +1,4 @@
-import { InvalidStateTransition, NotFound, PaymentFailed } from '../errors';
+import { InvalidStateTransition, NotFound, PaymentFailed, PaymentGatewayError } from '../errors';
 import { withIdempotency, type IdempotentResult } from '../idempotency';
 import type { IdempotencyScope, PaymentResult } from '../ports';
 import type { Metadata, Transaction } from '../transaction';
@@ -78,8 +78,13 @@ export const makeCreateDeposit = (deps: Pick<Deps, 'ledger' | 'users' | 'gateway
           scope,
         );
       }
-      const result = await gateway.charge({ depositId: tx.id, amount: tx.amount, currency: tx.currency, paymentToken });
-      return apply(tx, result, scope);
+      const deposit = tx;
+      const result = await gateway.charge({ depositId: deposit.id, amount: deposit.amount, currency: deposit.currency, paymentToken }).catch((err: unknown) => {
+        // Outcome unknown: the 502 names the deposit, which stays pending for a retry or the reconciler.
+        if (err instanceof PaymentGatewayError && err.transactionId === undefined) throw new PaymentGatewayError(err.message, deposit.id);
+        throw err;
+      });
+      return apply(deposit, result, scope);
     });
   };
 };

@@ -1,4 +1,4 @@
-import { InvalidStateTransition } from '../errors';
+import { InvalidStateTransition, ServiceUnavailable } from '../errors';
 import type { Deps } from './deps';
 
 export interface ReconcileOptions {
@@ -51,6 +51,8 @@ export const makeReconcileDeposits = ({ ledger, gateway, clock }: Pick<Deps, 'le
       } catch (err) {
         if (err instanceof InvalidStateTransition) report.lostRace++;
         else report.errors++;
+        // Circuit open or storage down: the rest would fail the same way; the next run retries.
+        if (err instanceof ServiceUnavailable) break;
       }
     }
     return report;

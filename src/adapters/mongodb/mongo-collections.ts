@@ -1,0 +1,27 @@
+import type { Collection, Db } from 'mongodb';
+import type { BalanceDoc, IdempotencyDoc, TransactionDoc, UserDoc } from './mongo-documents';
+
+export const COLLECTIONS = {
+  users: 'users',
+  balances: 'balances',
+  transactions: 'transactions',
+  idempotency: 'idempotency',
+} as const;
+
+export interface MongoCollections {
+  users: Collection<UserDoc>;
+  balances: Collection<BalanceDoc>;
+  transactions: Collection<TransactionDoc>;
+  idempotency: Collection<IdempotencyDoc>;
+}
+
+// Int64 values come back as Long (not promoted to a JS number, which would silently
+// turn into a double past 2^53); the mappers read them through parseStoredAmount.
+const exactIntegers = { promoteLongs: false } as const;
+
+export const mongoCollections = (db: Db): MongoCollections => ({
+  users: db.collection<UserDoc>(COLLECTIONS.users),
+  balances: db.collection<BalanceDoc>(COLLECTIONS.balances, exactIntegers),
+  transactions: db.collection<TransactionDoc>(COLLECTIONS.transactions, exactIntegers),
+  idempotency: db.collection<IdempotencyDoc>(COLLECTIONS.idempotency, exactIntegers),
+});

@@ -1,0 +1,179 @@
+// Document shapes of the MongoDB collections and the pure mappers between them and
+// the core's entities. Amounts are BSON Int64 (`Long`) on the way in and are read
+// back through parseStoredAmount, so no double ever holds a balance.
+import { Long } from 'mongodb';
+import type { ErrorSnapshot } from '../../core/errors';
+import { isCurrency, parseStoredAmount, type Balance } from '../../core/money';
+import type { IdempotencyOutcome, IdempotencyScope } from '../../core/ports';
+import type { Metadata, Transaction } from '../../core/transaction';
+import type { UserProfile } from '../../core/user';
+
+export interface UserDoc {
+  /** The user id (the token's `sub`): unique by construction. */
+  _id: string;
+  email: string;
+  name: string;
+  createdAt: Date;
+}
+
+export interface BalanceDoc {
+  /** Deterministic, so {userId, currency} is unique even before migrate has run. */
+  _id: string;
+  userId: string;
+  currency: string;
+  available: Long;
+}
+
+/**
+ * Metadata keys come from callers and may contain '.' or start with '$', which
+ * MongoDB treats specially in field names; stored as pairs they are plain values.
+ */
+export type MetadataDoc = { k: string; v: string }[];
+
+export interface TransactionDoc {
+  _id: string;
+  type: Transaction['type'];
+  status: Transaction['status'];
+  userId: string;
+  toUserId?: string;
+  /** Every user whose history shows this transaction (multikey index for paging). */
+  parties: string[];
+  amount: Long;
+  currency: string;
+  metadata: MetadataDoc;
+  createdAt: Date;
+  updatedAt: Date;
+  paymentRef?: string;
+}
+
+export type OutcomeDoc =
+  | { kind: 'transaction'; transaction: TransactionDoc }
+  | { kind: 'error'; error: ErrorSnapshot };
+
+export interface IdempotencyDoc {
+  /** Deterministic from (callerId, key): a second insert of the same key is a duplicate key error. */
+  _id: string;
+  callerId: string;
+  key: string;
+  fingerprint: string;
+  state: 'in_flight' | 'open' | 'done';
+  leaseUntil: Date;
+  /** BSON Date so the TTL index can remove expired records. */
+  expiresAt: Date;
+  transactionId?: string;
+  outcome?: OutcomeDoc;
+}
+
+/** JSON of an array cannot collide for different pairs, whatever characters the parts hold. */
+export const balanceId = (userId: string, currency: string): string => JSON.stringify([userId, currency]);
+export const idempotencyId = (scope: Pick<IdempotencyScope, 'callerId' | 'key'>): string =>
+  JSON.stringify([scope.callerId, scope.key]);
+
+/** A safe integer as Int64, built from a bigint so no float conversion is involved. */
+export const toLong = (amount: number): Long => {
+  if (!Number.isSafeInteger(amount)) throw new RangeError(`Amount ${amount} is not a safe integer`);
+  return Long.fromBigInt(BigInt(amount));
+};
+
+/** Reads an Int64 (Long or bigint) or a promoted int32 as an exact integer; rejects anything else. */
+export const readAmount = (raw: unknown): number => {
+  if (Long.isLong(raw)) return parseStoredAmount(raw.toBigInt());
+  if (typeof raw === 'bigint' || typeof raw === 'number') return parseStoredAmount(raw);
+  throw new RangeError(`Stored amount has an unexpected type (${typeof raw})`);
+};
+
+/** BSON dates hold milliseconds exactly, so an ISO string with milliseconds round-trips. */
+export const toDate = (iso: string): Date => {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) throw new RangeError(`Invalid timestamp ${iso}`);
+  return d;
+};
+export const fromDate = (d: Date): string => d.toISOString();
+
+export const toMetadataDoc = (m: Metadata): MetadataDoc => Object.entries(m).map(([k, v]) => ({ k, v }));
+export const fromMetadataDoc = (doc: MetadataDoc | undefined): Metadata =>
+  Object.fromEntries((doc ?? []).map(({ k, v }) => [k, v]));
+
+const currencyOf = (raw: string): Transaction['currency'] => {
+  if (!isCurrency(raw)) throw new RangeError(`Stored currency ${raw} is not supported`);
+  return raw;
+};
+
+export const toTransactionDoc = (tx: Transaction): TransactionDoc => ({
+  _id: tx.id,
+  type: tx.type,
+  status: tx.status,
+  userId: tx.userId,
+  ...(tx.toUserId !== undefined && { toUserId: tx.toUserId }),
+  parties: tx.toUserId !== undefined && tx.toUserId !== tx.userId ? [tx.userId, tx.toUserId] : [tx.userId],
+  amount: toLong(tx.amount),
+  currency: tx.currency,
+  metadata: toMetadataDoc(tx.metadata),
+  createdAt: toDate(tx.createdAt),
+  updatedAt: toDate(tx.updatedAt),
+  ...(tx.paymentRef !== undefined && { paymentRef: tx.paymentRef }),
+});
+
+export const fromTransactionDoc = (doc: TransactionDoc): Transaction => ({
+  id: doc._id,
+  type: doc.type,
+  status: doc.status,
+  userId: doc.userId,
+  ...(doc.toUserId != null && { toUserId: doc.toUserId }),
+  amount: readAmount(doc.amount),
+  currency: currencyOf(doc.currency),
+  metadata: fromMetadataDoc(doc.metadata),
+  createdAt: fromDate(doc.createdAt),
+  updatedAt: fromDate(doc.updatedAt),
+  ...(doc.paymentRef != null && { paymentRef: doc.paymentRef }),
+});
+
+export const toUserDoc = (u: UserProfile): UserDoc => ({ _id: u.id, email: u.email, name: u.name, createdAt: toDate(u.createdAt) });
+export const fromUserDoc = (doc: UserDoc): UserProfile => ({
+  id: doc._id,
+  email: doc.email,
+  name: doc.name,
+  createdAt: fromDate(doc.createdAt),
+});
+
+export const fromBalanceDoc = (doc: Pick<BalanceDoc, 'currency' | 'available'>): Balance => ({
+  currency: currencyOf(doc.currency),
+  available: readAmount(doc.available),
+});
+
+export const toOutcomeDoc = (o: IdempotencyOutcome): OutcomeDoc =>
+  o.kind === 'transaction'
+    ? { kind: 'transaction', transaction: toTransactionDoc(o.transaction) }
+    : {
+        kind: 'error',
+        error: {
+          code: o.error.code,
+          message: o.error.message,
+          ...(o.error.param !== undefined && { param: o.error.param }),
+          ...(o.error.transactionId !== undefined && { transactionId: o.error.transactionId }),
+        },
+      };
+
+export const fromOutcomeDoc = (doc: OutcomeDoc): IdempotencyOutcome =>
+  doc.kind === 'transaction'
+    ? { kind: 'transaction', transaction: fromTransactionDoc(doc.transaction) }
+    : {
+        kind: 'error',
+        error: {
+          code: doc.error.code,
+          message: doc.error.message,
+          ...(doc.error.param != null && { param: doc.error.param }),
+          ...(doc.error.transactionId != null && { transactionId: doc.error.transactionId }),
+        },
+      };
+
+/** A fresh in-flight claim of `scope`. */
+export const newClaimDoc = (scope: IdempotencyScope, times: { leaseUntil: string; expiresAt: string }): IdempotencyDoc => ({
+  _id: idempotencyId(scope),
+  callerId: scope.callerId,
+  key: scope.key,
+  fingerprint: scope.fingerprint,
+  state: 'in_flight',
+  leaseUntil: toDate(times.leaseUntil),
+  expiresAt: toDate(times.expiresAt),
+});

@@ -1,0 +1,189 @@
+// The Ledger on MongoDB. Every money movement is one multi-document transaction:
+// a guarded debit ({ available: { $gte: amount } }) that matches nothing when the
+// balance is short, the credit, the transaction document and the idempotency
+// outcome commit together or not at all. Concurrent writers to one balance get a
+// WriteConflict and are retried by runInTransaction, so overdraft is impossible.
+import type { ClientSession, Filter } from 'mongodb';
+import { InsufficientFunds, InvalidStateTransition, NotFound } from '../../core/errors';
+import { MAX_BALANCE } from '../../core/money';
+import type { HistoryQuery, IdempotencyScope, Ledger, SettleInput } from '../../core/ports';
+import type { Transaction } from '../../core/transaction';
+import type { MongoCollections } from './mongo-collections';
+import {
+  balanceId, fromBalanceDoc, fromTransactionDoc, idempotencyId, readAmount, toDate, toLong, toMetadataDoc, toTransactionDoc,
+  type TransactionDoc,
+} from './mongo-documents';
+import { guarded } from './mongo-errors';
+import { finishIdempotency, makeMongoIdempotency } from './mongo-idempotency';
+import { retryOnDuplicate, runInTransaction, type RetryPolicy, type SessionSource } from './mongo-transaction';
+
+export const makeMongoLedger = (client: SessionSource, c: MongoCollections, policy?: RetryPolicy): Ledger => {
+  const inTransaction = <T>(body: (session: ClientSession) => Promise<T>): Promise<T> =>
+    guarded('ledger', () => runInTransaction(client, body, policy));
+
+  /** Makes sure the user holds `currency` (a zero balance), without changing an existing one. */
+  const ensureBalance = async (userId: string, currency: string, session: ClientSession): Promise<void> => {
+    await retryOnDuplicate(
+      c.balances.updateOne(
+        { _id: balanceId(userId, currency) },
+        { $setOnInsert: { userId, currency, available: toLong(0) } },
+        { upsert: true, session },
+      ),
+    );
+  };
+
+  const credit = async (userId: string, currency: string, amount: number, session: ClientSession): Promise<void> => {
+    const after = await retryOnDuplicate(
+      c.balances.findOneAndUpdate(
+        { _id: balanceId(userId, currency) },
+        { $inc: { available: toLong(amount) }, $setOnInsert: { userId, currency } },
+        { upsert: true, returnDocument: 'after', session },
+      ),
+    );
+    // Aborts the whole transaction: balances stay exactly representable everywhere.
+    if (!after || readAmount(after.available) > MAX_BALANCE) throw new RangeError('balance would exceed the representable maximum');
+  };
+
+  /** Debits only when the balance covers it; the filter and the write are one atomic step. */
+  const debit = async (tx: Transaction, session: ClientSession): Promise<void> => {
+    const amount = toLong(tx.amount);
+    const r = await c.balances.updateOne(
+      { _id: balanceId(tx.userId, tx.currency), available: { $gte: amount } },
+      { $inc: { available: amount.negate() } },
+      { session },
+    );
+    if (r.matchedCount === 0) throw new InsufficientFunds();
+  };
+
+  const transactionOrNotFound = async (id: string, session?: ClientSession): Promise<TransactionDoc> => {
+    const doc = await c.transactions.findOne({ _id: id }, session ? { session } : {});
+    if (!doc) throw new NotFound('Transaction not found');
+    return doc;
+  };
+
+  return {
+    ...makeMongoIdempotency(c),
+
+    createDeposit: (tx, idem) =>
+      inTransaction(async (session) => {
+        const doc = toTransactionDoc(tx);
+        await c.transactions.insertOne(doc, { session });
+        // The user now holds this currency, even before the deposit settles.
+        await ensureBalance(tx.userId, tx.currency, session);
+        if (idem) await c.idempotency.updateOne({ _id: idempotencyId(idem) }, { $set: { transactionId: tx.id } }, { session });
+        return fromTransactionDoc(doc);
+      }),
+
+    settle: (input: SettleInput, idem?: IdempotencyScope) =>
+      inTransaction(async (session) => {
+        const after = await c.transactions.findOneAndUpdate(
+          { _id: input.id, status: 'pending' },
+          {
+            $set: {
+              status: input.status,
+              updatedAt: toDate(input.now),
+              ...(input.metadata && { metadata: toMetadataDoc(input.metadata) }),
+            },
+          },
+          { returnDocument: 'after', session },
+        );
+        if (!after) {
+          const current = await transactionOrNotFound(input.id, session);
+          throw new InvalidStateTransition(current.status, input.status);
+        }
+        const tx = fromTransactionDoc(after);
+        if (tx.status === 'completed' && tx.type === 'deposit') await credit(tx.userId, tx.currency, tx.amount, session);
+        await finishIdempotency(c, idem, { kind: 'transaction', transaction: tx }, session);
+        return tx;
+      }),
+
+    withdraw: (tx, idem) =>
+      inTransaction(async (session) => {
+        await debit(tx, session);
+        const doc = toTransactionDoc(tx);
+        await c.transactions.insertOne(doc, { session });
+        const stored = fromTransactionDoc(doc);
+        await finishIdempotency(c, idem, { kind: 'transaction', transaction: stored }, session);
+        return stored;
+      }),
+
+    transfer: (tx, idem) => {
+      const toUserId = tx.toUserId;
+      if (!toUserId) return Promise.reject(new RangeError('transfer without toUserId'));
+      return inTransaction(async (session) => {
+        await debit(tx, session);
+        await credit(toUserId, tx.currency, tx.amount, session);
+        const doc = toTransactionDoc(tx);
+        await c.transactions.insertOne(doc, { session });
+        const stored = fromTransactionDoc(doc);
+        await finishIdempotency(c, idem, { kind: 'transaction', transaction: stored }, session);
+        return stored;
+      });
+    },
+
+    setPaymentRef: (id, paymentRef) =>
+      guarded('ledger', async () => {
+        const r = await c.transactions.updateOne({ _id: id }, { $set: { paymentRef } });
+        if (r.matchedCount === 0) throw new NotFound('Transaction not found');
+      }),
+
+    updateMetadata: (id, metadata, now) =>
+      guarded('ledger', async () => {
+        const after = await c.transactions.findOneAndUpdate(
+          { _id: id },
+          { $set: { metadata: toMetadataDoc(metadata), updatedAt: toDate(now) } },
+          { returnDocument: 'after' },
+        );
+        if (!after) throw new NotFound('Transaction not found');
+        return fromTransactionDoc(after);
+      }),
+
+    getTransaction: (id) =>
+      guarded('ledger', async () => {
+        const doc = await c.transactions.findOne({ _id: id });
+        return doc ? fromTransactionDoc(doc) : null;
+      }),
+
+    listTransactions: (q: HistoryQuery) =>
+      guarded('ledger', async () => {
+        const docs = await c.transactions
+          .find(historyFilter(q))
+          .sort({ createdAt: -1, _id: -1 })
+          .limit(q.limit)
+          .toArray();
+        return docs.map(fromTransactionDoc);
+      }),
+
+    listPendingDeposits: ({ createdBefore, limit }) =>
+      guarded('ledger', async () => {
+        const docs = await c.transactions
+          .find({ status: 'pending', type: 'deposit', createdAt: { $lt: toDate(createdBefore) } })
+          .sort({ createdAt: 1, _id: 1 })
+          .limit(limit)
+          .toArray();
+        return docs.map(fromTransactionDoc);
+      }),
+
+    getBalances: (userId) =>
+      guarded('ledger', async () => {
+        const docs = await c.balances.find({ userId }).sort({ currency: 1 }).toArray();
+        return docs.map(fromBalanceDoc);
+      }),
+  };
+};
+
+/**
+ * A user's history, newest first by (createdAt, id): served by the
+ * {parties: 1, createdAt: -1, _id: -1} index. `before` is a keyset position, so
+ * inserts during paging never shift an older page.
+ */
+export const historyFilter = (q: HistoryQuery): Filter<TransactionDoc> => {
+  const filter: Filter<TransactionDoc> = { parties: q.userId };
+  if (q.type) filter.type = q.type;
+  if (q.status) filter.status = q.status;
+  if (q.before) {
+    const at = toDate(q.before.createdAt);
+    filter.$or = [{ createdAt: { $lt: at } }, { createdAt: at, _id: { $lt: q.before.id } }];
+  }
+  return filter;
+};

@@ -1,0 +1,161 @@
+// Reconciliation through the real use cases, the memory ledger, the HTTP gateway
+// adapter and the sandbox: pending and unknown-outcome deposits are settled exactly
+// once, whoever races for them.
+import { randomUUID } from 'node:crypto';
+import { makeMemoryLedger, makeMemoryUserStore } from '../../src/adapters/memory/memory-ledger';
+import { createMemoryState, type MemoryState } from '../../src/adapters/memory/memory-state';
+import { makeHttpPaymentGateway } from '../../src/adapters/payment-gateway/http-payment-gateway';
+import { systemClock, uuidV7Ids } from '../../src/adapters/system/system-clock';
+import type { Config } from '../../src/config';
+import { DomainError, InvalidStateTransition, PaymentGatewayError } from '../../src/core/errors';
+import { CONTRACT_MAX_AMOUNT } from '../../src/core/money';
+import type { Ledger } from '../../src/core/ports';
+import type { Transaction } from '../../src/core/transaction';
+import type { ReconcileOptions } from '../../src/core/use-cases/reconcile-deposits';
+import { makeUseCases, type Caller, type UseCases } from '../../src/core/use-cases';
+import { startSandboxGateway, type SandboxGateway } from '../support/sandbox-gateway';
+
+const API_KEY = 'sk_test_reconcile';
+const ADMIN: Caller = { id: 'admin-1', isAdmin: true };
+const AMOUNT = 700;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const errorOf = async (p: Promise<unknown>): Promise<DomainError> => {
+  const outcome = await p.then(() => 'resolved', (e: unknown) => e);
+  if (!(outcome instanceof DomainError)) throw new Error(`expected a DomainError, got ${String(outcome)}`);
+  return outcome;
+};
+
+/** Everything may be reconciled at once; nothing is abandoned unless a test says so. */
+const OPTS: ReconcileOptions = { olderThanMs: 0, batchSize: 100, timeBudgetMs: 10_000, abandonAfterMs: 86_400_000 };
+
+describe('reconcile deposits (use cases + HTTP adapter + sandbox)', () => {
+  let sandbox: SandboxGateway;
+  beforeAll(async () => {
+    sandbox = await startSandboxGateway({ apiKey: API_KEY });
+  });
+  afterAll(() => sandbox.close());
+  afterEach(() => sandbox.setFault());
+
+  /** One "Lambda instance": its own adapter (and circuit) over the shared ledger state. */
+  const instance = (state: MemoryState, payment: Partial<Config['payment']> = {}): UseCases =>
+    makeUseCases({
+      ledger: makeMemoryLedger(state),
+      users: makeMemoryUserStore(state),
+      gateway: makeHttpPaymentGateway(
+        { apiUrl: sandbox.url, apiKey: API_KEY, timeoutMs: 2000, maxRetries: 1, circuitThreshold: 5, circuitHalfOpenMs: 60_000, ...payment },
+        { initialDelayMs: 1, maxDelayMs: 10 },
+      ),
+      clock: systemClock,
+      ids: uuidV7Ids,
+      limits: { maxAmount: CONTRACT_MAX_AMOUNT, idempotencyLeaseMs: 60_000, idempotencyTtlMs: 86_400_000 },
+    });
+
+  const setup = async (payment: Partial<Config['payment']> = {}) => {
+    const state = createMemoryState();
+    const ledger: Ledger = makeMemoryLedger(state);
+    const api = instance(state, payment);
+    const user: Caller = { id: `user-${randomUUID()}`, isAdmin: false };
+    await api.createUser(user, { email: 'ada@example.com', name: 'Ada' });
+    const deposit = (paymentToken: string, idempotencyKey?: string) =>
+      api.createDeposit(user, { userId: user.id, amount: AMOUNT, currency: 'USD', paymentToken, ...(idempotencyKey && { idempotencyKey }) });
+    const balance = async () => (await ledger.getBalances(user.id)).find((b) => b.currency === 'USD')?.available ?? 0;
+    const get = async (id: string): Promise<Transaction | null> => ledger.getTransaction(id);
+    return { state, ledger, api, user, deposit, balance, get };
+  };
+
+  it('settles tok_pending deposits exactly once while two reconcilers and admin PATCHes race', async () => {
+    const w = await setup();
+    const pending = await Promise.all(Array.from({ length: 6 }, () => w.deposit('tok_pending', randomUUID())));
+    for (const p of pending) expect(p.transaction.status).toBe('pending');
+    expect(await w.balance()).toBe(0);
+    await sleep(5); // strictly older than the reconcilers' "now"
+
+    const [a, b] = [instance(w.state), instance(w.state)];
+    const patched = pending.slice(0, 2).map((p) => a.updateTransaction(ADMIN, { id: p.transaction.id, status: 'completed' }));
+    const [r1, r2, ...patches] = await Promise.allSettled([a.reconcileDeposits(OPTS), b.reconcileDeposits(OPTS), ...patched]);
+
+    if (r1?.status !== 'fulfilled' || r2?.status !== 'fulfilled') throw new Error('a reconciler threw');
+    expect(r1.value.errors + r2.value.errors).toBe(0);
+    const adminWins = patches.filter((p) => p.status === 'fulfilled').length;
+    for (const p of patches) if (p.status === 'rejected') expect(p.reason).toBeInstanceOf(InvalidStateTransition);
+    // Every deposit was settled by exactly one of them.
+    expect(r1.value.completed + r2.value.completed + adminWins).toBe(6);
+    for (const p of pending) expect((await w.get(p.transaction.id))?.status).toBe('completed');
+    expect(await w.balance()).toBe(6 * AMOUNT);
+    for (const p of pending) expect(sandbox.stats().charges[p.transaction.id]).toBe(1);
+
+    // A later run finds nothing left to do.
+    expect(await a.reconcileDeposits(OPTS)).toMatchObject({ examined: 0, completed: 0 });
+    expect(await w.balance()).toBe(6 * AMOUNT);
+  });
+
+  it('a deposit an admin failed first is never credited by the reconcilers', async () => {
+    const w = await setup();
+    const { transaction } = await w.deposit('tok_pending');
+    await w.api.updateTransaction(ADMIN, { id: transaction.id, status: 'failed' });
+    await sleep(5);
+    const reports = await Promise.all([instance(w.state).reconcileDeposits(OPTS), instance(w.state).reconcileDeposits(OPTS)]);
+    for (const r of reports) expect(r.completed).toBe(0);
+    expect((await w.get(transaction.id))?.status).toBe('failed');
+    expect(await w.balance()).toBe(0);
+  });
+
+  it('an unknown outcome (timed out after charging) is found by key and completed; the client retry then credits nothing more', async () => {
+    const w = await setup({ timeoutMs: 300, maxRetries: 0 });
+    sandbox.setFault({ kind: 'timeout-after-processing', ms: 5000 });
+    const key = randomUUID();
+    const err = await errorOf(w.deposit('tok_ok', key));
+    expect(err).toBeInstanceOf(PaymentGatewayError);
+    const id = err.transactionId ?? '';
+    const stored = await w.get(id);
+    expect(stored).toMatchObject({ status: 'pending' });
+    expect(stored?.paymentRef).toBeUndefined(); // the reconciler must look it up by deposit id
+    await sleep(5);
+
+    const report = await instance(w.state).reconcileDeposits(OPTS);
+    expect(report).toMatchObject({ examined: 1, completed: 1, errors: 0 });
+    expect(await w.balance()).toBe(AMOUNT);
+
+    const requests = sandbox.stats().chargeRequests[id];
+    const retried = await w.deposit('tok_ok', key);
+    expect(retried.transaction).toMatchObject({ id, status: 'completed' });
+    expect(sandbox.stats().chargeRequests[id]).toBe(requests); // not charged again
+    expect(sandbox.stats().charges[id]).toBe(1);
+    expect(await w.balance()).toBe(AMOUNT);
+  });
+
+  it('a deposit the gateway never saw stays pending, then is failed once abandoned — nothing charged, nothing credited', async () => {
+    const w = await setup({ maxRetries: 0 });
+    sandbox.setFault({ kind: 'drop' });
+    const err = await errorOf(w.deposit('tok_ok', randomUUID()));
+    expect(err).toBeInstanceOf(PaymentGatewayError);
+    const id = err.transactionId ?? '';
+    await sleep(5);
+
+    expect(await instance(w.state).reconcileDeposits(OPTS)).toMatchObject({ examined: 1, stillPending: 1 });
+    expect((await w.get(id))?.status).toBe('pending');
+
+    const abandon = { ...OPTS, abandonAfterMs: 1 };
+    const reports = await Promise.all([instance(w.state).reconcileDeposits(abandon), instance(w.state).reconcileDeposits(abandon)]);
+    expect(reports.map((r) => r.failed).reduce((x, y) => x + y)).toBe(1);
+    expect((await w.get(id))?.status).toBe('failed');
+    expect(sandbox.stats().charges[id]).toBeUndefined();
+    expect(await w.balance()).toBe(0);
+  });
+
+  it('a reconciler facing a broken gateway counts errors and leaves deposits pending', async () => {
+    const w = await setup();
+    const pending = await Promise.all([w.deposit('tok_pending'), w.deposit('tok_pending'), w.deposit('tok_pending')]);
+    await sleep(5);
+    sandbox.setFault({ kind: 'status', status: 500, times: Infinity });
+    const report = await instance(w.state, { maxRetries: 1, circuitThreshold: 3 }).reconcileDeposits(OPTS);
+    // 2 attempts for the first, 1 that opens the circuit for the second, a fast fail for the third.
+    expect(report).toMatchObject({ examined: 3, errors: 3, completed: 0 });
+    for (const p of pending) expect((await w.get(p.transaction.id))?.status).toBe('pending');
+
+    sandbox.setFault();
+    expect(await instance(w.state).reconcileDeposits(OPTS)).toMatchObject({ completed: 3 });
+    expect(await w.balance()).toBe(3 * AMOUNT);
+  });
+});

@@ -1,0 +1,126 @@
+import { BSON, Long } from 'mongodb';
+import type { IdempotencyOutcome } from '../../src/core/ports';
+import type { Transaction } from '../../src/core/transaction';
+import {
+  balanceId, fromBalanceDoc, fromOutcomeDoc, fromTransactionDoc, fromUserDoc, idempotencyId, readAmount, toLong,
+  toOutcomeDoc, toTransactionDoc, toUserDoc, type TransactionDoc,
+} from '../../src/adapters/mongodb/mongo-documents';
+import { historyFilter } from '../../src/adapters/mongodb/mongo-ledger';
+
+/** What the server stores and hands back: BSON bytes, read with Int64 kept as Long (as the adapter's collections do). */
+const throughBson = <T extends BSON.Document>(doc: T): T => BSON.deserialize(BSON.serialize(doc), { promoteLongs: false }) as T;
+
+const transfer: Transaction = {
+  id: '01890a5d-ac96-774b-bcce-b302099a8057',
+  type: 'transfer',
+  status: 'completed',
+  userId: 'auth0|alice',
+  toUserId: 'auth0|bob',
+  amount: 100_000_000_000,
+  currency: 'USD',
+  metadata: { note: 'rent', 'a.b': 'dotted', $where: 'dollar' },
+  createdAt: '2030-01-01T00:00:00.001Z',
+  updatedAt: '2030-01-01T00:00:00.999Z',
+};
+
+const deposit: Transaction = {
+  id: '01890a5d-ac96-774b-bcce-b302099a8058',
+  type: 'deposit',
+  status: 'pending',
+  userId: 'auth0|alice',
+  amount: 1050,
+  currency: 'EUR',
+  metadata: {},
+  createdAt: '2030-01-01T00:00:00.000Z',
+  updatedAt: '2030-01-01T00:00:00.000Z',
+  paymentRef: 'pay_123',
+};
+
+describe('mongodb document mappers', () => {
+  it('round-trips a transfer through BSON exactly, in both parties and with awkward metadata keys', () => {
+    const doc = throughBson(toTransactionDoc(transfer));
+    expect(doc.parties).toEqual(['auth0|alice', 'auth0|bob']);
+    expect(fromTransactionDoc(doc)).toEqual(transfer);
+  });
+
+  it('round-trips a deposit without toUserId, keeping its internal paymentRef', () => {
+    const back = fromTransactionDoc(throughBson(toTransactionDoc(deposit)));
+    expect(back).toEqual(deposit);
+    expect(back).not.toHaveProperty('toUserId');
+    const { paymentRef: _ref, ...withoutRef } = deposit;
+    expect(fromTransactionDoc(throughBson(toTransactionDoc(withoutRef)))).not.toHaveProperty('paymentRef');
+  });
+
+  it('stores amounts as Int64, never as a double', () => {
+    const doc = toTransactionDoc({ ...deposit, amount: 7 });
+    expect(Long.isLong(doc.amount)).toBe(true);
+    // A double in the BSON bytes would be type 0x01; an Int64 is 0x12.
+    const bytes = BSON.serialize({ amount: doc.amount });
+    expect(bytes[4]).toBe(0x12);
+    expect(() => toLong(10.5)).toThrow(RangeError);
+    expect(() => toLong(Number.MAX_SAFE_INTEGER + 1)).toThrow(RangeError);
+  });
+
+  it('reads Long, bigint and promoted int32 amounts exactly, and refuses floats and out-of-range values', () => {
+    expect(readAmount(Long.fromString('9007199254740991'))).toBe(Number.MAX_SAFE_INTEGER);
+    expect(readAmount(Long.fromString('300000000007'))).toBe(300_000_000_007);
+    expect(readAmount(123n)).toBe(123);
+    expect(readAmount(42)).toBe(42);
+    expect(() => readAmount(Long.fromString('9007199254740993'))).toThrow(RangeError);
+    expect(() => readAmount(10.5)).toThrow(RangeError);
+    expect(() => readAmount('12')).toThrow(RangeError);
+    expect(() => readAmount(undefined)).toThrow(RangeError);
+  });
+
+  it('keeps ISO timestamps with milliseconds through BSON dates', () => {
+    const doc = throughBson(toTransactionDoc({ ...deposit, createdAt: '2031-12-31T23:59:59.007Z' }));
+    expect(doc.createdAt).toBeInstanceOf(Date);
+    expect(fromTransactionDoc(doc).createdAt).toBe('2031-12-31T23:59:59.007Z');
+    expect(() => toTransactionDoc({ ...deposit, createdAt: 'yesterday' })).toThrow(RangeError);
+  });
+
+  it('refuses a stored currency the API does not support', () => {
+    const doc: TransactionDoc = { ...toTransactionDoc(deposit), currency: 'XXX' };
+    expect(() => fromTransactionDoc(doc)).toThrow(RangeError);
+  });
+
+  it('maps users and balances', () => {
+    const profile = { id: 'auth0|abc', email: 'a@example.com', name: 'Ada', createdAt: '2030-01-01T00:00:00.123Z' };
+    const doc = throughBson(toUserDoc(profile));
+    expect(doc._id).toBe('auth0|abc');
+    expect(fromUserDoc(doc)).toEqual(profile);
+    const balance = throughBson({ _id: balanceId('u', 'GBP'), userId: 'u', currency: 'GBP', available: toLong(300_000_000_007) });
+    expect(fromBalanceDoc(balance)).toEqual({ currency: 'GBP', available: 300_000_000_007 });
+  });
+
+  it('round-trips both kinds of idempotency outcome', () => {
+    const tx: IdempotencyOutcome = { kind: 'transaction', transaction: transfer };
+    expect(fromOutcomeDoc(throughBson(toOutcomeDoc(tx)))).toEqual(tx);
+    const err: IdempotencyOutcome = { kind: 'error', error: { code: 'payment_failed', message: 'declined', param: 'paymentToken', transactionId: deposit.id } };
+    expect(fromOutcomeDoc(throughBson(toOutcomeDoc(err)))).toEqual(err);
+    const bare: IdempotencyOutcome = { kind: 'error', error: { code: 'not_found', message: 'x' } };
+    expect(fromOutcomeDoc(throughBson(toOutcomeDoc(bare)))).toStrictEqual(bare);
+  });
+
+  it('derives ids that cannot collide across different (caller, key) or (user, currency) pairs', () => {
+    expect(idempotencyId({ callerId: 'a"', key: 'b' })).not.toBe(idempotencyId({ callerId: 'a', key: '"b' }));
+    expect(idempotencyId({ callerId: 'a,b', key: 'c' })).not.toBe(idempotencyId({ callerId: 'a', key: 'b,c' }));
+    expect(balanceId('u', 'USD')).toBe(balanceId('u', 'USD'));
+    expect(balanceId('u', 'USD')).not.toBe(balanceId('u', 'EUR'));
+  });
+});
+
+describe('mongodb history filter', () => {
+  it('finds a user as either party and pages by the (createdAt, id) keyset', () => {
+    expect(historyFilter({ userId: 'u', limit: 10 })).toEqual({ parties: 'u' });
+    const f = historyFilter({
+      userId: 'u', limit: 10, type: 'transfer', status: 'completed',
+      before: { createdAt: '2030-01-01T00:00:00.005Z', id: 'id-5' },
+    });
+    const at = new Date('2030-01-01T00:00:00.005Z');
+    expect(f).toEqual({
+      parties: 'u', type: 'transfer', status: 'completed',
+      $or: [{ createdAt: { $lt: at } }, { createdAt: at, _id: { $lt: 'id-5' } }],
+    });
+  });
+});
