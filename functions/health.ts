@@ -1,6 +1,6 @@
 import { app } from '../src/composition-root';
 import { httpHandler, ok } from '../src/http/http-handler';
-import { logger } from '../src/http/logger';
+import { logger } from '../src/observability/logger';
 
 export const handler = httpHandler({ auth: 'none' }, async ({ requestId }) => {
   try {

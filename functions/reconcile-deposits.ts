@@ -1,6 +1,6 @@
 // Scheduled (every 5 minutes): settles deposits whose gateway outcome was pending or unknown.
 import { app } from '../src/composition-root';
-import { logger } from '../src/http/logger';
+import { logger } from '../src/observability/logger';
 
 export const handler = async (): Promise<void> => {
   const { useCases, config } = await app();

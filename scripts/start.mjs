@@ -7,6 +7,8 @@ import { createRequire } from 'node:module';
 import { DEV_JWT_SECRET } from './dev-defaults.mjs';
 
 const env = { ...process.env, IS_LOCAL: 'true' };
+// CloudWatch EMF metric lines are noise on a terminal; POWERTOOLS_METRICS_DISABLED=false shows them.
+env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL && !env.APP_SECRET_ID) {
   env.AUTH_JWT_SECRET = DEV_JWT_SECRET;
   console.log('Using the local development JWT secret; get a token with: npm run token -- <userId> [--admin]');

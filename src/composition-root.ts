@@ -6,6 +6,7 @@ import type { PaymentGateway } from './core/ports';
 import { parseConfig, readEnv, type Config, type Settings } from './config';
 import type { Storage } from './adapters/storage';
 import { systemClock, uuidV7Ids } from './adapters/system/system-clock';
+import { instrumentGateway } from './observability/instrumented-gateway';
 
 /**
  * Replaced by a string literal in scripts/build.mjs ('all' or one storage kind);
@@ -52,7 +53,8 @@ export const openPaymentGateway = async (config: Config): Promise<PaymentGateway
 };
 
 export const buildApp = async (config: Config): Promise<App> => {
-  const [storage, gateway] = await Promise.all([openStorage(config), openPaymentGateway(config)]);
+  const [storage, rawGateway] = await Promise.all([openStorage(config), openPaymentGateway(config)]);
+  const gateway = instrumentGateway(rawGateway);
   const useCases = makeUseCases({
     ledger: storage.ledger,
     users: storage.users,
@@ -69,7 +71,7 @@ export const buildApp = async (config: Config): Promise<App> => {
 };
 
 /** Environment, overlaid by the app secret when APP_SECRET_ID is set (cached with a max age). */
-const loadSettings = async (): Promise<Settings> => {
+export const loadSettings = async (): Promise<Settings> => {
   const env = readEnv();
   const secretId = env.APP_SECRET_ID;
   if (!secretId) return env;

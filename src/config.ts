@@ -6,7 +6,7 @@ import { CONTRACT_MAX_AMOUNT } from './core/money';
 export const STORAGE_KINDS = ['memory', 'pglite', 'postgres', 'redis', 'mongodb'] as const;
 export type StorageKind = (typeof STORAGE_KINDS)[number];
 /** What `STORAGE` unset means: the durable embedded store. */
-export const EMBEDDED_DEFAULT: StorageKind = 'memory';
+export const EMBEDDED_DEFAULT: StorageKind = 'pglite';
 
 /** Raw settings: environment variables, overlaid by the app secret's keys. */
 export type Settings = Record<string, string | undefined>;
@@ -143,15 +143,18 @@ const toConfig = (v: z.infer<typeof schema>) => ({
   appSecret: { id: v.APP_SECRET_ID, maxAgeSeconds: v.APP_SECRET_MAX_AGE_SECONDS },
 });
 
-/** Builds the config from raw settings; throws ConfigError naming every invalid variable. */
-export const parseConfig = (settings: Settings): Config => {
+/**
+ * Builds the config from raw settings; throws ConfigError naming every invalid variable.
+ * `requireAuth: false` for tools that verify no token (the migration CLI).
+ */
+export const parseConfig = (settings: Settings, { requireAuth = true } = {}): Config => {
   const present = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined && v !== ''));
   const result = schema.safeParse(present);
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const config = toConfig(result.data);
-  if (!config.auth.jwtSecret && !config.auth.jwksUrl) {
+  if (requireAuth && !config.auth.jwtSecret && !config.auth.jwksUrl) {
     throw new ConfigError(['AUTH_JWT_SECRET or AUTH_JWKS_URL must be set']);
   }
   if (config.storage === 'mongodb' && !config.mongodb.uri) throw new ConfigError(['MONGODB_URI: required when STORAGE=mongodb']);

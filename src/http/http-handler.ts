@@ -9,10 +9,12 @@ import type * as z from 'zod/mini';
 import { app, type App } from '../composition-root';
 import { isAppSecretError } from '../adapters/secrets/app-secret-error';
 import { DomainError, InvalidRequest, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType } from '../core/errors';
+import type { Transaction } from '../core/transaction';
 import type { Caller } from '../core/use-cases';
 import { makeVerifier, type VerifyCaller } from './auth';
 import { toErrorResponse } from './error-mapping';
-import { logger } from './logger';
+import { logger } from '../observability/logger';
+import { recordAmountMoved, recordRequest } from '../observability/metrics';
 import { parseWith } from './validation';
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -111,12 +113,14 @@ export const httpHandler = <BS extends z.ZodMiniType | undefined = undefined, QS
       idempotencyKey: spec.idempotent ? key : undefined,
       requestId,
     });
+    if (result.statusCode === 201 && !result.headers?.['Idempotent-Replayed']) observeMovement(result.body);
     return respond(result.statusCode, result.body, requestId, result.headers);
   };
 
   const chain = middy<Event, Result>(base)
     .after(async (request) => {
-      logRequest(request.event, request.context, request.response?.statusCode ?? 0, authenticated.get(request.event)?.caller);
+      const response = request.response;
+      logRequest(request.event, request.context, response?.statusCode ?? 0, authenticated.get(request.event)?.caller, undefined, response?.headers?.['Idempotent-Replayed'] === 'true');
     })
     .before(async (request) => {
       // Authentication first: an anonymous caller learns nothing about bodies.
@@ -146,20 +150,22 @@ export const httpHandler = <BS extends z.ZodMiniType | undefined = undefined, QS
       logger.error('request failed', { requestId, status: mapped.statusCode, code: mapped.body.error.code, error: describe(request.error) });
     }
     request.response = respond(mapped.statusCode, mapped.body, requestId, mapped.headers);
-    logRequest(request.event, request.context, mapped.statusCode, authenticated.get(request.event)?.caller, mapped.body.error.code);
+    logRequest(request.event, request.context, mapped.statusCode, authenticated.get(request.event)?.caller, mapped.body.error.code, mapped.headers['Idempotent-Replayed'] === 'true');
   });
   return chain;
 };
 
-/** One structured line per request: who, what, outcome. Never headers or bodies. */
-const logRequest = (event: Event, context: Context, status: number, caller: Caller | undefined, code?: string): void => {
-  logger.info('request', {
-    requestId: requestIdOf(event, context),
-    route: event.routeKey ?? `${event.requestContext?.http?.method} ${event.rawPath}`,
-    callerId: caller?.id,
-    status,
-    ...(code && { code }),
-  });
+/** One structured log line and one metrics line per request: who, what, outcome. Never headers or bodies. */
+const logRequest = (event: Event, context: Context, status: number, caller: Caller | undefined, code?: string, replayed = false): void => {
+  const route = event.routeKey ?? `${event.requestContext?.http?.method} ${event.rawPath}`;
+  logger.info('request', { requestId: requestIdOf(event, context), route, callerId: caller?.id, status, ...(code && { code }), ...(replayed && { replayed }) });
+  recordRequest(route, code ?? 'ok', { replayed });
+};
+
+/** Completed money movements feed the AmountMoved metric. */
+const observeMovement = (body: unknown): void => {
+  const tx = body as Partial<Transaction> | undefined;
+  if (tx?.status === 'completed' && tx.type && tx.currency && typeof tx.amount === 'number') recordAmountMoved(tx.type, tx.currency, tx.amount);
 };
 
 /** Errors from outside the domain that still have a contract meaning. */

@@ -1,3 +1,3 @@
 import { describeWalletE2E } from './wallet-e2e';
 
-describeWalletE2E('memory', {}, true);
+describeWalletE2E('memory', { primary: true });

@@ -15,7 +15,14 @@ interface Reply {
  * `primary`: the one file that also runs when API_URL points at a deployed stage
  * (the stage has one storage; the other files would only repeat it).
  */
-export const describeWalletE2E = (storage: string, env: Record<string, string> = {}, primary = false): void => {
+export interface E2EOptions {
+  env?: Record<string, string>;
+  primary?: boolean;
+  /** Runs before the server starts (e.g. create the database). */
+  prepare?: () => Promise<void>;
+}
+
+export const describeWalletE2E = (storage: string, { env = {}, primary = false, prepare }: E2EOptions = {}): void => {
   const remote = process.env.API_URL;
   (remote && !primary ? describe.skip : describe)(`e2e over HTTP (${remote ? `API_URL ${remote}` : `serverless-offline, STORAGE=${storage}`})`, () => {
     let server: OfflineServer | undefined;
@@ -26,6 +33,7 @@ export const describeWalletE2E = (storage: string, env: Record<string, string> =
         base = remote.replace(/\/$/, '');
         return;
       }
+      await prepare?.();
       server = await startOffline({ STORAGE: storage, AUTH_JWT_SECRET: 'e2e-secret-at-least-32-characters-long', LOG_LEVEL: 'ERROR', ...env });
       process.env.AUTH_JWT_SECRET = 'e2e-secret-at-least-32-characters-long';
       base = server.url;

@@ -1,0 +1,11 @@
+// Every migration, in order. They are TypeScript modules exporting SQL so esbuild
+// bundles them: no file is read at runtime. Append only; never edit a shipped one.
+import * as m0001 from './0001-initial-schema';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [m0001];

@@ -1,0 +1,115 @@
+// SqlExecutor over a node-postgres Pool, sized and configured for Lambda: one
+// small pool per process, short connect timeout, keep-alive, server- and
+// client-side statement timeouts, and no session state (RDS Proxy can multiplex).
+import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import type { Config } from '../../config';
+import { isConnectionError, isRetryableConflict, translateError } from './pg-errors';
+import type { QueryOptions, Row, SqlExecutor, SqlSession } from './sql-executor';
+
+/** Attempts per transaction (conflicts, or a connection lost before COMMIT). */
+const MAX_ATTEMPTS = 3;
+
+export const poolConfig = (pg: Config['postgres']): PoolConfig => ({
+  host: pg.host,
+  port: pg.port,
+  user: pg.user,
+  password: pg.password,
+  database: pg.database,
+  ssl: pg.ssl ? { rejectUnauthorized: true } : undefined,
+  max: pg.poolMax,
+  connectionTimeoutMillis: pg.connectTimeoutMs,
+  // Idle sockets of a frozen Lambda die anyway; drop them before the server or a proxy does.
+  idleTimeoutMillis: 30_000,
+  keepAlive: true,
+  keepAliveInitialDelayMillis: 10_000,
+  // Startup parameters, not SET commands: they cost no round trip and pin nothing.
+  statement_timeout: pg.statementTimeoutMs,
+  idle_in_transaction_session_timeout: pg.statementTimeoutMs * 2,
+  // Client-side backstop for a socket that went silent (the server timeout cannot fire then).
+  query_timeout: pg.statementTimeoutMs + 1_000,
+  application_name: 'wallet-service',
+  allowExitOnIdle: true,
+});
+
+const backoff = (attempt: number): Promise<void> =>
+  new Promise((r) => setTimeout(r, Math.floor(Math.random() * 10 * 2 ** attempt)));
+
+const sessionOf = (client: PoolClient): SqlSession => ({
+  query: async <R extends Row>(sql: string, params?: readonly unknown[]) =>
+    (await client.query<R>(sql, params as unknown[] | undefined)).rows,
+  exec: async (sql: string) => {
+    await client.query(sql);
+  },
+});
+
+export const makePgExecutor = (pool: Pool): SqlExecutor => {
+  // An idle client whose server went away (restart, pg_terminate_backend, proxy
+  // idle timeout) emits 'error'; the pool has already dropped it. Without a
+  // listener, Node would crash the process.
+  pool.on('error', () => undefined);
+
+  return {
+    async query<R extends Row>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<R[]> {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          // pool.query releases a failed client as broken, so it is not reused.
+          return (await pool.query<R>(sql, params as unknown[] | undefined)).rows;
+        } catch (err) {
+          const again = isRetryableConflict(err) || (options?.idempotent === true && isConnectionError(err));
+          if (again && attempt < MAX_ATTEMPTS) {
+            await backoff(attempt);
+            continue;
+          }
+          throw translateError(err);
+        }
+      }
+    },
+
+    async transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
+      for (let attempt = 1; ; attempt++) {
+        let client: PoolClient;
+        try {
+          client = await pool.connect();
+        } catch (err) {
+          // Nothing was sent yet, so trying again cannot apply anything twice.
+          if (isConnectionError(err) && attempt < MAX_ATTEMPTS) {
+            await backoff(attempt);
+            continue;
+          }
+          throw translateError(err);
+        }
+        let committing = false;
+        let broken: Error | undefined;
+        // A checked-out client has no pool listener: a socket dying between two of our
+        // statements would otherwise be an unhandled 'error' that kills the process.
+        const onError = (err: Error): void => void (broken ??= err);
+        client.on('error', onError);
+        try {
+          await client.query('BEGIN');
+          const result = await fn(sessionOf(client));
+          committing = true;
+          await client.query('COMMIT');
+          return result;
+        } catch (err) {
+          if (isConnectionError(err)) broken = err as Error;
+          else await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+          // A connection lost during COMMIT leaves the outcome unknown: never replay it.
+          const again = isRetryableConflict(err) || (!committing && broken !== undefined && isConnectionError(err));
+          if (again && attempt < MAX_ATTEMPTS) {
+            await backoff(attempt);
+            continue;
+          }
+          throw translateError(err);
+        } finally {
+          client.off('error', onError);
+          // A broken client is destroyed instead of going back to the pool.
+          client.release(broken);
+        }
+      }
+    },
+
+    close: () => pool.end(),
+  };
+};
+
+export const openPgExecutor = (config: Config): SqlExecutor => makePgExecutor(new Pool(poolConfig(config.postgres)));

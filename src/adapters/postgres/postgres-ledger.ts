@@ -1,0 +1,214 @@
+// Ledger on PostgreSQL (pg Pool or PGlite, through SqlExecutor). Every money
+// operation is one SQL transaction at READ COMMITTED: guarded UPDATEs check and
+// write in one statement, and the idempotency outcome commits with the movement.
+import { InsufficientFunds, InvalidStateTransition, NotFound } from '../../core/errors';
+import type { Balance } from '../../core/money';
+import type {
+  ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput,
+} from '../../core/ports';
+import type { Metadata, Transaction } from '../../core/transaction';
+import { isCheckViolation } from './pg-errors';
+import {
+  toBalance, toMs, toOutcome, toTransaction, transactionParams,
+  type BalanceRow, type IdempotencyRow, type TransactionRow,
+} from './postgres-rows';
+import {
+  CREDIT, DEBIT, ENSURE_BALANCE, FINISH_IDEMPOTENCY, historyQuery, INSERT_TRANSACTION, INSERT_TRANSACTION_AND_FINISH, TX_COLUMNS,
+} from './postgres-sql';
+import type { SqlExecutor, SqlSession } from './sql-executor';
+
+// Ids are uuid columns: anything else cannot exist, and must not reach the server as a type error.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isUuid = (id: string): boolean => UUID.test(id);
+
+const outcomeJson = (tx: Transaction): string =>
+  JSON.stringify({ kind: 'transaction', transaction: tx } satisfies IdempotencyOutcome);
+
+/** Runs a credit, turning the "balance beyond the exact maximum" check into the memory adapter's RangeError. */
+const credit = async (s: SqlSession, userId: string, currency: string, amount: number): Promise<void> => {
+  try {
+    await s.query(CREDIT, [userId, currency, String(amount)]);
+  } catch (err) {
+    if (isCheckViolation(err, 'balances_available_max')) throw new RangeError('balance would exceed the representable maximum');
+    throw err;
+  }
+};
+
+const debit = async (s: SqlSession, userId: string, currency: string, amount: number): Promise<void> => {
+  const rows = await s.query(DEBIT, [userId, currency, String(amount)]);
+  if (rows.length === 0) throw new InsufficientFunds();
+};
+
+/** Stores a completed movement and, for `idem`, its outcome: the last statement before COMMIT. */
+const store = async (s: SqlSession, tx: Transaction, idem: IdempotencyScope | undefined): Promise<void> => {
+  if (idem) await s.query(INSERT_TRANSACTION_AND_FINISH, [...transactionParams(tx), idem.callerId, idem.key, outcomeJson(tx)]);
+  else await s.query(INSERT_TRANSACTION, transactionParams(tx));
+};
+
+export const makePostgresLedger = (db: SqlExecutor): Ledger => {
+  const finish = (s: SqlSession, scope: IdempotencyScope, outcome: IdempotencyOutcome): Promise<unknown> =>
+    s.query(FINISH_IDEMPOTENCY, [scope.callerId, scope.key, JSON.stringify(outcome)]);
+
+  return {
+    claimIdempotency: (scope: IdempotencyScope, times: ClaimTimes): Promise<IdempotencyClaim> =>
+      db.transaction(async (s) => {
+        // Exactly one concurrent claimer inserts; the others wait for it, then see its row.
+        const inserted = await s.query(
+          `INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at)
+           VALUES ($1, $2, $3, 'in_flight', $4::timestamptz, $5::timestamptz)
+           ON CONFLICT (caller_id, key) DO NOTHING RETURNING 1 AS ok`,
+          [scope.callerId, scope.key, scope.fingerprint, times.leaseUntil, times.expiresAt],
+        );
+        if (inserted.length > 0) return { kind: 'claimed' };
+
+        const [r] = await s.query<IdempotencyRow>(
+          `SELECT fingerprint, state, lease_until, expires_at, transaction_id, outcome
+           FROM idempotency_keys WHERE caller_id = $1 AND key = $2 FOR UPDATE`,
+          [scope.callerId, scope.key],
+        );
+        const now = Date.parse(times.now);
+        if (!r || toMs(r.expires_at) <= now) {
+          // Expired records count as absent: start over as a brand-new claim.
+          await s.query(
+            `INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at)
+             VALUES ($1, $2, $3, 'in_flight', $4::timestamptz, $5::timestamptz)
+             ON CONFLICT (caller_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, state = 'in_flight',
+               lease_until = EXCLUDED.lease_until, expires_at = EXCLUDED.expires_at, transaction_id = NULL, outcome = NULL`,
+            [scope.callerId, scope.key, scope.fingerprint, times.leaseUntil, times.expiresAt],
+          );
+          return { kind: 'claimed' };
+        }
+        if (r.fingerprint !== scope.fingerprint) return { kind: 'mismatch' };
+        const outcome = toOutcome(r);
+        if (r.state === 'done' && outcome) return { kind: 'replay', outcome };
+        if (r.state === 'in_flight' && toMs(r.lease_until) > now) return { kind: 'in_use' };
+        // Released, or its request died with the lease: take it over.
+        await s.query(
+          `UPDATE idempotency_keys SET state = 'in_flight', lease_until = $3::timestamptz WHERE caller_id = $1 AND key = $2`,
+          [scope.callerId, scope.key, times.leaseUntil],
+        );
+        return { kind: 'claimed', ...(r.transaction_id !== null && { transactionId: r.transaction_id }) };
+      }),
+
+    async completeIdempotency(scope, outcome) {
+      await db.query(FINISH_IDEMPOTENCY, [scope.callerId, scope.key, JSON.stringify(outcome)], { idempotent: true });
+    },
+
+    async releaseIdempotency(scope) {
+      await db.query(
+        `UPDATE idempotency_keys SET state = 'open' WHERE caller_id = $1 AND key = $2 AND state = 'in_flight'`,
+        [scope.callerId, scope.key],
+        { idempotent: true },
+      );
+    },
+
+    createDeposit: (tx, idem) =>
+      db.transaction(async (s) => {
+        await s.query(INSERT_TRANSACTION, transactionParams(tx));
+        // The user now holds this currency, even before the deposit settles.
+        await s.query(ENSURE_BALANCE, [tx.userId, tx.currency]);
+        if (idem) {
+          await s.query(`UPDATE idempotency_keys SET transaction_id = $3::uuid WHERE caller_id = $1 AND key = $2`, [
+            idem.callerId, idem.key, tx.id,
+          ]);
+        }
+        return tx;
+      }),
+
+    settle: (input: SettleInput, idem) => {
+      if (!isUuid(input.id)) return Promise.reject(new NotFound('Transaction not found'));
+      return db.transaction(async (s) => {
+        // Only one of many racing settlements finds the row still pending (the others
+        // wait on its row lock, then re-check the WHERE and match nothing).
+        const [row] = await s.query<TransactionRow>(
+          `UPDATE transactions SET status = $2, updated_at = $3::timestamptz,
+             metadata = COALESCE($4::text::jsonb, metadata)
+           WHERE id = $1::uuid AND status = 'pending' RETURNING ${TX_COLUMNS}`,
+          [input.id, input.status, input.now, input.metadata ? JSON.stringify(input.metadata) : null],
+        );
+        if (!row) {
+          const [current] = await s.query<{ status: string }>('SELECT status FROM transactions WHERE id = $1::uuid', [input.id]);
+          if (!current) throw new NotFound('Transaction not found');
+          throw new InvalidStateTransition(current.status, input.status);
+        }
+        const tx = toTransaction(row);
+        if (tx.status === 'completed' && tx.type === 'deposit') await credit(s, tx.userId, tx.currency, tx.amount);
+        if (idem) await finish(s, idem, { kind: 'transaction', transaction: tx });
+        return tx;
+      });
+    },
+
+    withdraw: (tx, idem) =>
+      db.transaction(async (s) => {
+        await debit(s, tx.userId, tx.currency, tx.amount);
+        await store(s, tx, idem);
+        return tx;
+      }),
+
+    transfer: (tx, idem) => {
+      const to = tx.toUserId;
+      if (!to) return Promise.reject(new RangeError('transfer without toUserId'));
+      return db.transaction(async (s) => {
+        // Lock the two balance rows in user_id order: no two transfers can deadlock.
+        if (tx.userId < to) {
+          await debit(s, tx.userId, tx.currency, tx.amount);
+          await credit(s, to, tx.currency, tx.amount);
+        } else {
+          await credit(s, to, tx.currency, tx.amount);
+          await debit(s, tx.userId, tx.currency, tx.amount);
+        }
+        await store(s, tx, idem);
+        return tx;
+      });
+    },
+
+    async setPaymentRef(id, paymentRef) {
+      const rows = isUuid(id)
+        ? await db.query('UPDATE transactions SET payment_ref = $2 WHERE id = $1::uuid RETURNING id', [id, paymentRef], { idempotent: true })
+        : [];
+      if (rows.length === 0) throw new NotFound('Transaction not found');
+    },
+
+    async updateMetadata(id: string, metadata: Metadata, now: string) {
+      const [row] = isUuid(id)
+        ? await db.query<TransactionRow>(
+          `UPDATE transactions SET metadata = $2::text::jsonb, updated_at = $3::timestamptz WHERE id = $1::uuid RETURNING ${TX_COLUMNS}`,
+          [id, JSON.stringify(metadata), now],
+          { idempotent: true },
+        )
+        : [];
+      if (!row) throw new NotFound('Transaction not found');
+      return toTransaction(row);
+    },
+
+    async getTransaction(id) {
+      if (!isUuid(id)) return null;
+      const [row] = await db.query<TransactionRow>(`SELECT ${TX_COLUMNS} FROM transactions WHERE id = $1::uuid`, [id], { idempotent: true });
+      return row ? toTransaction(row) : null;
+    },
+
+    async listTransactions(q: HistoryQuery) {
+      const { sql, params } = historyQuery(q);
+      const rows = await db.query<TransactionRow>(sql, params, { idempotent: true });
+      return rows.map(toTransaction);
+    },
+
+    async listPendingDeposits({ createdBefore, limit }) {
+      const rows = await db.query<TransactionRow>(
+        `SELECT ${TX_COLUMNS} FROM transactions
+         WHERE type = 'deposit' AND status = 'pending' AND created_at < $1::timestamptz
+         ORDER BY created_at, id LIMIT $2`,
+        [createdBefore, limit],
+        { idempotent: true },
+      );
+      return rows.map(toTransaction);
+    },
+
+    async getBalances(userId): Promise<Balance[]> {
+      const rows = await db.query<BalanceRow>('SELECT currency, available FROM balances WHERE user_id = $1 ORDER BY currency', [userId], {
+        idempotent: true,
+      });
+      return rows.map(toBalance);
+    },
+  };
+};

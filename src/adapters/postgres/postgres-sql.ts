@@ -1,0 +1,65 @@
+import type { HistoryQuery } from '../../core/ports';
+
+// The ledger's statements, in one place so the benchmark can run exactly the same
+// SQL raw. Parameters are cast explicitly: pg and PGlite then agree on every type
+// (jsonb as text, amounts as decimal text).
+
+export const TX_COLUMNS =
+  'id, type, status, user_id, to_user_id, amount, currency, metadata, payment_ref, created_at, updated_at';
+
+export const INSERT_TRANSACTION = `
+INSERT INTO transactions (${TX_COLUMNS})
+VALUES ($1::uuid, $2, $3, $4, $5, $6::bigint, $7, $8::text::jsonb, $9, $10::timestamptz, $11::timestamptz)`;
+
+/** Creates the balance row at zero if missing: the user now "holds" the currency. */
+export const ENSURE_BALANCE = `
+INSERT INTO balances (user_id, currency, available) VALUES ($1, $2, 0)
+ON CONFLICT (user_id, currency) DO NOTHING`;
+
+/** The guarded debit: no row comes back when the balance does not cover it. */
+export const DEBIT = `
+UPDATE balances SET available = available - $3::bigint
+WHERE user_id = $1 AND currency = $2 AND available >= $3::bigint
+RETURNING available`;
+
+/**
+ * A credit, creating the row if needed. A transfer runs DEBIT and CREDIT in sorted
+ * user_id order, so every transfer locks its two rows in the same order and two
+ * transfers can never deadlock.
+ */
+export const CREDIT = `
+INSERT INTO balances (user_id, currency, available) VALUES ($1, $2, $3::bigint)
+ON CONFLICT (user_id, currency) DO UPDATE SET available = balances.available + EXCLUDED.available`;
+
+export const FINISH_IDEMPOTENCY = `
+UPDATE idempotency_keys SET state = 'done', outcome = $3::text::jsonb
+WHERE caller_id = $1 AND key = $2`;
+
+/** INSERT_TRANSACTION ($1…$11) and FINISH_IDEMPOTENCY ($12 caller, $13 key, $14 outcome) in one statement. */
+export const INSERT_TRANSACTION_AND_FINISH = `
+WITH inserted AS (${INSERT_TRANSACTION} RETURNING id)
+UPDATE idempotency_keys SET state = 'done', outcome = $14::text::jsonb, transaction_id = COALESCE(transaction_id, (SELECT id FROM inserted))
+WHERE caller_id = $12 AND key = $13`;
+
+/**
+ * A user's history page: one keyset range scan on each party's index
+ * (transactions_owner_history, transactions_recipient_history), merged. A transfer
+ * is never to oneself, so no row appears in both arms.
+ */
+export const historyQuery = (q: HistoryQuery): { sql: string; params: unknown[] } => {
+  const params: unknown[] = [q.userId, q.limit];
+  const filters: string[] = [];
+  if (q.before) {
+    params.push(q.before.createdAt, q.before.id);
+    filters.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+  }
+  if (q.type) filters.push(`type = $${params.push(q.type)}`);
+  if (q.status) filters.push(`status = $${params.push(q.status)}`);
+  const where = filters.map((f) => ` AND ${f}`).join('');
+  const sql = `SELECT ${TX_COLUMNS} FROM (
+    (SELECT ${TX_COLUMNS} FROM transactions WHERE user_id = $1${where} ORDER BY created_at DESC, id DESC LIMIT $2)
+    UNION ALL
+    (SELECT ${TX_COLUMNS} FROM transactions WHERE to_user_id = $1${where} ORDER BY created_at DESC, id DESC LIMIT $2)
+  ) AS history ORDER BY created_at DESC, id DESC LIMIT $2`;
+  return { sql, params };
+};
