@@ -1,0 +1,102 @@
+// One ioredis connection per process, reused by warm Lambda invocations. Built to
+// fail fast: no offline queue (a command while disconnected rejects at once), one
+// retry per request, and no resending of commands whose reply was lost — a resent
+// script could apply twice; the caller's idempotency key decides instead.
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Config } from '../../config';
+import { defineScripts } from './redis-scripts';
+
+export type RedisSettings = Config['redis'];
+
+/** Reconnects forever, backing off to at most one second between attempts. */
+export const reconnectDelayMs = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt, 10), 1000);
+
+export const redisOptions = (s: RedisSettings): RedisOptions => ({
+  host: s.host,
+  port: s.port,
+  db: s.db,
+  ...(s.password !== undefined && { password: s.password }),
+  ...(s.tls && { tls: { servername: s.host } }),
+  connectTimeout: s.connectTimeoutMs,
+  commandTimeout: s.commandTimeoutMs,
+  maxRetriesPerRequest: 1,
+  enableOfflineQueue: false,
+  autoResendUnfulfilledCommands: false,
+  enableReadyCheck: true,
+  retryStrategy: reconnectDelayMs,
+});
+
+/** A new client with the wallet scripts defined. Its errors surface through commands, so 'error' events are only noted. */
+export const createRedisClient = (s: RedisSettings, extra: RedisOptions = {}): Redis => {
+  const client = new Redis({ ...redisOptions(s), ...extra });
+  client.on('error', () => undefined);
+  defineScripts(client);
+  return client;
+};
+
+// Each esbuild bundle has its own module scope; globalThis keeps one client per
+// connection settings per process. Counted, because the composition root builds the
+// next app (same Redis settings, e.g. only a rotated JWT secret) before closing the
+// previous one: the shared connection must outlive the first close.
+const CLIENTS = Symbol.for('wallet-service.redis-clients');
+
+interface SharedClient {
+  client: Redis;
+  users: number;
+}
+
+const connectionKey = ({ keyPrefix: _prefix, ...s }: RedisSettings): string => JSON.stringify(s);
+
+export interface RedisClientLease {
+  client: Redis;
+  /** Closes the connection when no other storage uses it. */
+  release(): Promise<void>;
+}
+
+export const acquireRedisClient = (s: RedisSettings): RedisClientLease => {
+  const g = globalThis as { [CLIENTS]?: Map<string, SharedClient> };
+  const clients = (g[CLIENTS] ??= new Map());
+  const key = connectionKey(s);
+  let shared = clients.get(key);
+  if (!shared) {
+    shared = { client: createRedisClient(s), users: 0 };
+    clients.set(key, shared);
+  }
+  shared.users++;
+  const entry = shared;
+  let released = false;
+  return {
+    client: entry.client,
+    release: async () => {
+      if (released) return;
+      released = true;
+      if (--entry.users > 0) return;
+      if (clients.get(key) === entry) clients.delete(key);
+      await closeRedisClient(entry.client);
+    },
+  };
+};
+
+/** Waits until the client is ready, at most `ms`; false when it is not (it keeps reconnecting). */
+export const waitUntilReady = (client: Redis, ms: number): Promise<boolean> => {
+  if (client.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      resolve(ok);
+    };
+    const onReady = (): void => done(true);
+    const timer = setTimeout(() => done(false), ms);
+    client.on('ready', onReady);
+  });
+};
+
+/** Closes politely when connected, at once otherwise. */
+export const closeRedisClient = async (client: Redis): Promise<void> => {
+  if (client.status === 'ready') {
+    await client.quit().catch(() => client.disconnect());
+  } else {
+    client.disconnect();
+  }
+};

@@ -1,0 +1,24 @@
+import { ServiceUnavailable } from '../../core/errors';
+
+// Replies Redis gives while it cannot serve right now (loading, failover, memory full, busy script).
+const TRANSIENT_REPLIES = /^(LOADING|BUSY|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN|OOM|NOREPLICAS|MISCONF)\b/;
+
+/**
+ * Connection trouble (refused, closed, not writeable with no offline queue, command
+ * timeout, retries exhausted) and transient server replies become ServiceUnavailable
+ * (503). A command timeout on a write is an unknown outcome: the idempotency key of
+ * the request settles it on retry. Any other reply error is a bug and stays as it is.
+ */
+export const toStorageError = (err: unknown): Error => {
+  if (err instanceof Error && err.name === 'ReplyError' && !TRANSIENT_REPLIES.test(err.message)) return err;
+  return new ServiceUnavailable('The wallet store is unavailable, try again shortly');
+};
+
+/** Awaits a Redis call, translating its failures. */
+export const redisCall = async <T>(p: Promise<T>): Promise<T> => {
+  try {
+    return await p;
+  } catch (err) {
+    throw toStorageError(err);
+  }
+};

@@ -1,0 +1,166 @@
+// Every state change is one Lua script: Redis runs a script alone, so its checks and
+// writes are one atomic step. Scripts check everything before their first write (Redis
+// does not roll a script back). Numbers: Lua 5.1 numbers are doubles, exact for
+// integers up to 2^53; amounts and balances are kept at or below 2^53-1
+// (MAX_BALANCE), so `tonumber` comparisons are exact. Lua numbers are never turned
+// back into strings (that would print 1e+15): increments use the caller's integer
+// strings with HINCRBY, which does 64-bit integer arithmetic.
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+const COMMON = `
+local MAX = 9007199254740991
+local function finish(key, outcome)
+  if key and redis.call('EXISTS', key) == 1 then
+    redis.call('HSET', key, 'state', 'done', 'outcome', outcome)
+  end
+end
+`;
+
+/** KEYS: idem. ARGV: now, leaseUntil, expiresAt, expiresAtMs, fingerprint. Mirrors the port's rules; ISO strings compare in time order. */
+const claimIdempotency = `
+local r = redis.call('HMGET', KEYS[1], 'fp', 'state', 'leaseUntil', 'expiresAt', 'txId', 'outcome')
+local now = ARGV[1]
+if not r[1] or r[4] <= now then
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], 'fp', ARGV[5], 'state', 'in_flight', 'leaseUntil', ARGV[2], 'expiresAt', ARGV[3])
+  redis.call('PEXPIREAT', KEYS[1], ARGV[4])
+  return {'claimed', ''}
+end
+if r[1] ~= ARGV[5] then return {'mismatch'} end
+if r[2] == 'done' and r[6] then return {'replay', r[6]} end
+if r[2] == 'in_flight' and r[3] > now then return {'in_use'} end
+redis.call('HSET', KEYS[1], 'state', 'in_flight', 'leaseUntil', ARGV[2])
+return {'claimed', r[5] or ''}
+`;
+
+/** KEYS: idem. ARGV: outcome JSON. */
+const completeIdempotency = `
+finish(KEYS[1], ARGV[1])
+return 'ok'
+`;
+
+/** KEYS: idem. Only an in-flight claim is freed; a finished outcome stays. */
+const releaseIdempotency = `
+if redis.call('HGET', KEYS[1], 'state') == 'in_flight' then
+  redis.call('HSET', KEYS[1], 'state', 'open')
+end
+return 'ok'
+`;
+
+/** KEYS: user. ARGV: profile JSON. */
+const createUser = `
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 'exists' end
+return 'ok'
+`;
+
+/** KEYS: tx, history, pending, balances, [idem]. ARGV: tx JSON, member, currency, txId, isPending. */
+const createDeposit = `
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 'exists' end
+redis.call('ZADD', KEYS[2], 0, ARGV[2])
+if ARGV[5] == '1' then redis.call('ZADD', KEYS[3], 0, ARGV[2]) end
+-- The user holds this currency from now on, at zero until the deposit settles.
+redis.call('HSETNX', KEYS[4], ARGV[3], '0')
+if KEYS[5] and redis.call('EXISTS', KEYS[5]) == 1 then redis.call('HSET', KEYS[5], 'txId', ARGV[4]) end
+return 'ok'
+`;
+
+/**
+ * KEYS: tx, balances, pending, [idem]. ARGV: expected JSON, new JSON, credit?, currency, amount, member, outcome.
+ * Compare-and-set on the whole stored JSON: the caller read it, decided the new state,
+ * and the script applies it only if nothing changed meanwhile ('conflict' → re-read).
+ */
+const settle = `
+local current = redis.call('GET', KEYS[1])
+if not current then return 'missing' end
+if current ~= ARGV[1] then return 'conflict' end
+if ARGV[3] == '1' then
+  local balance = tonumber(redis.call('HGET', KEYS[2], ARGV[4]) or '0')
+  if balance > MAX - tonumber(ARGV[5]) then return 'overflow' end
+  redis.call('HINCRBY', KEYS[2], ARGV[4], ARGV[5])
+end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('ZREM', KEYS[3], ARGV[6])
+finish(KEYS[4], ARGV[7])
+return 'ok'
+`;
+
+/** KEYS: tx. ARGV: expected JSON, new JSON. Metadata and payment ref changes. */
+const replaceTransaction = `
+local current = redis.call('GET', KEYS[1])
+if not current then return 'missing' end
+if current ~= ARGV[1] then return 'conflict' end
+redis.call('SET', KEYS[1], ARGV[2])
+return 'ok'
+`;
+
+/**
+ * KEYS: balances, tx, history, [idem]. ARGV: currency, amount, tx JSON, member, outcome.
+ * An existing tx key means this very transaction already ran: never apply it twice.
+ */
+const withdraw = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return 'exists' end
+local available = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if available < tonumber(ARGV[2]) then return 'insufficient' end
+redis.call('HINCRBY', KEYS[1], ARGV[1], '-' .. ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3])
+redis.call('ZADD', KEYS[3], 0, ARGV[4])
+finish(KEYS[4], ARGV[5])
+return 'ok'
+`;
+
+/** KEYS: from balances, to balances, tx, from history, to history, [idem]. ARGV: currency, amount, tx JSON, member, outcome. */
+const transfer = `
+if redis.call('EXISTS', KEYS[3]) == 1 then return 'exists' end
+local amount = tonumber(ARGV[2])
+local to = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if to > MAX - amount then return 'overflow' end
+local from = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if from < amount then return 'insufficient' end
+redis.call('HINCRBY', KEYS[1], ARGV[1], '-' .. ARGV[2])
+redis.call('HINCRBY', KEYS[2], ARGV[1], ARGV[2])
+redis.call('SET', KEYS[3], ARGV[3])
+redis.call('ZADD', KEYS[4], 0, ARGV[4])
+redis.call('ZADD', KEYS[5], 0, ARGV[4])
+finish(KEYS[6], ARGV[5])
+return 'ok'
+`;
+
+const SOURCES = {
+  claimIdempotency,
+  completeIdempotency,
+  releaseIdempotency,
+  createUser,
+  createDeposit,
+  settle,
+  replaceTransaction,
+  withdraw,
+  transfer,
+} as const;
+
+export type ScriptName = keyof typeof SOURCES;
+
+const COMMAND_PREFIX = 'wallet_';
+
+/** The full Lua source of a script, as sent to Redis. */
+export const scriptSource = (name: ScriptName): string => COMMON + SOURCES[name];
+
+/** The SHA1 Redis knows the script by (for EVALSHA). */
+export const scriptSha = (name: ScriptName): string => createHash('sha1').update(scriptSource(name)).digest('hex');
+
+type ScriptCommand = (numKeys: number, ...keysAndArgs: string[]) => Promise<unknown>;
+
+/** Registers every script once per client: ioredis sends EVALSHA, and EVAL after a NOSCRIPT. */
+export const defineScripts = (client: Redis): void => {
+  for (const name of Object.keys(SOURCES) as ScriptName[]) {
+    if (typeof (client as unknown as Record<string, unknown>)[COMMAND_PREFIX + name] === 'function') continue;
+    client.defineCommand(COMMAND_PREFIX + name, { lua: scriptSource(name) });
+  }
+};
+
+/** Runs a defined script; the key count is passed per call because the idempotency key is optional. */
+export const runScript = (client: Redis, name: ScriptName, keys: string[], args: string[]): Promise<unknown> => {
+  const command = (client as unknown as Record<string, ScriptCommand | undefined>)[COMMAND_PREFIX + name];
+  if (!command) throw new Error(`Redis script ${name} is not defined on this client`);
+  return command.call(client, keys.length, ...keys, ...args);
+};

@@ -1,0 +1,103 @@
+// Redis-specific behaviour beyond the shared contract: filtered history reads past
+// one batch, and exact integers at the 2^53 edge where Lua's doubles stop being exact.
+import { Redis } from 'ioredis';
+import { openRedisStorage } from '../../src/adapters/redis';
+import { redisKeys } from '../../src/adapters/redis/redis-keys';
+import type { Storage } from '../../src/adapters/storage';
+import { uuidv7 } from '../../src/adapters/system/system-clock';
+import { InsufficientFunds } from '../../src/core/errors';
+import { MAX_BALANCE } from '../../src/core/money';
+import type { Transaction } from '../../src/core/transaction';
+import { deleteKeysWithPrefix, redisTestConfig } from '../support/redis-test-env';
+
+let ms = Date.parse('2031-01-01T00:00:00.000Z');
+const tx = (over: Partial<Transaction> & Pick<Transaction, 'type' | 'userId'>): Transaction => {
+  const now = new Date(++ms).toISOString();
+  return { id: uuidv7(), status: over.type === 'deposit' ? 'pending' : 'completed', amount: 1, currency: 'USD', metadata: {}, createdAt: now, updatedAt: now, ...over };
+};
+
+describe('redis ledger specifics', () => {
+  const config = redisTestConfig();
+  let storage: Storage;
+  let raw: Redis;
+  beforeAll(async () => {
+    storage = await openRedisStorage(config);
+    raw = new Redis({ host: config.redis.host, port: config.redis.port });
+  });
+  afterAll(async () => {
+    raw.disconnect();
+    await deleteKeysWithPrefix(config);
+    await storage.close();
+  });
+
+  const user = async (): Promise<string> => {
+    const id = `u-${uuidv7()}`;
+    await storage.users.create({ id, email: `${id}@example.com`, name: 'U', createdAt: new Date(ms).toISOString() });
+    return id;
+  };
+  const fund = async (userId: string, amount: number): Promise<void> => {
+    const d = await storage.ledger.createDeposit(tx({ type: 'deposit', userId, amount }));
+    await storage.ledger.settle({ id: d.id, status: 'completed', now: new Date(++ms).toISOString() });
+  };
+
+  it('fills a filtered page from items older than many non-matching ones', async () => {
+    const [a, b] = [await user(), await user()];
+    await fund(a, 10_000);
+    const withdrawals: string[] = [];
+    for (let i = 0; i < 7; i++) withdrawals.push((await storage.ledger.withdraw(tx({ type: 'withdrawal', userId: a }))).id);
+    for (let i = 0; i < 300; i++) await storage.ledger.transfer(tx({ type: 'transfer', userId: a, toUserId: b }));
+
+    const page1 = await storage.ledger.listTransactions({ userId: a, limit: 4, type: 'withdrawal' });
+    expect(page1.map((t) => t.id)).toEqual(withdrawals.slice(3).reverse());
+    const last = page1[3] as Transaction;
+    const page2 = await storage.ledger.listTransactions({ userId: a, limit: 4, type: 'withdrawal', before: { createdAt: last.createdAt, id: last.id } });
+    expect(page2.map((t) => t.id)).toEqual(withdrawals.slice(0, 3).reverse());
+    expect(await storage.ledger.listTransactions({ userId: a, limit: 2, status: 'completed', type: 'deposit' })).toHaveLength(1);
+  });
+
+  it('keeps balances exact up to 2^53-1 and refuses to credit past it with no effect', async () => {
+    const [a, b] = [await user(), await user()];
+    await fund(a, 10);
+    // Seed a balance just under the limit directly: reaching it through deposits would take 90,000 of them.
+    await raw.hset(redisKeys(config.redis.keyPrefix).balances(b), 'USD', String(MAX_BALANCE - 3));
+    await storage.ledger.transfer(tx({ type: 'transfer', userId: a, toUserId: b, amount: 3 }));
+    expect(await storage.ledger.getBalances(b)).toEqual([{ currency: 'USD', available: MAX_BALANCE }]);
+
+    const tooMuch = tx({ type: 'transfer', userId: a, toUserId: b, amount: 1 });
+    await expect(storage.ledger.transfer(tooMuch)).rejects.toThrow(RangeError);
+    const pending = await storage.ledger.createDeposit(tx({ type: 'deposit', userId: b, amount: 1 }));
+    await expect(storage.ledger.settle({ id: pending.id, status: 'completed', now: new Date(++ms).toISOString() })).rejects.toThrow(RangeError);
+    expect(await storage.ledger.getTransaction(tooMuch.id)).toBeNull();
+    expect((await storage.ledger.getTransaction(pending.id))?.status).toBe('pending');
+    expect(await storage.ledger.getBalances(a)).toEqual([{ currency: 'USD', available: 7 }]);
+
+    // Debits near the limit stay exact, and a balance one short of the amount is refused.
+    await expect(storage.ledger.withdraw(tx({ type: 'withdrawal', userId: b, amount: 1, currency: 'USD' })).then(() => 'ok')).resolves.toBe('ok');
+    expect(await storage.ledger.getBalances(b)).toEqual([{ currency: 'USD', available: MAX_BALANCE - 1 }]);
+    await raw.hset(redisKeys(config.redis.keyPrefix).balances(b), 'EUR', '99999999999');
+    await expect(storage.ledger.withdraw(tx({ type: 'withdrawal', userId: b, amount: 100_000_000_000, currency: 'EUR' }))).rejects.toBeInstanceOf(InsufficientFunds);
+    expect((await storage.ledger.getBalances(b)).find((x) => x.currency === 'EUR')?.available).toBe(99_999_999_999);
+  });
+
+  it('stores amounts as integer strings changed only by integer commands', async () => {
+    const a = await user();
+    await fund(a, 123_456_789_012);
+    expect(await raw.hget(redisKeys(config.redis.keyPrefix).balances(a), 'USD')).toBe('123456789012');
+  });
+});
+
+describe('redis storage lifecycle', () => {
+  it('keeps serving the next storage when the previous one on the same server is closed', async () => {
+    // What the composition root does when only non-Redis settings change: build new, then close old.
+    const config = redisTestConfig();
+    const previous = await openRedisStorage(config);
+    const next = await openRedisStorage({ ...config, redis: { ...config.redis } });
+    await previous.close();
+    try {
+      await expect(next.health.ping()).resolves.toBeUndefined();
+      await expect(next.users.get(`nobody-${uuidv7()}`)).resolves.toBeNull();
+    } finally {
+      await next.close();
+    }
+  });
+});
