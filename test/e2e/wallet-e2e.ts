@@ -20,9 +20,11 @@ export interface E2EOptions {
   primary?: boolean;
   /** Runs before the server starts (e.g. create the database). */
   prepare?: () => Promise<void>;
+  /** Runs after the server stopped (e.g. delete this run's keys). */
+  cleanup?: () => Promise<void>;
 }
 
-export const describeWalletE2E = (storage: string, { env = {}, primary = false, prepare }: E2EOptions = {}): void => {
+export const describeWalletE2E = (storage: string, { env = {}, primary = false, prepare, cleanup }: E2EOptions = {}): void => {
   const remote = process.env.API_URL;
   (remote && !primary ? describe.skip : describe)(`e2e over HTTP (${remote ? `API_URL ${remote}` : `serverless-offline, STORAGE=${storage}`})`, () => {
     let server: OfflineServer | undefined;
@@ -40,6 +42,7 @@ export const describeWalletE2E = (storage: string, { env = {}, primary = false, 
     }, 90_000);
     afterAll(async () => {
       await server?.stop();
+      if (server) await cleanup?.();
     });
 
     const call = async (method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply> => {
