@@ -43,10 +43,15 @@ export class DomainError extends Error {
   /** Set when this error is the stored outcome of an idempotency key, returned again. */
   replayed = false;
 
+  /** The message callers see (subclasses may add context to it). */
+  get publicMessage(): string {
+    return this.message;
+  }
+
   snapshot(): ErrorSnapshot {
     return {
       code: this.code,
-      message: this.message,
+      message: this.publicMessage,
       ...(this.param !== undefined && { param: this.param }),
       ...(this.transactionId !== undefined && { transactionId: this.transactionId }),
     };
@@ -106,8 +111,18 @@ export class PaymentFailed extends DomainError {
     super('payment_failed', message, 'paymentToken', transactionId);
   }
 }
+/**
+ * The gateway's outcome is unknown. The pending deposit is named in the message callers
+ * see (the contract gives a `transactionId` field only to 402).
+ */
 export class PaymentGatewayError extends DomainError {
-  constructor(message: string, transactionId?: string) { super('payment_gateway_error', message, undefined, transactionId); }
+  constructor(message: string, readonly depositId?: string) {
+    super('payment_gateway_error', message);
+  }
+
+  override get publicMessage(): string {
+    return this.depositId ? `${this.message}; deposit ${this.depositId} stays pending — retry with the same Idempotency-Key` : this.message;
+  }
 }
 export class ServiceUnavailable extends DomainError {
   constructor(message = 'A backing service is unavailable, try again shortly', readonly retryAfterSeconds = 5) {

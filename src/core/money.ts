@@ -25,6 +25,7 @@ export interface Balance {
  * (int8 from pg, Long from MongoDB, INCRBY from Redis) without going through a float.
  */
 export const parseStoredAmount = (raw: string | number | bigint): number => {
+  if (typeof raw === 'string' && !/^\s*-?\d+\s*$/.test(raw)) throw new RangeError('Stored amount is not an integer');
   const big = typeof raw === 'bigint' ? raw : BigInt(typeof raw === 'number' ? checkedInteger(raw) : raw.trim());
   if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER)) {
     throw new RangeError(`Stored amount ${big} is outside the safe integer range`);

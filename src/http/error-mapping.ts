@@ -39,7 +39,7 @@ export const toErrorResponse = (err: unknown, requestId: string): ErrorResponse 
     body: {
       error: {
         code: e.code,
-        message: e.message,
+        message: e.publicMessage,
         ...(e.param !== undefined && { param: e.param }),
         requestId,
         ...(e.transactionId !== undefined && { transactionId: e.transactionId }),

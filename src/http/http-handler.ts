@@ -135,6 +135,8 @@ export const httpHandler = <BS extends z.ZodMiniType | undefined = undefined, QS
       if (body === undefined || body.length === 0) throw new InvalidRequest('A JSON object body is required');
       if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLarge(MAX_BODY_BYTES);
       if (!JSON_TYPE.test(header(request.event, 'content-type') ?? '')) throw new UnsupportedMediaType();
+      // Media types are case-insensitive; the JSON parser's own check is not.
+      request.event.headers = { ...request.event.headers, 'content-type': 'application/json' };
     });
   if (spec.body) chain.use(httpJsonBodyParser());
   chain.before(async (request) => {

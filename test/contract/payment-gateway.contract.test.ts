@@ -82,7 +82,7 @@ describe('http payment gateway: retries, errors, secrets', () => {
     const err = await failureOf(gateway.charge(req));
     expect(err).toBeInstanceOf(PaymentGatewayError);
     expect(err.message).toBe('Payment processing error');
-    expect(err.transactionId).toBe(req.depositId);
+    expect((err as PaymentGatewayError).depositId).toBe(req.depositId);
     expect(sandbox.stats().chargeRequests[req.depositId]).toBe(3);
   });
 

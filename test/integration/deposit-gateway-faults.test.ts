@@ -73,7 +73,7 @@ describe('deposits under gateway faults (use cases + HTTP adapter + sandbox)', (
     const [pending, ...others] = await deposits(w);
     expect(others).toEqual([]);
     expect(pending).toMatchObject({ status: 'pending', amount: 1050 });
-    expect(err.transactionId).toBe(pending?.id);
+    expect((err as PaymentGatewayError).depositId).toBe(pending?.id);
     expect(await balance(w)).toBe(0);
     const id = pending?.id ?? '';
     expect(sandbox.stats().chargeRequests[id]).toBe(2); // both attempts with the deposit id as key

@@ -107,7 +107,7 @@ describe('reconcile deposits (use cases + HTTP adapter + sandbox)', () => {
     const key = randomUUID();
     const err = await errorOf(w.deposit('tok_ok', key));
     expect(err).toBeInstanceOf(PaymentGatewayError);
-    const id = err.transactionId ?? '';
+    const id = (err as PaymentGatewayError).depositId ?? '';
     const stored = await w.get(id);
     expect(stored).toMatchObject({ status: 'pending' });
     expect(stored?.paymentRef).toBeUndefined(); // the reconciler must look it up by deposit id
@@ -130,7 +130,7 @@ describe('reconcile deposits (use cases + HTTP adapter + sandbox)', () => {
     sandbox.setFault({ kind: 'drop' });
     const err = await errorOf(w.deposit('tok_ok', randomUUID()));
     expect(err).toBeInstanceOf(PaymentGatewayError);
-    const id = err.transactionId ?? '';
+    const id = (err as PaymentGatewayError).depositId ?? '';
     await sleep(5);
 
     expect(await instance(w.state).reconcileDeposits(OPTS)).toMatchObject({ examined: 1, stillPending: 1 });

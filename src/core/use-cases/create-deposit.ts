@@ -81,7 +81,7 @@ export const makeCreateDeposit = (deps: Pick<Deps, 'ledger' | 'users' | 'gateway
       const deposit = tx;
       const result = await gateway.charge({ depositId: deposit.id, amount: deposit.amount, currency: deposit.currency, paymentToken }).catch((err: unknown) => {
         // Outcome unknown: the 502 names the deposit, which stays pending for a retry or the reconciler.
-        if (err instanceof PaymentGatewayError && err.transactionId === undefined) throw new PaymentGatewayError(err.message, deposit.id);
+        if (err instanceof PaymentGatewayError && err.depositId === undefined) throw new PaymentGatewayError(err.message, deposit.id);
         throw err;
       });
       return apply(deposit, result, scope);

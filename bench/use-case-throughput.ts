@@ -1,0 +1,94 @@
+// Transfers per second through the createTransfer use case (profile checks, money
+// validation, idempotency claim, then Ledger.transfer) vs Ledger.transfer alone, on
+// PostgreSQL and Redis, at 1, 8 and 32 concurrent callers, interleaved in the same
+// run. Each use-case call carries an Idempotency-Key, as clients should send.
+// Usage: node scripts/run-ts.mjs bench/use-case-throughput.ts
+import { randomUUID } from 'node:crypto';
+
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+import { buildApp } from '../src/composition-root';
+import { uuidv7 } from '../src/adapters/system/system-clock';
+import { parseConfig } from '../src/config';
+import type { Transaction } from '../src/core/transaction';
+import { ensureDatabase } from '../test/support/postgres';
+import { deleteKeysWithPrefix } from '../test/support/redis-test-env';
+
+const CONCURRENCY = [1, 8, 32];
+const REPETITIONS = 3;
+const RUN_MS = 1000;
+const ACCOUNTS = 100;
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+const measure = async (concurrency: number, op: (i: number) => Promise<unknown>): Promise<number> => {
+  let done = 0;
+  const until = Date.now() + RUN_MS;
+  await Promise.all(Array.from({ length: concurrency }, async (_, worker) => {
+    for (let i = worker; Date.now() < until; i += concurrency) {
+      await op(i);
+      done++;
+    }
+  }));
+  return done / (RUN_MS / 1000);
+};
+
+const benchStorage = async (name: string, settings: Record<string, string>): Promise<string[]> => {
+  const config = parseConfig({ AUTH_JWT_SECRET: 'bench-secret-0123456789', ...settings });
+  const app = await buildApp(config);
+  const { useCases, storage } = app;
+  const users = Array.from({ length: ACCOUNTS }, () => `bench-${randomUUID()}`);
+  for (const id of users) {
+    await useCases.createUser({ id, isAdmin: false }, { email: `${id}@example.com`, name: 'Bench' });
+    await useCases.createDeposit({ id, isAdmin: false }, { userId: id, amount: 1_000_000_000, currency: 'USD' });
+  }
+  const pair = (i: number): [string, string] => {
+    const from = users[i % ACCOUNTS] as string;
+    return [from, users[(i * 7 + 1) % ACCOUNTS === i % ACCOUNTS ? (i + 1) % ACCOUNTS : (i * 7 + 1) % ACCOUNTS] as string];
+  };
+  const viaUseCase = (i: number) => {
+    const [from, to] = pair(i);
+    return useCases.createTransfer({ id: from, isAdmin: false }, { toUserId: to, amount: 1, currency: 'USD', idempotencyKey: randomUUID() });
+  };
+  const viaLedger = (i: number) => {
+    const [from, to] = pair(i);
+    const at = new Date().toISOString();
+    const tx: Transaction = { id: uuidv7(), type: 'transfer', status: 'completed', userId: from, toUserId: to, amount: 1, currency: 'USD', metadata: {}, createdAt: at, updatedAt: at };
+    return storage.ledger.transfer(tx);
+  };
+  const lines: string[] = [];
+  for (const c of CONCURRENCY) {
+    const u: number[] = [];
+    const l: number[] = [];
+    for (let r = 0; r < REPETITIONS; r++) {
+      u.push(await measure(c, viaUseCase));
+      l.push(await measure(c, viaLedger));
+    }
+    const range = (xs: number[]) => `${Math.round(median(xs))} (${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))})`;
+    lines.push(`| ${name} | ${c} | ${range(u)} | ${range(l)} | ${(median(u) / median(l)).toFixed(2)} |`);
+  }
+  await storage.close();
+  return lines;
+};
+
+const main = async (): Promise<void> => {
+  const database = 'wallet_usecase_bench';
+  await ensureDatabase(database);
+  const prefix = `wallet-bench-${randomUUID().slice(0, 8)}:`;
+  const rows = [
+    ...(await benchStorage('postgres', { STORAGE: 'postgres', POSTGRES_DB: database, POSTGRES_SYNC: 'true', POSTGRES_POOL_MAX: '16' })),
+    ...(await benchStorage('redis', { STORAGE: 'redis', REDIS_KEY_PREFIX: prefix })),
+  ];
+  await deleteKeysWithPrefix(parseConfig({ AUTH_JWT_SECRET: 'bench-secret-0123456789', STORAGE: 'redis', REDIS_KEY_PREFIX: prefix }));
+  console.log([
+    '## Throughput through the use case vs the ledger alone', '',
+    `createTransfer (two profile reads, an idempotency claim, then the atomic transfer) vs Ledger.transfer with the same accounts; ${ACCOUNTS} accounts, ${REPETITIONS} interleaved runs of ${RUN_MS} ms per cell; transfers/s, median (min–max). Multiply the ratio by the adapter/raw ratio of the sections below for use case vs raw statements.`, '',
+    '| storage | concurrent callers | use case tx/s | ledger tx/s | use case / ledger |', '|---|---:|---:|---:|---:|',
+    ...rows,
+  ].join('\n'));
+  process.exit(0);
+};
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,86 @@
+import { InvalidRequest } from '../../src/core/errors';
+import {
+  createUserBody, depositBody, listQuery, transferBody, updateTransactionBody, withdrawalBody,
+} from '../../src/http/schemas';
+import { parseWith } from '../../src/http/validation';
+
+/** The param of the InvalidRequest thrown for `input`. */
+const paramOf = (schema: Parameters<typeof parseWith>[0], input: unknown): string | undefined => {
+  try {
+    parseWith(schema, input);
+  } catch (e) {
+    if (e instanceof InvalidRequest) return e.param;
+    throw e;
+  }
+  throw new Error(`accepted ${JSON.stringify(input)}`);
+};
+
+const deposit = { amount: 1050, currency: 'USD' };
+const meta = (n: number): Record<string, string> => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'v']));
+
+describe('request schemas', () => {
+  it('accept valid bodies', () => {
+    expect(parseWith(depositBody, { ...deposit, paymentToken: 'tok_ok', metadata: meta(20) })).toMatchObject(deposit);
+    expect(parseWith(withdrawalBody, { amount: 1, currency: 'JPY' })).toEqual({ amount: 1, currency: 'JPY' });
+    expect(parseWith(transferBody, { toUserId: 'auth0|bob', amount: 100_000_000_000, currency: 'EUR' })).toMatchObject({ toUserId: 'auth0|bob' });
+    expect(parseWith(createUserBody, { email: 'ada@example.com', name: 'Ada' })).toEqual({ email: 'ada@example.com', name: 'Ada' });
+    expect(parseWith(updateTransactionBody, { status: 'completed' })).toEqual({ status: 'completed' });
+    expect(parseWith(listQuery, { limit: '100', type: 'deposit', status: 'pending' })).toEqual({ limit: 100, type: 'deposit', status: 'pending' });
+  });
+
+  it.each(['userId', 'status', 'balance', 'id', '__proto__x', 'constructor'])('names an unknown field %s (no mass assignment)', (field) => {
+    expect(paramOf(depositBody, { ...deposit, [field]: 'x' })).toBe(field);
+    expect(paramOf(withdrawalBody, { ...deposit, [field]: 'x' })).toBe(field);
+    expect(paramOf(transferBody, { ...deposit, toUserId: 'b', [field]: 'x' })).toBe(field);
+    expect(paramOf(createUserBody, { email: 'a@example.com', name: 'A', [field]: 'x' })).toBe(field);
+  });
+
+  it('names an unknown field of PATCH', () => {
+    for (const field of ['amount', 'userId', 'balance', 'id', 'type']) expect(paramOf(updateTransactionBody, { status: 'completed', [field]: 1 })).toBe(field);
+  });
+
+  it.each([1.5, 0, -1, '100', null, 1e11 + 1, Number.MAX_SAFE_INTEGER + 2, true, [100], { v: 1 }])('names amount for %p', (amount) => {
+    expect(paramOf(depositBody, { ...deposit, amount })).toBe('amount');
+    expect(paramOf(withdrawalBody, { ...deposit, amount })).toBe('amount');
+    expect(paramOf(transferBody, { ...deposit, toUserId: 'b', amount })).toBe('amount');
+  });
+
+  it('names amount when it is missing and currency when it is bad', () => {
+    expect(paramOf(depositBody, { currency: 'USD' })).toBe('amount');
+    for (const currency of ['usd', 'XXX', '', 840, null]) expect(paramOf(depositBody, { ...deposit, currency })).toBe('currency');
+  });
+
+  it('names metadata.<key> for a bad metadata value', () => {
+    expect(paramOf(depositBody, { ...deposit, metadata: { orderId: 5 } })).toBe('metadata.orderId');
+    expect(paramOf(depositBody, { ...deposit, metadata: { note: 'x'.repeat(501) } })).toBe('metadata.note');
+    expect(paramOf(withdrawalBody, { ...deposit, metadata: { nested: { a: 'b' } } })).toBe('metadata.nested');
+    expect(paramOf(updateTransactionBody, { metadata: { flag: null } })).toBe('metadata.flag');
+  });
+
+  it('names metadata for more than 20 keys, a non-object, or a bad key', () => {
+    expect(paramOf(depositBody, { ...deposit, metadata: meta(21) })).toBe('metadata');
+    expect(paramOf(updateTransactionBody, { metadata: meta(21) })).toBe('metadata');
+    expect(paramOf(depositBody, { ...deposit, metadata: ['a'] })).toBe('metadata');
+    expect(paramOf(depositBody, { ...deposit, metadata: 'a=b' })).toBe('metadata');
+    expect(paramOf(depositBody, { ...deposit, metadata: { ['k'.repeat(41)]: 'v' } })).toMatch(/^metadata(\.k{41})?$/);
+  });
+
+  it('validates email and name of POST /users', () => {
+    expect(paramOf(createUserBody, { email: 'not-an-email', name: 'A' })).toBe('email');
+    expect(paramOf(createUserBody, { email: `${'a'.repeat(250)}@example.com`, name: 'A' })).toBe('email');
+    expect(paramOf(createUserBody, { email: 'a@example.com', name: '' })).toBe('name');
+    expect(paramOf(createUserBody, { email: 'a@example.com', name: 'n'.repeat(101) })).toBe('name');
+    expect(paramOf(createUserBody, { email: 'a@example.com' })).toBe('name');
+  });
+
+  it.each(['0', '101', 'abc', '1.5', '-1', '', ' 5', '1e2', '0x10', '0100'])('names limit for limit=%j', (limit) => {
+    expect(paramOf(listQuery, { limit })).toBe('limit');
+  });
+
+  it('names the query parameter for bad type/status and unknown parameters', () => {
+    expect(paramOf(listQuery, { type: 'refund' })).toBe('type');
+    expect(paramOf(listQuery, { status: 'done' })).toBe('status');
+    expect(paramOf(listQuery, { foo: 'bar' })).toBe('foo');
+    expect(paramOf(listQuery, { cursor: '' })).toBe('cursor');
+  });
+});
