@@ -21,6 +21,10 @@ import type { SqlExecutor, SqlSession } from './sql-executor';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isUuid = (id: string): boolean => UUID.test(id);
 
+const CLAIM_NEW_KEY = `INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at)
+  VALUES ($1, $2, $3, 'in_flight', $4::timestamptz, $5::timestamptz)
+  ON CONFLICT (caller_id, key) DO NOTHING RETURNING 1 AS ok`;
+
 const outcomeJson = (tx: Transaction): string =>
   JSON.stringify({ kind: 'transaction', transaction: tx } satisfies IdempotencyOutcome);
 
@@ -50,15 +54,13 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
     s.query(FINISH_IDEMPOTENCY, [scope.callerId, scope.key, JSON.stringify(outcome)]);
 
   return {
-    claimIdempotency: (scope: IdempotencyScope, times: ClaimTimes): Promise<IdempotencyClaim> =>
-      db.transaction(async (s) => {
-        // Exactly one concurrent claimer inserts; the others wait for it, then see its row.
-        const inserted = await s.query(
-          `INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at)
-           VALUES ($1, $2, $3, 'in_flight', $4::timestamptz, $5::timestamptz)
-           ON CONFLICT (caller_id, key) DO NOTHING RETURNING 1 AS ok`,
-          [scope.callerId, scope.key, scope.fingerprint, times.leaseUntil, times.expiresAt],
-        );
+    claimIdempotency: async (scope: IdempotencyScope, times: ClaimTimes): Promise<IdempotencyClaim> => {
+      // Fast path, one autocommitted statement: a new key. Exactly one concurrent
+      // claimer inserts; the others (and reused keys) take the transaction below.
+      const fresh = await db.query(CLAIM_NEW_KEY, [scope.callerId, scope.key, scope.fingerprint, times.leaseUntil, times.expiresAt]);
+      if (fresh.length > 0) return { kind: 'claimed' };
+      return db.transaction(async (s) => {
+        const inserted = await s.query(CLAIM_NEW_KEY, [scope.callerId, scope.key, scope.fingerprint, times.leaseUntil, times.expiresAt]);
         if (inserted.length > 0) return { kind: 'claimed' };
 
         const [r] = await s.query<IdempotencyRow>(
@@ -88,7 +90,8 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
           [scope.callerId, scope.key, times.leaseUntil],
         );
         return { kind: 'claimed', ...(r.transaction_id !== null && { transactionId: r.transaction_id }) };
-      }),
+      });
+    },
 
     async completeIdempotency(scope, outcome) {
       await db.query(FINISH_IDEMPOTENCY, [scope.callerId, scope.key, JSON.stringify(outcome)], { idempotent: true });

@@ -3,7 +3,7 @@ import { withIdempotency, type IdempotentResult } from '../idempotency';
 import type { IdempotencyScope, PaymentResult } from '../ports';
 import type { Metadata, Transaction } from '../transaction';
 import type { Caller, Deps } from './deps';
-import { assertOwner, checkMoney, idempotencyContext, idempotencyScope, requireUser } from './shared';
+import { assertOwner, checkMoney, early, idempotencyContext, idempotencyScope, requireUser } from './shared';
 
 export interface DepositInput {
   userId: string;
@@ -58,9 +58,10 @@ export const makeCreateDeposit = (deps: Pick<Deps, 'ledger' | 'users' | 'gateway
     const paymentToken = input.paymentToken ?? DEFAULT_PAYMENT_TOKEN;
     const scope = idempotencyScope(caller.id, idempotencyKey, 'deposit', { ...request, paymentToken });
     const ctx = idempotencyContext(deps);
+    const owner = early(requireUser(deps, input.userId));
 
     return withIdempotency(ctx, scope, async (claim) => {
-      await requireUser(deps, input.userId);
+      await owner;
       let tx = claim.transactionId ? await ledger.getTransaction(claim.transactionId) : null;
       if (tx && tx.status !== 'pending') return finish(tx, scope);
       if (!tx) {

@@ -3,7 +3,7 @@ import type { Metadata, Transaction } from '../transaction';
 import { isValidUserId } from '../user';
 import { NotFound, SameAccountTransfer } from '../errors';
 import type { Caller, Deps } from './deps';
-import { checkMoney, idempotencyContext, idempotencyScope, requireUser } from './shared';
+import { checkMoney, early, idempotencyContext, idempotencyScope, requireUser } from './shared';
 
 export interface TransferInput {
   toUserId: string;
@@ -19,11 +19,14 @@ export const makeCreateTransfer = (deps: Pick<Deps, 'ledger' | 'users' | 'clock'
     const { idempotencyKey, ...request } = input;
     const scope = idempotencyScope(caller.id, idempotencyKey, 'transfer', request);
     const ctx = idempotencyContext(deps);
+    const sender = early(requireUser(deps, caller.id));
+    const recipient = early(isValidUserId(input.toUserId)
+      ? requireUser(deps, input.toUserId, 'toUserId')
+      : Promise.reject(new NotFound('No user profile for toUserId', 'toUserId')));
     return withIdempotency(ctx, scope, async () => {
       if (input.toUserId === caller.id) throw new SameAccountTransfer();
-      await requireUser(deps, caller.id);
-      if (!isValidUserId(input.toUserId)) throw new NotFound('No user profile for toUserId', 'toUserId');
-      await requireUser(deps, input.toUserId, 'toUserId');
+      await sender;
+      await recipient;
       const tx: Transaction = {
         id: deps.ids.transactionId(),
         type: 'transfer',

@@ -1,7 +1,7 @@
 import { withIdempotency, type IdempotentResult } from '../idempotency';
 import type { Metadata, Transaction } from '../transaction';
 import type { Caller, Deps } from './deps';
-import { assertOwner, checkMoney, idempotencyContext, idempotencyScope, requireUser } from './shared';
+import { assertOwner, checkMoney, early, idempotencyContext, idempotencyScope, requireUser } from './shared';
 
 export interface WithdrawalInput {
   userId: string;
@@ -18,8 +18,9 @@ export const makeCreateWithdrawal = (deps: Pick<Deps, 'ledger' | 'users' | 'cloc
     const { idempotencyKey, ...request } = input;
     const scope = idempotencyScope(caller.id, idempotencyKey, 'withdrawal', request);
     const ctx = idempotencyContext(deps);
+    const owner = early(requireUser(deps, input.userId));
     return withIdempotency(ctx, scope, async () => {
-      await requireUser(deps, input.userId);
+      await owner;
       const tx: Transaction = {
         id: deps.ids.transactionId(),
         type: 'withdrawal',
