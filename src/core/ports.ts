@@ -21,6 +21,12 @@ export interface IdempotencyScope {
   callerId: string;
   key: string;
   fingerprint: string;
+  /**
+   * Random per request. A claim stores it; every later write for the key (link,
+   * outcome, release) happens only while the record is still in flight with this
+   * token, so a request whose lease ran out and was taken over can move no money.
+   */
+  token: string;
 }
 
 /** The final outcome stored for a key and replayed for later requests with it. */
@@ -65,13 +71,20 @@ export interface Ledger {
    * Atomically: no live record → a new in-flight claim; same fingerprint and done →
    * replay; in flight with a live lease → in_use; in flight with an expired lease →
    * taken over (claimed, with the transaction an earlier attempt linked); another
-   * fingerprint → mismatch. Expired records count as absent.
+   * fingerprint → mismatch. Expired records count as absent. A new or taken-over
+   * claim stores `scope.token`.
    */
   claimIdempotency(scope: IdempotencyScope, times: ClaimTimes): Promise<IdempotencyClaim>;
-  /** Records a final outcome decided outside a money movement (a 4xx, a pending deposit). */
+  /**
+   * Records a final outcome decided outside a money movement (a 4xx, a pending deposit).
+   * Throws IdempotencyKeyInUse, writing nothing, unless the record is in flight with `scope.token`.
+   */
   completeIdempotency(scope: IdempotencyScope, outcome: IdempotencyOutcome): Promise<void>;
-  /** Frees an in-flight claim so that a retry runs again (after a 5xx); keeps its linked transaction. */
+  /** Frees an in-flight claim held with `scope.token` so that a retry runs again (after a 5xx); keeps its linked transaction. */
   releaseIdempotency(scope: IdempotencyScope): Promise<void>;
+
+  // Every method below that takes `idem` first checks, in the same atomic step, that the
+  // key is in flight with `idem.token`; otherwise it throws IdempotencyKeyInUse with no effect.
 
   /** Stores a new `pending` deposit and, when `idem` is given, links it to that claim — one atomic step. */
   createDeposit(tx: Transaction, idem?: IdempotencyScope): Promise<Transaction>;

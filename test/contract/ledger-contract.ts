@@ -42,7 +42,9 @@ const times = (now = tick(), leaseMs = 60_000, ttlMs = 86_400_000): ClaimTimes =
   expiresAt: new Date(Date.parse(now) + ttlMs).toISOString(),
 });
 
-const scope = (callerId: string, fingerprint = 'fp-1'): IdempotencyScope => ({ callerId, key: `key-${randomUUID()}`, fingerprint });
+const scope = (callerId: string, fingerprint = 'fp-1'): IdempotencyScope => ({ callerId, key: `key-${randomUUID()}`, fingerprint, token: randomUUID() });
+/** The same key and request, sent again by another attempt (its own token). */
+const retryOf = (s: IdempotencyScope): IdempotencyScope => ({ ...s, token: randomUUID() });
 
 export const describeLedgerContract = (name: string, makeFixture: () => Promise<StorageFixture>): void => {
   describe(`storage contract: ${name}`, () => {
@@ -345,6 +347,55 @@ export const describeLedgerContract = (name: string, makeFixture: () => Promise<
         await ledger.completeIdempotency(s, { kind: 'error', error: { code: 'not_found', message: 'x' } });
         const later = new Date(Date.parse(start) + 10_000).toISOString();
         expect(await ledger.claimIdempotency({ ...s, fingerprint: 'new' }, times(later))).toEqual({ kind: 'claimed' });
+      });
+
+      it('lets nothing move for a request whose claim was taken over after its lease ran out', async () => {
+        const [u, v] = [await newUser(), await newUser()];
+        await fund(u, 100);
+        const first = scope(u);
+        const start = tick();
+        await ledger.claimIdempotency(first, times(start, 1_000));
+        const second = retryOf(first);
+        const later = new Date(Date.parse(start) + 5_000).toISOString();
+        expect(await ledger.claimIdempotency(second, times(later))).toEqual({ kind: 'claimed' });
+
+        const stale = tx({ type: 'withdrawal', userId: u, amount: 10 });
+        await expect(ledger.withdraw(stale, first)).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+        await expect(ledger.transfer(tx({ type: 'transfer', userId: u, toUserId: v, amount: 10 }), first)).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+        await expect(ledger.createDeposit(tx({ type: 'deposit', userId: u }), first)).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+        await expect(ledger.completeIdempotency(first, { kind: 'error', error: { code: 'not_found', message: 'x' } })).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+        await ledger.releaseIdempotency(first);
+        expect(await available(u)).toBe(100);
+        expect(await available(v)).toBeUndefined();
+        expect(await ledger.getTransaction(stale.id)).toBeNull();
+        // The release by the stale request did not free the new holder's claim.
+        expect(await ledger.claimIdempotency(retryOf(first), times(later))).toEqual({ kind: 'in_use' });
+
+        const w = await ledger.withdraw(tx({ type: 'withdrawal', userId: u, amount: 10 }), second);
+        expect(await available(u)).toBe(90);
+        expect(await ledger.claimIdempotency(retryOf(first), times(later))).toEqual({ kind: 'replay', outcome: { kind: 'transaction', transaction: w } });
+      });
+
+      it('refuses to settle for a request that no longer holds the key', async () => {
+        const u = await newUser();
+        const first = scope(u);
+        const start = tick();
+        await ledger.claimIdempotency(first, times(start, 1_000));
+        const d = await ledger.createDeposit(tx({ type: 'deposit', userId: u, amount: 70 }), first);
+        const second = retryOf(first);
+        expect(await ledger.claimIdempotency(second, times(new Date(Date.parse(start) + 5_000).toISOString()))).toEqual({ kind: 'claimed', transactionId: d.id });
+        await expect(ledger.settle({ id: d.id, status: 'completed', now: tick() }, first)).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+        expect((await ledger.getTransaction(d.id))?.status).toBe('pending');
+        expect(await available(u)).toBe(0);
+        await ledger.settle({ id: d.id, status: 'completed', now: tick() }, second);
+        expect(await available(u)).toBe(70);
+      });
+
+      it('refuses writes for a key that was never claimed', async () => {
+        const u = await newUser();
+        await fund(u, 100);
+        await expect(ledger.withdraw(tx({ type: 'withdrawal', userId: u, amount: 1 }), scope(u))).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+        expect(await available(u)).toBe(100);
       });
 
       it('does not record anything for a refused withdrawal', async () => {

@@ -110,7 +110,7 @@ describe('postgres adapter under faults', () => {
     await expect(storage.ledger.getBalances(u)).rejects.toBeInstanceOf(ServiceUnavailable);
     await expect(storage.ledger.withdraw(refused)).rejects.toBeInstanceOf(ServiceUnavailable);
     await expect(storage.users.get(u)).rejects.toBeInstanceOf(ServiceUnavailable);
-    await expect(storage.ledger.claimIdempotency({ callerId: u, key: randomUUID(), fingerprint: 'f' }, times())).rejects.toBeInstanceOf(ServiceUnavailable);
+    await expect(storage.ledger.claimIdempotency({ callerId: u, key: randomUUID(), fingerprint: 'f', token: randomUUID() }, times())).rejects.toBeInstanceOf(ServiceUnavailable);
 
     proxy.resume();
     await expect(storage.health.ping()).resolves.toBeUndefined();
@@ -141,7 +141,7 @@ describe('postgres adapter under faults', () => {
       const from = accounts[i % accounts.length] as string;
       const to = accounts[(i * 3 + 1) % accounts.length] as string;
       const tx = to !== from && i % 3 !== 0 ? movement('transfer', from, 40 + (i % 7) * 15, to) : movement('withdrawal', from, 25 + (i % 5) * 10);
-      const scope: IdempotencyScope = { callerId: from, key: `k-${randomUUID()}`, fingerprint: `fp-${i}` };
+      const scope: IdempotencyScope = { callerId: from, key: `k-${randomUUID()}`, fingerprint: `fp-${i}`, token: randomUUID() };
       const attempt: { tx: Transaction; scope?: IdempotencyScope; acknowledged: boolean } = { tx, acknowledged: false };
       attempts.push(attempt);
       try {

@@ -1,6 +1,6 @@
 // Every method runs its check-and-write synchronously, with no await in between,
 // so under any number of concurrent async callers each one is atomic.
-import { InsufficientFunds, InvalidStateTransition, NotFound } from '../../core/errors';
+import { IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, NotFound } from '../../core/errors';
 import { MAX_BALANCE, type Balance, type Currency } from '../../core/money';
 import type {
   ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput, UserStore,
@@ -30,10 +30,14 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
     if (next > MAX_BALANCE) throw new RangeError('balance would exceed the representable maximum');
     b.set(currency, next);
   };
-  const record = (scope: IdempotencyScope | undefined): IdempotencyRecord | undefined =>
-    scope ? state.idempotency.get(keyOf(scope)) : undefined;
-  const finish = (scope: IdempotencyScope | undefined, outcome: IdempotencyOutcome): void => {
-    const r = record(scope);
+  /** The record `scope` still holds, or IdempotencyKeyInUse (checked before any effect). */
+  const held = (scope: IdempotencyScope | undefined): IdempotencyRecord | undefined => {
+    if (!scope) return undefined;
+    const r = state.idempotency.get(keyOf(scope));
+    if (!r || r.state !== 'in_flight' || r.token !== scope.token) throw new IdempotencyKeyInUse();
+    return r;
+  };
+  const finish = (r: IdempotencyRecord | undefined, outcome: IdempotencyOutcome): void => {
     if (r) Object.assign(r, { state: 'done', outcome: copy(outcome) });
   };
   const store = (tx: Transaction): void => {
@@ -58,56 +62,59 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
       const k = keyOf(scope);
       const r = state.idempotency.get(k);
       if (!r || r.expiresAt <= times.now) {
-        state.idempotency.set(k, { fingerprint: scope.fingerprint, state: 'in_flight', leaseUntil: times.leaseUntil, expiresAt: times.expiresAt });
+        state.idempotency.set(k, { fingerprint: scope.fingerprint, token: scope.token, state: 'in_flight', leaseUntil: times.leaseUntil, expiresAt: times.expiresAt });
         return { kind: 'claimed' };
       }
       if (r.fingerprint !== scope.fingerprint) return { kind: 'mismatch' };
       if (r.state === 'done' && r.outcome) return { kind: 'replay', outcome: copy(r.outcome) };
       if (r.state === 'in_flight' && r.leaseUntil > times.now) return { kind: 'in_use' };
-      Object.assign(r, { state: 'in_flight', leaseUntil: times.leaseUntil });
+      Object.assign(r, { state: 'in_flight', token: scope.token, leaseUntil: times.leaseUntil });
       return { kind: 'claimed', ...(r.transactionId && { transactionId: r.transactionId }) };
     },
     async completeIdempotency(scope, outcome) {
-      finish(scope, outcome);
+      finish(held(scope), outcome);
     },
     async releaseIdempotency(scope) {
-      const r = record(scope);
-      if (r && r.state === 'in_flight') r.state = 'open';
+      const r = state.idempotency.get(keyOf(scope));
+      if (r && r.state === 'in_flight' && r.token === scope.token) r.state = 'open';
     },
 
     async createDeposit(tx, idem) {
+      const r = held(idem);
       store(tx);
       // The user now holds this currency, even before the deposit settles.
       const b = balancesOf(tx.userId);
       if (!b.has(tx.currency)) b.set(tx.currency, 0);
-      const r = record(idem);
       if (r) r.transactionId = tx.id;
       return copy(tx);
     },
     async settle(input: SettleInput, idem) {
+      const r = held(idem);
       const tx = existing(input.id);
       if (tx.status !== 'pending') throw new InvalidStateTransition(tx.status, input.status);
       if (input.status === 'completed' && tx.type === 'deposit') credit(tx.userId, tx.currency, tx.amount);
       tx.status = input.status;
       tx.updatedAt = input.now;
       if (input.metadata) tx.metadata = { ...input.metadata };
-      finish(idem, { kind: 'transaction', transaction: tx });
+      finish(r, { kind: 'transaction', transaction: tx });
       return copy(tx);
     },
     async withdraw(tx, idem) {
+      const r = held(idem);
       debit(tx);
       store(tx);
-      finish(idem, { kind: 'transaction', transaction: tx });
+      finish(r, { kind: 'transaction', transaction: tx });
       return copy(tx);
     },
     async transfer(tx, idem) {
       if (!tx.toUserId) throw new RangeError('transfer without toUserId');
+      const r = held(idem);
       const to = balancesOf(tx.toUserId);
       if ((to.get(tx.currency) ?? 0) + tx.amount > MAX_BALANCE) throw new RangeError('balance would exceed the representable maximum');
       debit(tx);
       credit(tx.toUserId, tx.currency, tx.amount);
       store(tx);
-      finish(idem, { kind: 'transaction', transaction: tx });
+      finish(r, { kind: 'transaction', transaction: tx });
       return copy(tx);
     },
     async setPaymentRef(id, paymentRef) {

@@ -4,6 +4,8 @@ import type { UserProfile } from '../../core/user';
 
 export interface IdempotencyRecord {
   fingerprint: string;
+  /** The token of the request holding the claim. */
+  token: string;
   state: 'in_flight' | 'open' | 'done';
   leaseUntil: string;
   expiresAt: string;

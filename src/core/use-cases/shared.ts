@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Forbidden, InvalidRequest, NotFound } from '../errors';
 import { fingerprint, type IdempotencyContext } from '../idempotency';
 import { isCurrency, isValidAmount, type Currency } from '../money';
@@ -33,7 +34,8 @@ export const idempotencyScope = (
   key: string | undefined,
   operation: string,
   request: unknown,
-): IdempotencyScope | undefined => (key === undefined ? undefined : { callerId, key, fingerprint: fingerprint(operation, request) });
+): IdempotencyScope | undefined =>
+  key === undefined ? undefined : { callerId, key, fingerprint: fingerprint(operation, request), token: randomUUID() };
 
 export const idempotencyContext = (deps: Pick<Deps, 'ledger' | 'clock' | 'limits'>): IdempotencyContext => ({
   ledger: deps.ledger,
