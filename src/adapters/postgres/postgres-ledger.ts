@@ -1,7 +1,7 @@
 // Ledger on PostgreSQL (pg Pool or PGlite, through SqlExecutor). Every money
 // operation is one SQL transaction at READ COMMITTED: guarded UPDATEs check and
 // write in one statement, and the idempotency outcome commits with the movement.
-import { InsufficientFunds, InvalidStateTransition, NotFound } from '../../core/errors';
+import { IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, NotFound } from '../../core/errors';
 import type { Balance } from '../../core/money';
 import type {
   ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput,
@@ -21,8 +21,8 @@ import type { SqlExecutor, SqlSession } from './sql-executor';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isUuid = (id: string): boolean => UUID.test(id);
 
-const CLAIM_NEW_KEY = `INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at)
-  VALUES ($1, $2, $3, 'in_flight', $4::timestamptz, $5::timestamptz)
+const CLAIM_NEW_KEY = `INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at, claim_token)
+  VALUES ($1, $2, $3, 'in_flight', $4::timestamptz, $5::timestamptz, $6)
   ON CONFLICT (caller_id, key) DO NOTHING RETURNING 1 AS ok`;
 
 const outcomeJson = (tx: Transaction): string =>
@@ -43,24 +43,30 @@ const debit = async (s: SqlSession, userId: string, currency: string, amount: nu
   if (rows.length === 0) throw new InsufficientFunds();
 };
 
+/** A write for a key that this request no longer holds: throwing rolls the transaction back. */
+const mustHold = (rows: unknown[]): void => {
+  if (rows.length === 0) throw new IdempotencyKeyInUse();
+};
+
 /** Stores a completed movement and, for `idem`, its outcome: the last statement before COMMIT. */
 const store = async (s: SqlSession, tx: Transaction, idem: IdempotencyScope | undefined): Promise<void> => {
-  if (idem) await s.query(INSERT_TRANSACTION_AND_FINISH, [...transactionParams(tx), idem.callerId, idem.key, outcomeJson(tx)]);
+  if (idem) mustHold(await s.query(INSERT_TRANSACTION_AND_FINISH, [...transactionParams(tx), idem.callerId, idem.key, outcomeJson(tx), idem.token]));
   else await s.query(INSERT_TRANSACTION, transactionParams(tx));
 };
 
 export const makePostgresLedger = (db: SqlExecutor): Ledger => {
-  const finish = (s: SqlSession, scope: IdempotencyScope, outcome: IdempotencyOutcome): Promise<unknown> =>
-    s.query(FINISH_IDEMPOTENCY, [scope.callerId, scope.key, JSON.stringify(outcome)]);
+  const finish = async (s: Pick<SqlSession, 'query'>, scope: IdempotencyScope, outcome: IdempotencyOutcome): Promise<void> =>
+    mustHold(await s.query(FINISH_IDEMPOTENCY, [scope.callerId, scope.key, JSON.stringify(outcome), scope.token]));
 
   return {
     claimIdempotency: async (scope: IdempotencyScope, times: ClaimTimes): Promise<IdempotencyClaim> => {
       // Fast path, one autocommitted statement: a new key. Exactly one concurrent
       // claimer inserts; the others (and reused keys) take the transaction below.
-      const fresh = await db.query(CLAIM_NEW_KEY, [scope.callerId, scope.key, scope.fingerprint, times.leaseUntil, times.expiresAt]);
+      const params = [scope.callerId, scope.key, scope.fingerprint, times.leaseUntil, times.expiresAt, scope.token];
+      const fresh = await db.query(CLAIM_NEW_KEY, params);
       if (fresh.length > 0) return { kind: 'claimed' };
       return db.transaction(async (s) => {
-        const inserted = await s.query(CLAIM_NEW_KEY, [scope.callerId, scope.key, scope.fingerprint, times.leaseUntil, times.expiresAt]);
+        const inserted = await s.query(CLAIM_NEW_KEY, params);
         if (inserted.length > 0) return { kind: 'claimed' };
 
         const [r] = await s.query<IdempotencyRow>(
@@ -72,11 +78,12 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
         if (!r || toMs(r.expires_at) <= now) {
           // Expired records count as absent: start over as a brand-new claim.
           await s.query(
-            `INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at)
-             VALUES ($1, $2, $3, 'in_flight', $4::timestamptz, $5::timestamptz)
+            `INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at, claim_token)
+             VALUES ($1, $2, $3, 'in_flight', $4::timestamptz, $5::timestamptz, $6)
              ON CONFLICT (caller_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, state = 'in_flight',
-               lease_until = EXCLUDED.lease_until, expires_at = EXCLUDED.expires_at, transaction_id = NULL, outcome = NULL`,
-            [scope.callerId, scope.key, scope.fingerprint, times.leaseUntil, times.expiresAt],
+               lease_until = EXCLUDED.lease_until, expires_at = EXCLUDED.expires_at, transaction_id = NULL, outcome = NULL,
+               claim_token = EXCLUDED.claim_token`,
+            params,
           );
           return { kind: 'claimed' };
         }
@@ -86,21 +93,21 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
         if (r.state === 'in_flight' && toMs(r.lease_until) > now) return { kind: 'in_use' };
         // Released, or its request died with the lease: take it over.
         await s.query(
-          `UPDATE idempotency_keys SET state = 'in_flight', lease_until = $3::timestamptz WHERE caller_id = $1 AND key = $2`,
-          [scope.callerId, scope.key, times.leaseUntil],
+          `UPDATE idempotency_keys SET state = 'in_flight', lease_until = $3::timestamptz, claim_token = $4 WHERE caller_id = $1 AND key = $2`,
+          [scope.callerId, scope.key, times.leaseUntil, scope.token],
         );
         return { kind: 'claimed', ...(r.transaction_id !== null && { transactionId: r.transaction_id }) };
       });
     },
 
     async completeIdempotency(scope, outcome) {
-      await db.query(FINISH_IDEMPOTENCY, [scope.callerId, scope.key, JSON.stringify(outcome)], { idempotent: true });
+      mustHold(await db.query(FINISH_IDEMPOTENCY, [scope.callerId, scope.key, JSON.stringify(outcome), scope.token]));
     },
 
     async releaseIdempotency(scope) {
       await db.query(
-        `UPDATE idempotency_keys SET state = 'open' WHERE caller_id = $1 AND key = $2 AND state = 'in_flight'`,
-        [scope.callerId, scope.key],
+        `UPDATE idempotency_keys SET state = 'open' WHERE caller_id = $1 AND key = $2 AND state = 'in_flight' AND claim_token = $3`,
+        [scope.callerId, scope.key, scope.token],
         { idempotent: true },
       );
     },
@@ -111,9 +118,11 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
         // The user now holds this currency, even before the deposit settles.
         await s.query(ENSURE_BALANCE, [tx.userId, tx.currency]);
         if (idem) {
-          await s.query(`UPDATE idempotency_keys SET transaction_id = $3::uuid WHERE caller_id = $1 AND key = $2`, [
-            idem.callerId, idem.key, tx.id,
-          ]);
+          mustHold(await s.query(
+            `UPDATE idempotency_keys SET transaction_id = $3::uuid
+             WHERE caller_id = $1 AND key = $2 AND state = 'in_flight' AND claim_token = $4 RETURNING 1 AS held`,
+            [idem.callerId, idem.key, tx.id, idem.token],
+          ));
         }
         return tx;
       }),

@@ -31,15 +31,21 @@ export const CREDIT = `
 INSERT INTO balances (user_id, currency, available) VALUES ($1, $2, $3::bigint)
 ON CONFLICT (user_id, currency) DO UPDATE SET available = balances.available + EXCLUDED.available`;
 
+/** Only while the key is in flight with the writer's claim token ($4); no row back = not held. */
 export const FINISH_IDEMPOTENCY = `
 UPDATE idempotency_keys SET state = 'done', outcome = $3::text::jsonb
-WHERE caller_id = $1 AND key = $2`;
+WHERE caller_id = $1 AND key = $2 AND state = 'in_flight' AND claim_token = $4
+RETURNING 1 AS held`;
 
-/** INSERT_TRANSACTION ($1…$11) and FINISH_IDEMPOTENCY ($12 caller, $13 key, $14 outcome) in one statement. */
+/**
+ * INSERT_TRANSACTION ($1…$11) and FINISH_IDEMPOTENCY ($12 caller, $13 key, $14 outcome,
+ * $15 claim token) in one statement; no row back = the key is not held (roll back).
+ */
 export const INSERT_TRANSACTION_AND_FINISH = `
 WITH inserted AS (${INSERT_TRANSACTION} RETURNING id)
 UPDATE idempotency_keys SET state = 'done', outcome = $14::text::jsonb, transaction_id = COALESCE(transaction_id, (SELECT id FROM inserted))
-WHERE caller_id = $12 AND key = $13`;
+WHERE caller_id = $12 AND key = $13 AND state = 'in_flight' AND claim_token = $15
+RETURNING 1 AS held`;
 
 /**
  * A user's history page: one keyset range scan on each party's index

@@ -1,6 +1,7 @@
 // Every migration, in order. They are TypeScript modules exporting SQL so esbuild
 // bundles them: no file is read at runtime. Append only; never edit a shipped one.
 import * as m0001 from './0001-initial-schema';
+import * as m0002 from './0002-idempotency-claim-token';
 
 export interface Migration {
   version: number;
@@ -8,4 +9,4 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m0001];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002];

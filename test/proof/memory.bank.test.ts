@@ -1,0 +1,4 @@
+import { memoryBackend } from './backends';
+import { describeBankWorkload } from './bank-workload';
+
+describeBankWorkload(memoryBackend());

@@ -1,0 +1,4 @@
+import { memoryBackend } from './backends';
+import { describeIdempotencyRace } from './idempotency-race';
+
+describeIdempotencyRace(memoryBackend());

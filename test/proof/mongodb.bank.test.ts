@@ -1,0 +1,4 @@
+import { mongodbBackend } from './backends';
+import { describeBankWorkload } from './bank-workload';
+
+describeBankWorkload(mongodbBackend());

@@ -1,0 +1,4 @@
+import { mongodbBackend } from './backends';
+import { describeIdempotencyRace } from './idempotency-race';
+
+describeIdempotencyRace(mongodbBackend());

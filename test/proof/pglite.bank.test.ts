@@ -1,0 +1,4 @@
+import { pgliteBackend } from './backends';
+import { describeBankWorkload } from './bank-workload';
+
+describeBankWorkload(pgliteBackend());

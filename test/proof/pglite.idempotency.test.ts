@@ -1,0 +1,4 @@
+import { pgliteBackend } from './backends';
+import { describeIdempotencyRace } from './idempotency-race';
+
+describeIdempotencyRace(pgliteBackend());

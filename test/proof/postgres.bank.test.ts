@@ -1,0 +1,4 @@
+import { postgresBackend } from './backends';
+import { describeBankWorkload } from './bank-workload';
+
+describeBankWorkload(postgresBackend('wallet_proof_bank'));

@@ -1,0 +1,4 @@
+import { postgresBackend } from './backends';
+import { describeIdempotencyRace } from './idempotency-race';
+
+describeIdempotencyRace(postgresBackend('wallet_proof_idempotency'));

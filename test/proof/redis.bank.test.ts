@@ -1,0 +1,4 @@
+import { redisBackend } from './backends';
+import { describeBankWorkload } from './bank-workload';
+
+describeBankWorkload(redisBackend());

@@ -1,0 +1,4 @@
+import { redisBackend } from './backends';
+import { describeIdempotencyRace } from './idempotency-race';
+
+describeIdempotencyRace(redisBackend());
