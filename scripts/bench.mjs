@@ -28,7 +28,7 @@ const step = (title, fn) => {
   process.stderr.write(`bench: ${title} done in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 };
 
-run(['scripts/build.mjs']);
+run(['scripts/build.mjs'], { BUILD_OUTDIR: '.build/test' }); // bench/http-throughput starts serverless-offline the way the tests do
 step('Bundle sizes', () => run(['scripts/check-bundles.mjs']));
 step('Cold start', () => run(['bench/cold-start.mjs', '15', '--check', '60']));
 step('Warm overhead', () => run(['scripts/run-ts.mjs', 'bench/warm-overhead.ts', '3000']));

@@ -13,7 +13,7 @@ class BuildPlugin {
       execFileSync(process.execPath, [join(serverless.config.servicePath, 'scripts/build.mjs')], {
         stdio: 'inherit',
         cwd: serverless.config.servicePath,
-        env: { ...process.env, BUILD_STORAGE: storage },
+        env: { ...process.env, BUILD_STORAGE: storage, BUILD_OUTDIR: process.env.WALLET_BUILD_DIR || '.build' },
       });
     };
     const stageStorage = () => {

@@ -5,6 +5,7 @@
 // AUTH_JWT_SECRET when the stage verifies with that secret.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
@@ -28,7 +29,7 @@ if (!process.env.E2E_TOKEN_COMMAND && !process.env.AUTH_JWT_SECRET) {
   process.exit(2);
 }
 console.log(`Running test/e2e against ${url}`);
-const run = spawnSync(process.execPath, [require.resolve('jest/bin/jest.js'), 'test/e2e', '--runInBand'], {
+const run = spawnSync(process.execPath, [join(dirname(require.resolve('jest/package.json')), 'bin/jest.js'), 'test/e2e', '--runInBand'], {
   stdio: 'inherit',
   env: { ...process.env, API_URL: url, WALLET_SKIP_BUILD: '1' },
 });

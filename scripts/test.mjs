@@ -1,23 +1,40 @@
 #!/usr/bin/env node
-// `npm test`: every suite (unit, contract per backend, integration, e2e over
-// serverless-offline), then one plain closing line: "tests: N passed, N failed, N skipped".
+// `npm test`: every suite (unit, contract per backend, integration, e2e and proofs
+// over serverless-offline), then one plain closing line:
+//   tests: N passed, N failed, N skipped
+// The fault-injection proofs stop and restart the local PostgreSQL and cut
+// connections, so they run last and alone (--runInBand), never beside other suites.
+// Arguments are passed to the first phase (e.g. `npm test -- test/unit`).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
+const jest = join(dirname(require.resolve('jest/package.json')), 'bin/jest.js');
+const FAULTS = 'test/proof/.*\\.faults\\.test\\.ts$';
 mkdirSync('.build', { recursive: true });
-const results = '.build/jest-results.json';
-const run = spawnSync(process.execPath, [require.resolve('jest/bin/jest.js'), '--json', `--outputFile=${results}`, ...process.argv.slice(2)], { stdio: 'inherit' });
-try {
-  const r = JSON.parse(readFileSync(results, 'utf8'));
-  const skipped = r.numPendingTests + r.numTodoTests;
-  console.log(`\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
-  if (r.numTotalTests === 0) {
-    console.error('No test ran.');
-    process.exit(1);
+
+const phase = (name, args) => {
+  const results = `.build/jest-${name}.json`;
+  const run = spawnSync(process.execPath, [jest, '--json', `--outputFile=${results}`, ...args], { stdio: 'inherit' });
+  try {
+    const r = JSON.parse(readFileSync(results, 'utf8'));
+    return { status: run.status ?? 1, passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + r.numTodoTests, total: r.numTotalTests };
+  } catch {
+    console.error(`jest wrote no results for ${name}`);
+    return { status: run.status || 1, passed: 0, failed: 0, skipped: 0, total: 0 };
   }
-} catch {
-  console.error('jest wrote no results');
+};
+
+const userArgs = process.argv.slice(2);
+const phases = [phase('main', [`--testPathIgnorePatterns=${FAULTS}`, ...userArgs])];
+if (userArgs.length === 0) phases.push(phase('faults', ['--runInBand', '--passWithNoTests', FAULTS]));
+
+const sum = (k) => phases.reduce((n, p) => n + p[k], 0);
+console.log(`\ntests: ${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped`);
+if (sum('total') === 0) {
+  console.error('No test ran.');
+  process.exit(1);
 }
-process.exit(run.status ?? 1);
+process.exit(phases.some((p) => p.status !== 0) ? 1 : 0);

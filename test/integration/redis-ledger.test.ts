@@ -1,12 +1,14 @@
 // Redis-specific behaviour beyond the shared contract: filtered history reads past
 // one batch, and exact integers at the 2^53 edge where Lua's doubles stop being exact.
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { openRedisStorage } from '../../src/adapters/redis';
 import { redisKeys } from '../../src/adapters/redis/redis-keys';
 import type { Storage } from '../../src/adapters/storage';
 import { uuidv7 } from '../../src/adapters/system/system-clock';
-import { InsufficientFunds } from '../../src/core/errors';
+import { IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, NotFound } from '../../src/core/errors';
 import { MAX_BALANCE } from '../../src/core/money';
+import type { ClaimTimes, IdempotencyScope } from '../../src/core/ports';
 import type { Transaction } from '../../src/core/transaction';
 import { deleteKeysWithPrefix, redisTestConfig } from '../support/redis-test-env';
 
@@ -77,6 +79,29 @@ describe('redis ledger specifics', () => {
     await raw.hset(redisKeys(config.redis.keyPrefix).balances(b), 'EUR', '99999999999');
     await expect(storage.ledger.withdraw(tx({ type: 'withdrawal', userId: b, amount: 100_000_000_000, currency: 'EUR' }))).rejects.toBeInstanceOf(InsufficientFunds);
     expect((await storage.ledger.getBalances(b)).find((x) => x.currency === 'EUR')?.available).toBe(99_999_999_999);
+  });
+
+  it('checks the key before refusals it reads (missing, not pending), as the port orders them', async () => {
+    const a = await user();
+    const claimAt = (offsetMs: number, leaseMs: number): ClaimTimes => {
+      const now = new Date(ms + offsetMs).toISOString();
+      return { now, leaseUntil: new Date(ms + offsetMs + leaseMs).toISOString(), expiresAt: new Date(ms + offsetMs + 86_400_000).toISOString() };
+    };
+    const first: IdempotencyScope = { callerId: a, key: `k-${randomUUID()}`, fingerprint: 'fp', token: randomUUID() };
+    await storage.ledger.claimIdempotency(first, claimAt(0, 1_000));
+    const d = await storage.ledger.createDeposit(tx({ type: 'deposit', userId: a, amount: 5 }), first);
+    const second: IdempotencyScope = { ...first, token: randomUUID() };
+    expect(await storage.ledger.claimIdempotency(second, claimAt(5_000, 60_000))).toEqual({ kind: 'claimed', transactionId: d.id });
+    expect(await raw.hget(redisKeys(config.redis.keyPrefix).idempotency(first), 'token')).toBe(second.token);
+    await storage.ledger.settle({ id: d.id, status: 'failed', now: new Date(++ms).toISOString() });
+
+    // The holder gets the refusal the read decides; the stale request is told the key is not its own.
+    await expect(storage.ledger.settle({ id: d.id, status: 'completed', now: new Date(++ms).toISOString() }, second)).rejects.toBeInstanceOf(InvalidStateTransition);
+    await expect(storage.ledger.settle({ id: d.id, status: 'completed', now: new Date(++ms).toISOString() }, first)).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+    await expect(storage.ledger.settle({ id: uuidv7(), status: 'completed', now: new Date(++ms).toISOString() }, second)).rejects.toBeInstanceOf(NotFound);
+    await expect(storage.ledger.settle({ id: uuidv7(), status: 'completed', now: new Date(++ms).toISOString() }, first)).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+    expect(await storage.ledger.claimIdempotency({ ...first, token: randomUUID() }, claimAt(6_000, 60_000))).toEqual({ kind: 'in_use' });
+    expect(await storage.ledger.getBalances(a)).toEqual([{ currency: 'USD', available: 0 }]);
   });
 
   it('stores amounts as integer strings changed only by integer commands', async () => {

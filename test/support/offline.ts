@@ -27,7 +27,7 @@ export const startOffline = async (env: Record<string, string>, timeoutMs = 60_0
   const cli = require.resolve('serverless/bin/serverless.js', { paths: [root] });
   const child: ChildProcess = spawn(process.execPath, [cli, 'offline', 'start', '--stage', 'local'], {
     cwd: root,
-    env: { ...process.env, ...env, PORT: String(httpPort), LAMBDA_PORT: String(lambdaPort), HOST: '127.0.0.1', WALLET_SKIP_BUILD: '1' },
+    env: { ...process.env, ...env, PORT: String(httpPort), LAMBDA_PORT: String(lambdaPort), HOST: '127.0.0.1', WALLET_SKIP_BUILD: '1', WALLET_BUILD_DIR: '.build/test' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';

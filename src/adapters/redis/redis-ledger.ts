@@ -1,7 +1,7 @@
 // Ledger and UserStore over Redis. Every write is one Lua script (redis-scripts.ts);
 // reads are GET / MGET / HGETALL / ZREVRANGEBYLEX, never SCAN.
 import type { Redis } from 'ioredis';
-import { InsufficientFunds, InvalidStateTransition, NotFound, ServiceUnavailable, UserExists } from '../../core/errors';
+import { IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, NotFound, ServiceUnavailable, UserExists } from '../../core/errors';
 import { parseStoredAmount, type Balance, type Currency } from '../../core/money';
 import type {
   ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput, UserStore,
@@ -30,6 +30,18 @@ export interface ScriptCall {
 const withIdem = (keys: RedisKeys, base: string[], idem: IdempotencyScope | undefined): string[] =>
   idem ? [...base, keys.idempotency(idem)] : base;
 
+/** The token goes last in ARGV whenever the idem key goes last in KEYS: the script checks it before any effect. */
+const withToken = (base: string[], idem: IdempotencyScope | undefined): string[] => (idem ? [...base, idem.token] : base);
+
+/** A script's answer when the request no longer holds its idempotency key (taken over, finished, released, never claimed). */
+const NOT_HELD = 'not_held';
+
+/** A scripted write that found its key not held had no effect: the request must stop. */
+const refuseNotHeld = (result: unknown): unknown => {
+  if (result === NOT_HELD) throw new IdempotencyKeyInUse();
+  return result;
+};
+
 /** The exact transfer script call the ledger makes (also used by the benchmark for raw EVALSHA). */
 export const transferCall = (keys: RedisKeys, tx: Transaction, idem?: IdempotencyScope): ScriptCall => {
   if (!tx.toUserId) throw new RangeError('transfer without toUserId');
@@ -38,7 +50,7 @@ export const transferCall = (keys: RedisKeys, tx: Transaction, idem?: Idempotenc
     keys: withIdem(keys, [
       keys.balances(tx.userId), keys.balances(tx.toUserId), keys.transaction(tx.id), keys.history(tx.userId), keys.history(tx.toUserId),
     ], idem),
-    args: [tx.currency, amountArg(tx.amount), json, historyMember(tx), `{"kind":"transaction","transaction":${json}}`],
+    args: withToken([tx.currency, amountArg(tx.amount), json, historyMember(tx), `{"kind":"transaction","transaction":${json}}`], idem),
   };
 };
 
@@ -46,7 +58,7 @@ export const withdrawCall = (keys: RedisKeys, tx: Transaction, idem?: Idempotenc
   const json = transactionJson(tx);
   return {
     keys: withIdem(keys, [keys.balances(tx.userId), keys.transaction(tx.id), keys.history(tx.userId)], idem),
-    args: [tx.currency, amountArg(tx.amount), json, historyMember(tx), `{"kind":"transaction","transaction":${json}}`],
+    args: withToken([tx.currency, amountArg(tx.amount), json, historyMember(tx), `{"kind":"transaction","transaction":${json}}`], idem),
   };
 };
 
@@ -54,7 +66,9 @@ export const withdrawCall = (keys: RedisKeys, tx: Transaction, idem?: Idempotenc
 const MAX_CAS_ROUNDS = 20;
 
 export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
-  const run = (name: ScriptName, call: ScriptCall): Promise<unknown> => redisCall(runScript(client, name, call.keys, call.args));
+  /** Runs one script; a 'not_held' answer becomes IdempotencyKeyInUse. */
+  const run = async (name: ScriptName, call: ScriptCall): Promise<unknown> =>
+    refuseNotHeld(await redisCall(runScript(client, name, call.keys, call.args)));
 
   const read = async (id: string): Promise<{ raw: string; tx: Transaction } | null> => {
     const raw = await redisCall(client.get(keys.transaction(id)));
@@ -107,7 +121,7 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
     async claimIdempotency(scope: IdempotencyScope, times: ClaimTimes): Promise<IdempotencyClaim> {
       const reply = (await run('claimIdempotency', {
         keys: [keys.idempotency(scope)],
-        args: [times.now, times.leaseUntil, times.expiresAt, String(Date.parse(times.expiresAt)), scope.fingerprint],
+        args: [times.now, times.leaseUntil, times.expiresAt, String(Date.parse(times.expiresAt)), scope.fingerprint, scope.token],
       })) as string[];
       const [kind, value] = reply;
       switch (kind) {
@@ -124,26 +138,40 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
       }
     },
     async completeIdempotency(scope, outcome) {
-      await run('completeIdempotency', { keys: [keys.idempotency(scope)], args: [outcomeJson(outcome)] });
+      await run('completeIdempotency', { keys: [keys.idempotency(scope)], args: [outcomeJson(outcome), scope.token] });
     },
     async releaseIdempotency(scope) {
-      await run('releaseIdempotency', { keys: [keys.idempotency(scope)], args: [] });
+      await run('releaseIdempotency', { keys: [keys.idempotency(scope)], args: [scope.token] });
     },
 
     async createDeposit(tx, idem) {
       const result = await run('createDeposit', {
         keys: withIdem(keys, [keys.transaction(tx.id), keys.history(tx.userId), keys.pendingDeposits(), keys.balances(tx.userId)], idem),
-        args: [transactionJson(tx), historyMember(tx), tx.currency, tx.id, tx.status === 'pending' ? '1' : '0'],
+        args: withToken([transactionJson(tx), historyMember(tx), tx.currency, tx.id, tx.status === 'pending' ? '1' : '0'], idem),
       });
       return result === 'exists' ? alreadyStored(tx) : parseTransaction(transactionJson(tx));
     },
 
     async settle(input: SettleInput, idem) {
+      /**
+       * Refusals decided from the read (missing, no longer pending) come after the key
+       * check, as the port orders them: with `idem`, the settle script runs with an
+       * expected JSON no stored transaction has, which checks the key and writes nothing.
+       */
+      const refuse = async (err: Error, userId: string): Promise<never> => {
+        if (idem) {
+          await run('settle', {
+            keys: withIdem(keys, [keys.transaction(input.id), keys.balances(userId), keys.pendingDeposits()], idem),
+            args: withToken(['', '', '0', '', '', '', ''], idem),
+          });
+        }
+        throw err;
+      };
       for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
         const current = await read(input.id);
-        if (!current) throw new NotFound('Transaction not found');
+        if (!current) return refuse(new NotFound('Transaction not found'), '');
         const { tx } = current;
-        if (tx.status !== 'pending') throw new InvalidStateTransition(tx.status, input.status);
+        if (tx.status !== 'pending') return refuse(new InvalidStateTransition(tx.status, input.status), tx.userId);
         const next: Transaction = {
           ...tx,
           status: input.status,
@@ -154,8 +182,8 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
         const credit = input.status === 'completed' && tx.type === 'deposit';
         const result = await run('settle', {
           keys: withIdem(keys, [keys.transaction(tx.id), keys.balances(tx.userId), keys.pendingDeposits()], idem),
-          args: [current.raw, json, credit ? '1' : '0', tx.currency, amountArg(tx.amount), historyMember(tx),
-            `{"kind":"transaction","transaction":${json}}`],
+          args: withToken([current.raw, json, credit ? '1' : '0', tx.currency, amountArg(tx.amount), historyMember(tx),
+            `{"kind":"transaction","transaction":${json}}`], idem),
         });
         if (result === 'ok') return parseTransaction(json);
         if (result === 'missing') throw new NotFound('Transaction not found');

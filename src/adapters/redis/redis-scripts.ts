@@ -5,11 +5,23 @@
 // (MAX_BALANCE), so `tonumber` comparisons are exact. Lua numbers are never turned
 // back into strings (that would print 1e+15): increments use the caller's integer
 // strings with HINCRBY, which does 64-bit integer arithmetic.
+//
+// Idempotency: a claim stores the request's token on the key's hash. Every script that
+// writes for a key (its KEYS end with the idem key, its ARGV with the token) first
+// checks `held` — the record exists, is in flight, and has that token — and otherwise
+// answers 'not_held' before any effect: a request whose lease ran out and was taken
+// over moves no money and records nothing.
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 const COMMON = `
 local MAX = 9007199254740991
+-- No key: the write is not idempotent, nothing to check.
+local function held(key, token)
+  if not key then return true end
+  local r = redis.call('HMGET', key, 'state', 'token')
+  return r[1] == 'in_flight' and r[2] == token
+end
 local function finish(key, outcome)
   if key and redis.call('EXISTS', key) == 1 then
     redis.call('HSET', key, 'state', 'done', 'outcome', outcome)
@@ -17,32 +29,33 @@ local function finish(key, outcome)
 end
 `;
 
-/** KEYS: idem. ARGV: now, leaseUntil, expiresAt, expiresAtMs, fingerprint. Mirrors the port's rules; ISO strings compare in time order. */
+/** KEYS: idem. ARGV: now, leaseUntil, expiresAt, expiresAtMs, fingerprint, token. Mirrors the port's rules; ISO strings compare in time order. */
 const claimIdempotency = `
 local r = redis.call('HMGET', KEYS[1], 'fp', 'state', 'leaseUntil', 'expiresAt', 'txId', 'outcome')
 local now = ARGV[1]
 if not r[1] or r[4] <= now then
   redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[1], 'fp', ARGV[5], 'state', 'in_flight', 'leaseUntil', ARGV[2], 'expiresAt', ARGV[3])
+  redis.call('HSET', KEYS[1], 'fp', ARGV[5], 'state', 'in_flight', 'token', ARGV[6], 'leaseUntil', ARGV[2], 'expiresAt', ARGV[3])
   redis.call('PEXPIREAT', KEYS[1], ARGV[4])
   return {'claimed', ''}
 end
 if r[1] ~= ARGV[5] then return {'mismatch'} end
 if r[2] == 'done' and r[6] then return {'replay', r[6]} end
 if r[2] == 'in_flight' and r[3] > now then return {'in_use'} end
-redis.call('HSET', KEYS[1], 'state', 'in_flight', 'leaseUntil', ARGV[2])
+redis.call('HSET', KEYS[1], 'state', 'in_flight', 'token', ARGV[6], 'leaseUntil', ARGV[2])
 return {'claimed', r[5] or ''}
 `;
 
-/** KEYS: idem. ARGV: outcome JSON. */
+/** KEYS: idem. ARGV: outcome JSON, token. */
 const completeIdempotency = `
+if not held(KEYS[1], ARGV[2]) then return 'not_held' end
 finish(KEYS[1], ARGV[1])
 return 'ok'
 `;
 
-/** KEYS: idem. Only an in-flight claim is freed; a finished outcome stays. */
+/** KEYS: idem. ARGV: token. Only an in-flight claim held with the token is freed; a finished outcome or another request's claim stays. */
 const releaseIdempotency = `
-if redis.call('HGET', KEYS[1], 'state') == 'in_flight' then
+if held(KEYS[1], ARGV[1]) then
   redis.call('HSET', KEYS[1], 'state', 'open')
 end
 return 'ok'
@@ -54,8 +67,9 @@ if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 'exists' end
 return 'ok'
 `;
 
-/** KEYS: tx, history, pending, balances, [idem]. ARGV: tx JSON, member, currency, txId, isPending. */
+/** KEYS: tx, history, pending, balances, [idem]. ARGV: tx JSON, member, currency, txId, isPending, [token]. */
 const createDeposit = `
+if not held(KEYS[5], ARGV[6]) then return 'not_held' end
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 'exists' end
 redis.call('ZADD', KEYS[2], 0, ARGV[2])
 if ARGV[5] == '1' then redis.call('ZADD', KEYS[3], 0, ARGV[2]) end
@@ -66,11 +80,12 @@ return 'ok'
 `;
 
 /**
- * KEYS: tx, balances, pending, [idem]. ARGV: expected JSON, new JSON, credit?, currency, amount, member, outcome.
+ * KEYS: tx, balances, pending, [idem]. ARGV: expected JSON, new JSON, credit?, currency, amount, member, outcome, [token].
  * Compare-and-set on the whole stored JSON: the caller read it, decided the new state,
  * and the script applies it only if nothing changed meanwhile ('conflict' → re-read).
  */
 const settle = `
+if not held(KEYS[4], ARGV[8]) then return 'not_held' end
 local current = redis.call('GET', KEYS[1])
 if not current then return 'missing' end
 if current ~= ARGV[1] then return 'conflict' end
@@ -95,10 +110,11 @@ return 'ok'
 `;
 
 /**
- * KEYS: balances, tx, history, [idem]. ARGV: currency, amount, tx JSON, member, outcome.
+ * KEYS: balances, tx, history, [idem]. ARGV: currency, amount, tx JSON, member, outcome, [token].
  * An existing tx key means this very transaction already ran: never apply it twice.
  */
 const withdraw = `
+if not held(KEYS[4], ARGV[6]) then return 'not_held' end
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'exists' end
 local available = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
 if available < tonumber(ARGV[2]) then return 'insufficient' end
@@ -109,8 +125,9 @@ finish(KEYS[4], ARGV[5])
 return 'ok'
 `;
 
-/** KEYS: from balances, to balances, tx, from history, to history, [idem]. ARGV: currency, amount, tx JSON, member, outcome. */
+/** KEYS: from balances, to balances, tx, from history, to history, [idem]. ARGV: currency, amount, tx JSON, member, outcome, [token]. */
 const transfer = `
+if not held(KEYS[6], ARGV[6]) then return 'not_held' end
 if redis.call('EXISTS', KEYS[3]) == 1 then return 'exists' end
 local amount = tonumber(ARGV[2])
 local to = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
