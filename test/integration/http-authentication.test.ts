@@ -5,14 +5,7 @@
 // Decision on the scheme's case: the contract specifies `Authorization: Bearer <JWT>`
 // literally and names "malformed" headers as 401, so only `Bearer` (capital B) is
 // accepted; `bearer <token>` is treated as malformed (401). Documented in the report.
-process.env.STORAGE = 'memory';
-process.env.AUTH_JWT_SECRET = 'test-only-hs256-secret-0123456789abcdef';
-process.env.LOG_LEVEL = 'SILENT';
-delete process.env.AUTH_JWKS_URL;
-delete process.env.AUTH_ISSUER;
-delete process.env.AUTH_AUDIENCE;
-delete process.env.PAYMENT_API_URL;
-delete process.env.APP_SECRET_ID;
+import '../support/memory-http-env';
 
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';

@@ -1,14 +1,6 @@
 // OWASP API1 (object level) and API3 (property level, mass assignment): every route
 // for every kind of caller, with balances and histories checked after each denial.
-process.env.STORAGE = 'memory';
-process.env.AUTH_JWT_SECRET = 'test-only-hs256-secret-0123456789abcdef';
-process.env.LOG_LEVEL = 'SILENT';
-delete process.env.AUTH_JWKS_URL;
-delete process.env.AUTH_ISSUER;
-delete process.env.AUTH_AUDIENCE;
-delete process.env.PAYMENT_API_URL;
-delete process.env.MAX_AMOUNT;
-delete process.env.APP_SECRET_ID;
+import '../support/memory-http-env';
 
 import { randomUUID } from 'node:crypto';
 import { resetApp } from '../../src/composition-root';

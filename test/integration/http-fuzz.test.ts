@@ -2,15 +2,7 @@
 // random bodies, path ids, query strings and headers against every route. Every
 // answer is a contract 4xx in exactly the error shape (or, for reads, a 200), never
 // a 5xx or internals, and a rejected request never changes stored state.
-process.env.STORAGE = 'memory';
-process.env.AUTH_JWT_SECRET = 'test-only-hs256-secret-0123456789abcdef';
-process.env.LOG_LEVEL = 'SILENT';
-delete process.env.AUTH_JWKS_URL;
-delete process.env.AUTH_ISSUER;
-delete process.env.AUTH_AUDIENCE;
-delete process.env.PAYMENT_API_URL;
-delete process.env.MAX_AMOUNT;
-delete process.env.APP_SECRET_ID;
+import '../support/memory-http-env';
 
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';

@@ -1,15 +1,6 @@
 // Every route through its Lambda handler with real API Gateway v2 events, on the
 // memory store and the built-in fake gateway. Behaviour as the contract words it.
-process.env.STORAGE = 'memory';
-process.env.AUTH_JWT_SECRET = 'test-only-hs256-secret-0123456789abcdef';
-process.env.LOG_LEVEL = 'SILENT';
-delete process.env.AUTH_JWKS_URL;
-delete process.env.AUTH_ISSUER;
-delete process.env.AUTH_AUDIENCE;
-delete process.env.PAYMENT_API_URL;
-delete process.env.MAX_AMOUNT;
-delete process.env.APP_SECRET_ID;
-delete process.env.CURSOR_SECRET;
+import '../support/memory-http-env';
 
 import { randomUUID } from 'node:crypto';
 import { app, resetApp } from '../../src/composition-root';

@@ -2,8 +2,8 @@ import { BSON, Long } from 'mongodb';
 import type { IdempotencyOutcome } from '../../src/core/ports';
 import type { Transaction } from '../../src/core/transaction';
 import {
-  balanceId, fromBalanceDoc, fromOutcomeDoc, fromTransactionDoc, fromUserDoc, idempotencyId, readAmount, toLong,
-  toOutcomeDoc, toTransactionDoc, toUserDoc, type TransactionDoc,
+  balanceId, fromBalanceDoc, fromOutcomeDoc, fromTransactionDoc, fromUserDoc, heldIdempotencyFilter, idempotencyId, newClaimDoc,
+  readAmount, toLong, toOutcomeDoc, toTransactionDoc, toUserDoc, type TransactionDoc,
 } from '../../src/adapters/mongodb/mongo-documents';
 import { historyFilter } from '../../src/adapters/mongodb/mongo-ledger';
 
@@ -100,6 +100,27 @@ describe('mongodb document mappers', () => {
     expect(fromOutcomeDoc(throughBson(toOutcomeDoc(err)))).toEqual(err);
     const bare: IdempotencyOutcome = { kind: 'error', error: { code: 'not_found', message: 'x' } };
     expect(fromOutcomeDoc(throughBson(toOutcomeDoc(bare)))).toStrictEqual(bare);
+  });
+
+  it('stores the claiming request\'s token with a new claim, through BSON', () => {
+    const scope = { callerId: 'auth0|alice', key: 'k-1', fingerprint: 'fp', token: '7d0c9a1e-1f3b-4c2e-9d55-0a6f3e2b8c41' };
+    const doc = throughBson(newClaimDoc(scope, { leaseUntil: '2030-01-01T00:01:00.000Z', expiresAt: '2030-01-02T00:00:00.000Z' }));
+    expect(doc).toEqual({
+      _id: idempotencyId(scope),
+      callerId: 'auth0|alice',
+      key: 'k-1',
+      fingerprint: 'fp',
+      token: scope.token,
+      state: 'in_flight',
+      leaseUntil: new Date('2030-01-01T00:01:00.000Z'),
+      expiresAt: new Date('2030-01-02T00:00:00.000Z'),
+    });
+  });
+
+  it('matches a key only while it is in flight with the request\'s own token', () => {
+    const scope = { callerId: 'c', key: 'k', fingerprint: 'fp', token: 't-1' };
+    expect(heldIdempotencyFilter(scope)).toEqual({ _id: idempotencyId(scope), state: 'in_flight', token: 't-1' });
+    expect(heldIdempotencyFilter({ ...scope, token: 't-2' })).not.toEqual(heldIdempotencyFilter(scope));
   });
 
   it('derives ids that cannot collide across different (caller, key) or (user, currency) pairs', () => {

@@ -2,7 +2,7 @@ import {
   MongoNetworkError, MongoNetworkTimeoutError, MongoParseError, MongoServerError, MongoServerSelectionError,
   MongoTopologyClosedError,
 } from 'mongodb';
-import { InsufficientFunds, ServiceUnavailable, UserExists } from '../../src/core/errors';
+import { IdempotencyKeyInUse, InsufficientFunds, ServiceUnavailable, UserExists } from '../../src/core/errors';
 import { classifyMongoError, guarded, translateMongoError } from '../../src/adapters/mongodb/mongo-errors';
 
 const duplicateKey = (): MongoServerError =>
@@ -66,5 +66,11 @@ describe('mongodb error translation', () => {
     await expect(guarded('ledger', () => Promise.reject(selectionTimeout()))).rejects.toBeInstanceOf(ServiceUnavailable);
     await expect(guarded('ledger', () => Promise.reject(new InsufficientFunds()))).rejects.toBeInstanceOf(InsufficientFunds);
     await expect(guarded('ledger', async () => 42)).resolves.toBe(42);
+    // A request that no longer holds its key is refused as such, never as 503.
+    for (const target of ['ledger', 'idempotency'] as const) {
+      const refused = guarded(target, () => Promise.reject(new IdempotencyKeyInUse()));
+      await expect(refused).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+      await expect(refused).rejects.not.toBeInstanceOf(ServiceUnavailable);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { MongoServerError, type ClientSession } from 'mongodb';
-import { InsufficientFunds, ServiceUnavailable } from '../../src/core/errors';
+import { IdempotencyKeyInUse, InsufficientFunds, ServiceUnavailable } from '../../src/core/errors';
 import { retryOnDuplicate, runInTransaction, type RetryPolicy, type SessionSource } from '../../src/adapters/mongodb/mongo-transaction';
 
 /**
@@ -80,6 +80,26 @@ describe('mongodb transactions', () => {
     await expect(runInTransaction(client, async () => { throw new InsufficientFunds(); }, quick)).rejects.toBeInstanceOf(InsufficientFunds);
     expect(state.bodies).toBe(1);
     expect(state.ended).toBe(1);
+  });
+
+  it('does not retry a request that no longer holds its idempotency key, nor turn it into ServiceUnavailable', async () => {
+    const { client, state } = fakeClient();
+    const refused = runInTransaction(client, async () => { throw new IdempotencyKeyInUse(); }, quick);
+    await expect(refused).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+    expect(state.bodies).toBe(1);
+    expect(state.ended).toBe(1);
+  });
+
+  it('refuses on the retry when a conflict is followed by a take-over', async () => {
+    const { client, state } = fakeClient();
+    let calls = 0;
+    const run = runInTransaction(client, async () => {
+      calls += 1;
+      if (calls === 1) throw conflict();
+      throw new IdempotencyKeyInUse();
+    }, quick);
+    await expect(run).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+    expect(state.bodies).toBe(2);
   });
 
   it('treats a duplicate key from a racing upsert as a retryable conflict', async () => {

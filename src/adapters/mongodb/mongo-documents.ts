@@ -1,7 +1,7 @@
 // Document shapes of the MongoDB collections and the pure mappers between them and
 // the core's entities. Amounts are BSON Int64 (`Long`) on the way in and are read
 // back through parseStoredAmount, so no double ever holds a balance.
-import { Long } from 'mongodb';
+import { Long, type Filter } from 'mongodb';
 import type { ErrorSnapshot } from '../../core/errors';
 import { isCurrency, parseStoredAmount, type Balance } from '../../core/money';
 import type { IdempotencyOutcome, IdempotencyScope } from '../../core/ports';
@@ -56,6 +56,12 @@ export interface IdempotencyDoc {
   callerId: string;
   key: string;
   fingerprint: string;
+  /**
+   * The token of the request that claimed (or took over) the key last. Writes for the
+   * key happen only while the record is in flight with the writer's token; a record
+   * stored before tokens existed has none and so is held by no request.
+   */
+  token: string;
   state: 'in_flight' | 'open' | 'done';
   leaseUntil: Date;
   /** BSON Date so the TTL index can remove expired records. */
@@ -173,7 +179,19 @@ export const newClaimDoc = (scope: IdempotencyScope, times: { leaseUntil: string
   callerId: scope.callerId,
   key: scope.key,
   fingerprint: scope.fingerprint,
+  token: scope.token,
   state: 'in_flight',
   leaseUntil: toDate(times.leaseUntil),
   expiresAt: toDate(times.expiresAt),
+});
+
+/**
+ * Matches `scope`'s record only while the request behind `scope` still holds it: in
+ * flight with its token. Not after a take-over (another token), a release (open), an
+ * outcome (done), or when the key was never claimed (no record).
+ */
+export const heldIdempotencyFilter = (scope: IdempotencyScope): Filter<IdempotencyDoc> => ({
+  _id: idempotencyId(scope),
+  state: 'in_flight',
+  token: scope.token,
 });

@@ -1,11 +1,16 @@
 // Idempotency records. A claim first inserts a fresh record: the deterministic _id
 // (and the unique {callerId, key} index) lets exactly one concurrent insert win; the
-// losers inspect the existing record with single-document atomic updates.
-import type { ClientSession } from 'mongodb';
-import { ServiceUnavailable } from '../../core/errors';
+// losers inspect the existing record with single-document atomic updates. A new or
+// taken-over claim stores the request's token, and every later write for the key
+// (link, outcome, release) matches the record only while it is in flight with that
+// token: a request whose lease ran out and was taken over can write nothing more.
+import type { ClientSession, UpdateFilter } from 'mongodb';
+import { IdempotencyKeyInUse, ServiceUnavailable } from '../../core/errors';
 import type { ClaimTimes, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger } from '../../core/ports';
 import type { MongoCollections } from './mongo-collections';
-import { fromOutcomeDoc, idempotencyId, newClaimDoc, toDate, toOutcomeDoc } from './mongo-documents';
+import {
+  fromOutcomeDoc, heldIdempotencyFilter, newClaimDoc, toDate, toOutcomeDoc, type IdempotencyDoc,
+} from './mongo-documents';
 import { guarded, translateMongoError } from './mongo-errors';
 
 /** Rounds of insert → take over → inspect before giving up (each needs a concurrent change to repeat). */
@@ -13,7 +18,38 @@ const MAX_CLAIM_ROUNDS = 5;
 
 export type IdempotencyMethods = Pick<Ledger, 'claimIdempotency' | 'completeIdempotency' | 'releaseIdempotency'>;
 
-/** Records the final outcome for `scope` (inside the caller's transaction when a session is given). */
+/** The update that records `outcome` as the key's final one. */
+export const outcomeUpdate = (outcome: IdempotencyOutcome): UpdateFilter<IdempotencyDoc> => ({
+  $set: { state: 'done', outcome: toOutcomeDoc(outcome) },
+});
+
+/**
+ * Throws IdempotencyKeyInUse unless `scope`'s record is in flight with `scope.token`;
+ * with `update`, applies it to the record in the same single-document step. Called as
+ * the FIRST step of a transaction, before any effect: a refusal thrown here aborts the
+ * transaction (withTransaction neither retries nor commits on a non-driver error), so
+ * nothing is written. With an update, the record is also write-locked from then on: a
+ * take-over racing the transaction either committed before its snapshot (refused here),
+ * or conflicts with it and finds the record as the transaction left it.
+ */
+export const holdIdempotency = async (
+  c: MongoCollections,
+  scope: IdempotencyScope | undefined,
+  session: ClientSession,
+  update?: UpdateFilter<IdempotencyDoc>,
+): Promise<void> => {
+  if (!scope) return;
+  const held = update
+    ? (await c.idempotency.updateOne(heldIdempotencyFilter(scope), update, { session })).matchedCount > 0
+    : (await c.idempotency.findOne(heldIdempotencyFilter(scope), { session, projection: { _id: 1 } })) !== null;
+  if (!held) throw new IdempotencyKeyInUse();
+};
+
+/**
+ * Records the final outcome for `scope` while this request still holds the key
+ * (inside the caller's transaction when a session is given); otherwise throws
+ * IdempotencyKeyInUse, having written nothing (the caller's transaction aborts).
+ */
 export const finishIdempotency = async (
   c: MongoCollections,
   scope: IdempotencyScope | undefined,
@@ -21,11 +57,8 @@ export const finishIdempotency = async (
   session?: ClientSession,
 ): Promise<void> => {
   if (!scope) return;
-  await c.idempotency.updateOne(
-    { _id: idempotencyId(scope), fingerprint: scope.fingerprint },
-    { $set: { state: 'done', outcome: toOutcomeDoc(outcome) } },
-    session ? { session } : {},
-  );
+  const r = await c.idempotency.updateOne(heldIdempotencyFilter(scope), outcomeUpdate(outcome), session ? { session } : {});
+  if (r.matchedCount === 0) throw new IdempotencyKeyInUse();
 };
 
 export const makeMongoIdempotency = (c: MongoCollections): IdempotencyMethods => {
@@ -57,7 +90,7 @@ export const makeMongoIdempotency = (c: MongoCollections): IdempotencyMethods =>
         expiresAt: { $gt: now },
         $or: [{ state: 'open' }, { state: 'in_flight', leaseUntil: { $lte: now } }],
       },
-      { $set: { state: 'in_flight', leaseUntil: fresh.leaseUntil } },
+      { $set: { state: 'in_flight', token: fresh.token, leaseUntil: fresh.leaseUntil } },
       { returnDocument: 'before' },
     );
     if (taken) return { kind: 'claimed', ...(taken.transactionId != null && { transactionId: taken.transactionId }) };
@@ -79,10 +112,12 @@ export const makeMongoIdempotency = (c: MongoCollections): IdempotencyMethods =>
         }
         throw new ServiceUnavailable('The idempotency record keeps changing, try again shortly', 1);
       }),
+    // One conditional single-document update: atomic on its own, and it writes nothing unless the key is held.
     completeIdempotency: (scope, outcome) => guarded('idempotency', () => finishIdempotency(c, scope, outcome)),
+    // Frees only this request's own claim: after a take-over, the new holder's claim stays.
     releaseIdempotency: (scope) =>
       guarded('idempotency', async () => {
-        await c.idempotency.updateOne({ _id: idempotencyId(scope), state: 'in_flight' }, { $set: { state: 'open' } });
+        await c.idempotency.updateOne(heldIdempotencyFilter(scope), { $set: { state: 'open' } });
       }),
   };
 };

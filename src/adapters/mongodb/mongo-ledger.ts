@@ -3,6 +3,9 @@
 // balance is short, the credit, the transaction document and the idempotency
 // outcome commit together or not at all. Concurrent writers to one balance get a
 // WriteConflict and are retried by runInTransaction, so overdraft is impossible.
+// A method given an idempotency scope first makes sure, inside its transaction and
+// before any effect, that the request still holds the key (holdIdempotency); a
+// request whose claim was taken over gets IdempotencyKeyInUse and moves nothing.
 import type { ClientSession, Filter } from 'mongodb';
 import { InsufficientFunds, InvalidStateTransition, NotFound } from '../../core/errors';
 import { MAX_BALANCE } from '../../core/money';
@@ -10,11 +13,11 @@ import type { HistoryQuery, IdempotencyScope, Ledger, SettleInput } from '../../
 import type { Transaction } from '../../core/transaction';
 import type { MongoCollections } from './mongo-collections';
 import {
-  balanceId, fromBalanceDoc, fromTransactionDoc, idempotencyId, readAmount, toDate, toLong, toMetadataDoc, toTransactionDoc,
+  balanceId, fromBalanceDoc, fromTransactionDoc, readAmount, toDate, toLong, toMetadataDoc, toTransactionDoc,
   type TransactionDoc,
 } from './mongo-documents';
 import { guarded } from './mongo-errors';
-import { finishIdempotency, makeMongoIdempotency } from './mongo-idempotency';
+import { finishIdempotency, holdIdempotency, makeMongoIdempotency, outcomeUpdate } from './mongo-idempotency';
 import { retryOnDuplicate, runInTransaction, type RetryPolicy, type SessionSource } from './mongo-transaction';
 
 export const makeMongoLedger = (client: SessionSource, c: MongoCollections, policy?: RetryPolicy): Ledger => {
@@ -67,15 +70,19 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
     createDeposit: (tx, idem) =>
       inTransaction(async (session) => {
         const doc = toTransactionDoc(tx);
+        // First: link the deposit to the claim, only while this request holds it.
+        await holdIdempotency(c, idem, session, { $set: { transactionId: tx.id } });
         await c.transactions.insertOne(doc, { session });
         // The user now holds this currency, even before the deposit settles.
         await ensureBalance(tx.userId, tx.currency, session);
-        if (idem) await c.idempotency.updateOne({ _id: idempotencyId(idem) }, { $set: { transactionId: tx.id } }, { session });
         return fromTransactionDoc(doc);
       }),
 
     settle: (input: SettleInput, idem?: IdempotencyScope) =>
       inTransaction(async (session) => {
+        // First: still ours? (The outcome depends on the update below, so it is written last,
+        // by the same conditional filter: a take-over in between aborts the whole step.)
+        await holdIdempotency(c, idem, session);
         const after = await c.transactions.findOneAndUpdate(
           { _id: input.id, status: 'pending' },
           {
@@ -99,11 +106,12 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
 
     withdraw: (tx, idem) =>
       inTransaction(async (session) => {
-        await debit(tx, session);
         const doc = toTransactionDoc(tx);
-        await c.transactions.insertOne(doc, { session });
         const stored = fromTransactionDoc(doc);
-        await finishIdempotency(c, idem, { kind: 'transaction', transaction: stored }, session);
+        // First: record the outcome, only while this request holds the key (undone if the debit is refused).
+        await holdIdempotency(c, idem, session, outcomeUpdate({ kind: 'transaction', transaction: stored }));
+        await debit(tx, session);
+        await c.transactions.insertOne(doc, { session });
         return stored;
       }),
 
@@ -111,12 +119,13 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
       const toUserId = tx.toUserId;
       if (!toUserId) return Promise.reject(new RangeError('transfer without toUserId'));
       return inTransaction(async (session) => {
+        const doc = toTransactionDoc(tx);
+        const stored = fromTransactionDoc(doc);
+        // First: record the outcome, only while this request holds the key (undone if the debit is refused).
+        await holdIdempotency(c, idem, session, outcomeUpdate({ kind: 'transaction', transaction: stored }));
         await debit(tx, session);
         await credit(toUserId, tx.currency, tx.amount, session);
-        const doc = toTransactionDoc(tx);
         await c.transactions.insertOne(doc, { session });
-        const stored = fromTransactionDoc(doc);
-        await finishIdempotency(c, idem, { kind: 'transaction', transaction: stored }, session);
         return stored;
       });
     },

@@ -1,0 +1,489 @@
+// The MongoDB Ledger without a server: the adapter runs over a small in-memory imitation
+// of the driver calls it makes, with MongoDB's transaction semantics as documented
+// ("In-progress Transactions and Write Conflicts"): snapshot reads, a write to a document
+// changed after the snapshot or written by another open transaction fails with a
+// WriteConflict labelled TransientTransactionError, a write outside any transaction to a
+// document an open transaction has written waits until that transaction ends, and an
+// aborted transaction leaves nothing behind. Documents go through BSON as on the wire.
+// The real thing stays test/contract/mongodb.contract.test.ts (needs MONGODB_URI); this
+// runs the same shared contract, plus the races the contract cannot stage.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { BSON, Long, MongoError, MongoServerError, type ClientSession, type Document } from 'mongodb';
+import { IdempotencyKeyInUse, InsufficientFunds, ServiceUnavailable } from '../../src/core/errors';
+import type { ClaimTimes, IdempotencyScope, Ledger } from '../../src/core/ports';
+import type { Transaction } from '../../src/core/transaction';
+import type { MongoCollections } from '../../src/adapters/mongodb/mongo-collections';
+import { idempotencyId } from '../../src/adapters/mongodb/mongo-documents';
+import { makeMongoLedger } from '../../src/adapters/mongodb/mongo-ledger';
+import type { SessionSource } from '../../src/adapters/mongodb/mongo-transaction';
+import { makeMongoUserStore } from '../../src/adapters/mongodb/mongo-user-store';
+import { uuidv7 } from '../../src/adapters/system/system-clock';
+import { describeLedgerContract } from '../contract/ledger-contract';
+
+// ---------------------------------------------------------------- the imitation
+
+type Doc = Document & { _id: string };
+interface Version { ts: number; bytes: Buffer | null }
+interface Txn { id: number; startTs: number; staged: Map<string, { coll: FakeCollection; id: string; bytes: Buffer | null }> }
+interface OpRecord { coll: string; op: string; filter?: Document; update?: Document; txn?: number }
+
+const toBytes = (d: Doc): Buffer => Buffer.from(BSON.serialize(d));
+const fromBytes = (b: Buffer): Doc => BSON.deserialize(b, { promoteLongs: false }) as Doc;
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+const writeConflict = (): MongoServerError =>
+  new MongoServerError({ code: 112, codeName: 'WriteConflict', errmsg: 'WriteConflict', errorLabels: ['TransientTransactionError'] });
+const duplicateKey = (): MongoServerError => new MongoServerError({ code: 11000, codeName: 'DuplicateKey', errmsg: 'E11000 duplicate key error' });
+
+const asInteger = (x: unknown): bigint | undefined =>
+  Long.isLong(x) ? x.toBigInt() : typeof x === 'bigint' ? x : typeof x === 'number' && Number.isInteger(x) ? BigInt(x) : undefined;
+/** Order of two values of one comparable type; undefined across types (a filter never matches those). */
+const compare = (a: unknown, b: unknown): number | undefined => {
+  const [ia, ib] = [asInteger(a), asInteger(b)];
+  if (ia !== undefined && ib !== undefined) return ia < ib ? -1 : ia > ib ? 1 : 0;
+  if (a instanceof Date && b instanceof Date) return Math.sign(a.getTime() - b.getTime());
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  return undefined;
+};
+const isOperators = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && !Long.isLong(v) &&
+  Object.keys(v).length > 0 && Object.keys(v).every((k) => k.startsWith('$'));
+
+const matchValue = (value: unknown, cond: unknown): boolean => {
+  if (Array.isArray(value) && !Array.isArray(cond)) return value.some((v) => matchValue(v, cond));
+  if (!isOperators(cond)) return compare(value, cond) === 0;
+  return Object.entries(cond).every(([op, arg]) => {
+    const c = compare(value, arg);
+    switch (op) {
+      case '$eq': return c === 0;
+      case '$lt': return c !== undefined && c < 0;
+      case '$lte': return c !== undefined && c <= 0;
+      case '$gt': return c !== undefined && c > 0;
+      case '$gte': return c !== undefined && c >= 0;
+      default: throw new Error(`the imitation does not know ${op}`);
+    }
+  });
+};
+const matches = (doc: Doc, filter: Document): boolean =>
+  Object.entries(filter).every(([k, cond]) => {
+    if (k === '$or') return (cond as Document[]).some((f) => matches(doc, f));
+    if (k === '$and') return (cond as Document[]).every((f) => matches(doc, f));
+    if (k.startsWith('$') || k.includes('.')) throw new Error(`the imitation does not know ${k}`);
+    return matchValue(doc[k], cond);
+  });
+
+const applyUpdate = (doc: Doc, update: Document, inserting: boolean): Doc => {
+  const out: Doc = { ...doc };
+  for (const [op, fields] of Object.entries(update)) {
+    for (const [k, v] of Object.entries(fields as Document)) {
+      if (k.includes('.') || k === '_id') throw new Error(`the imitation does not update ${k}`);
+      switch (op) {
+        case '$set': out[k] = v; break;
+        case '$unset': delete out[k]; break;
+        case '$setOnInsert': if (inserting) out[k] = v; break;
+        case '$inc': {
+          const cur = out[k];
+          out[k] = cur === undefined ? v : Long.isLong(cur) || Long.isLong(v) ? Long.fromBigInt((asInteger(cur) ?? 0n) + (asInteger(v) ?? 0n)) : (cur as number) + (v as number);
+          break;
+        }
+        default: throw new Error(`the imitation does not know ${op}`);
+      }
+    }
+  }
+  return out;
+};
+
+class FakeCollection {
+  readonly versions = new Map<string, Version[]>();
+  constructor(readonly db: FakeMongo, readonly name: string) {}
+
+  private key(id: string): string { return `${this.name}\u0000${id}`; }
+  private latest(id: string): Version | undefined { const v = this.versions.get(id); return v?.[v.length - 1]; }
+  private visible(id: string, txn: Txn | undefined): Doc | null {
+    const staged = txn?.staged.get(this.key(id));
+    if (staged) return staged.bytes ? fromBytes(staged.bytes) : null;
+    const vs = this.versions.get(id) ?? [];
+    for (let i = vs.length - 1; i >= 0; i--) {
+      const v = vs[i] as Version;
+      if (!txn || v.ts <= txn.startTs) return v.bytes ? fromBytes(v.bytes) : null;
+    }
+    return null;
+  }
+  private all(txn: Txn | undefined): Doc[] {
+    const ids = new Set([...this.versions.keys()]);
+    for (const s of txn?.staged.values() ?? []) if (s.coll === this) ids.add(s.id);
+    return [...ids].map((id) => this.visible(id, txn)).filter((d): d is Doc => d !== null);
+  }
+  /** A write as MongoDB does it: conflict inside a transaction, immediate outside (after waiting for locks). */
+  private write(id: string, doc: Doc | null, txn: Txn | undefined): void {
+    const key = this.key(id);
+    const bytes = doc ? toBytes(doc) : null;
+    if (!txn) {
+      this.versions.set(id, [...(this.versions.get(id) ?? []), { ts: ++this.db.clock, bytes }]);
+      return;
+    }
+    const holder = this.db.locks.get(key);
+    if ((holder && holder !== txn) || (this.latest(id)?.ts ?? 0) > txn.startTs) throw writeConflict();
+    this.db.locks.set(key, txn);
+    txn.staged.set(key, { coll: this, id, bytes });
+  }
+  commit(id: string, bytes: Buffer | null, ts: number): void {
+    this.versions.set(id, [...(this.versions.get(id) ?? []), { ts, bytes }]);
+  }
+
+  /** Every call: which transaction it belongs to; a call without the session inside a transaction body is a bug. */
+  private async enter(op: string, opts: { session?: ClientSession } | undefined, filter?: Document, update?: Document): Promise<Txn | undefined> {
+    const txn = (opts?.session as unknown as FakeSession | undefined)?.txn;
+    if (!txn && this.db.als.getStore()) throw new Error(`${this.name}.${op} called without the session inside a transaction`);
+    if (opts?.session && !txn) throw new Error(`${this.name}.${op} called with a session that has no transaction`);
+    const rec: OpRecord = { coll: this.name, op, ...(filter && { filter }), ...(update && { update }), ...(txn && { txn: txn.id }) };
+    this.db.log.push(rec);
+    await tick();
+    return txn;
+  }
+  /** Outside a transaction, a write to a document an open transaction has written waits for it to end. */
+  private async unlocked(id: unknown, txn: Txn | undefined): Promise<void> {
+    if (txn) return;
+    if (typeof id !== 'string') throw new Error('the imitation needs an _id for a write outside a transaction');
+    while (this.db.locks.has(this.key(id))) await tick();
+  }
+  private async afterOp(rec: OpRecord): Promise<void> {
+    const hook = this.db.hook;
+    if (hook) await this.db.als.exit(() => hook(rec));
+  }
+
+  async insertOne(doc: Doc, opts?: { session?: ClientSession }): Promise<{ insertedId: string }> {
+    const txn = await this.enter('insertOne', opts, { _id: doc._id });
+    const rec = this.db.log[this.db.log.length - 1] as OpRecord;
+    await this.unlocked(doc._id, txn);
+    const holder = this.db.locks.get(this.key(doc._id));
+    if (txn && holder && holder !== txn) throw writeConflict();
+    if (this.visible(doc._id, txn)) throw duplicateKey();
+    this.write(doc._id, doc, txn);
+    await this.afterOp(rec);
+    return { insertedId: doc._id };
+  }
+
+  async findOne(filter: Document, opts?: { session?: ClientSession }): Promise<Doc | null> {
+    const txn = await this.enter('findOne', opts, filter);
+    const rec = this.db.log[this.db.log.length - 1] as OpRecord;
+    const found = this.all(txn).find((d) => matches(d, filter)) ?? null;
+    await this.afterOp(rec);
+    return found;
+  }
+
+  find(filter: Document, opts?: { session?: ClientSession }) {
+    let sortSpec: Record<string, 1 | -1> = {};
+    let limit = Infinity;
+    const cursor = {
+      sort: (s: Record<string, 1 | -1>) => { sortSpec = s; return cursor; },
+      limit: (n: number) => { limit = n; return cursor; },
+      toArray: async (): Promise<Doc[]> => {
+        const txn = await this.enter('find', opts, filter);
+        const docs = this.all(txn).filter((d) => matches(d, filter));
+        docs.sort((a, b) => {
+          for (const [k, dir] of Object.entries(sortSpec)) {
+            const c = compare(a[k], b[k]) ?? 0;
+            if (c !== 0) return c * dir;
+          }
+          return 0;
+        });
+        return docs.slice(0, limit);
+      },
+    };
+    return cursor;
+  }
+
+  private async modify(
+    op: string, filter: Document, update: Document, opts: { session?: ClientSession; upsert?: boolean } | undefined,
+  ): Promise<{ before: Doc | null; after: Doc | null; rec: OpRecord }> {
+    const txn = await this.enter(op, opts, filter, update);
+    const rec = this.db.log[this.db.log.length - 1] as OpRecord;
+    await this.unlocked(filter._id, txn);
+    const before = this.all(txn).find((d) => matches(d, filter)) ?? null;
+    if (before) {
+      const after = applyUpdate(before, update, false);
+      if (Buffer.from(BSON.serialize(after)).equals(Buffer.from(BSON.serialize(before)))) {
+        // A no-op update writes nothing, so it takes no lock and meets no conflict.
+        return { before, after, rec };
+      }
+      this.write(before._id, after, txn);
+      return { before, after, rec };
+    }
+    if (!opts?.upsert) return { before: null, after: null, rec };
+    const seed: Doc = { _id: filter._id as string };
+    for (const [k, v] of Object.entries(filter)) if (!k.startsWith('$') && !isOperators(v)) seed[k] = v;
+    if (txn && this.db.locks.get(this.key(seed._id)) && this.db.locks.get(this.key(seed._id)) !== txn) throw writeConflict();
+    if (this.visible(seed._id, txn)) throw duplicateKey();
+    const after = applyUpdate(seed, update, true);
+    this.write(seed._id, after, txn);
+    return { before: null, after, rec };
+  }
+
+  async updateOne(filter: Document, update: Document, opts?: { session?: ClientSession; upsert?: boolean }) {
+    const { before, after, rec } = await this.modify('updateOne', filter, update, opts);
+    await this.afterOp(rec);
+    return { acknowledged: true, matchedCount: before ? 1 : 0, modifiedCount: before ? 1 : 0, upsertedCount: !before && after ? 1 : 0 };
+  }
+
+  async findOneAndUpdate(filter: Document, update: Document, opts?: { session?: ClientSession; upsert?: boolean; returnDocument?: 'before' | 'after' }) {
+    const { before, after, rec } = await this.modify('findOneAndUpdate', filter, update, opts);
+    await this.afterOp(rec);
+    return opts?.returnDocument === 'after' ? after : before;
+  }
+}
+
+interface FakeSession { txn?: Txn }
+
+class FakeMongo {
+  clock = 0;
+  txns = 0;
+  commits = 0;
+  aborts = 0;
+  readonly locks = new Map<string, Txn>();
+  readonly log: OpRecord[] = [];
+  readonly als = new AsyncLocalStorage<Txn>();
+  /** Runs after a driver call completes (outside any transaction): stages a concurrent request. */
+  hook?: (rec: OpRecord) => Promise<void> | void;
+  readonly colls = {
+    users: new FakeCollection(this, 'users'),
+    balances: new FakeCollection(this, 'balances'),
+    transactions: new FakeCollection(this, 'transactions'),
+    idempotency: new FakeCollection(this, 'idempotency'),
+  };
+  readonly collections = this.colls as unknown as MongoCollections;
+
+  private end(txn: Txn, commit: boolean): void {
+    const ts = commit ? ++this.clock : 0;
+    for (const [key, s] of txn.staged) {
+      if (commit) s.coll.commit(s.id, s.bytes, ts);
+      if (this.locks.get(key) === txn) this.locks.delete(key);
+    }
+    if (commit) this.commits += 1;
+    else this.aborts += 1;
+  }
+
+  /** Like the driver: a body failing with TransientTransactionError runs again; any other failure aborts and is rethrown. */
+  readonly client: SessionSource = {
+    startSession: () => {
+      const session: FakeSession & { withTransaction: unknown; endSession: unknown } = {
+        withTransaction: async <T>(fn: (s: ClientSession) => Promise<T>): Promise<T> => {
+          for (;;) {
+            const txn: Txn = { id: ++this.txns, startTs: this.clock, staged: new Map() };
+            session.txn = txn;
+            let result: T;
+            try {
+              result = await this.als.run(txn, () => fn(session as unknown as ClientSession));
+            } catch (err) {
+              this.end(txn, false);
+              session.txn = undefined;
+              if (err instanceof MongoError && err.hasErrorLabel('TransientTransactionError')) continue;
+              throw err;
+            }
+            this.end(txn, true);
+            session.txn = undefined;
+            return result;
+          }
+        },
+        endSession: async () => undefined,
+      };
+      return session as unknown as ClientSession;
+    },
+  };
+
+  /** Calls recorded for transaction `txn`. */
+  opsOf(txn: number): OpRecord[] {
+    return this.log.filter((r) => r.txn === txn);
+  }
+}
+
+const makeLedger = (): { db: FakeMongo; ledger: Ledger } => {
+  const db = new FakeMongo();
+  return { db, ledger: makeMongoLedger(db.client, db.collections) };
+};
+
+// ---------------------------------------------------------------- the shared contract
+
+describeLedgerContract('mongodb adapter over an in-memory imitation of the driver', async () => {
+  const db = new FakeMongo();
+  return { ledger: makeMongoLedger(db.client, db.collections), users: makeMongoUserStore(db.collections) };
+});
+
+// ---------------------------------------------------------------- the holder check, call by call
+
+let clockMs = Date.parse('2031-01-01T00:00:00.000Z');
+const now = (): string => new Date(++clockMs).toISOString();
+const at = (start: string, ms: number): string => new Date(Date.parse(start) + ms).toISOString();
+const times = (t = now(), leaseMs = 60_000): ClaimTimes => ({ now: t, leaseUntil: at(t, leaseMs), expiresAt: at(t, 86_400_000) });
+const scope = (callerId: string): IdempotencyScope => ({ callerId, key: `key-${randomUUID()}`, fingerprint: 'fp', token: randomUUID() });
+const retryOf = (s: IdempotencyScope): IdempotencyScope => ({ ...s, token: randomUUID() });
+const tx = (over: Partial<Transaction> & Pick<Transaction, 'type' | 'userId'>): Transaction => {
+  const t = now();
+  return { id: uuidv7(), status: over.type === 'deposit' ? 'pending' : 'completed', amount: 100, currency: 'USD', metadata: {}, createdAt: t, updatedAt: t, ...over };
+};
+const fund = async (ledger: Ledger, userId: string, amount: number): Promise<void> => {
+  const d = await ledger.createDeposit(tx({ type: 'deposit', userId, amount }));
+  await ledger.settle({ id: d.id, status: 'completed', now: now() });
+};
+const available = async (ledger: Ledger, userId: string): Promise<number | undefined> =>
+  (await ledger.getBalances(userId)).find((b) => b.currency === 'USD')?.available;
+/** A claim by `first` whose lease has run out, taken over by a retry. */
+const takenOver = async (ledger: Ledger, u: string): Promise<{ first: IdempotencyScope; second: IdempotencyScope; later: string }> => {
+  const first = scope(u);
+  const start = now();
+  await ledger.claimIdempotency(first, times(start, 1_000));
+  const second = retryOf(first);
+  const later = at(start, 5_000);
+  expect(await ledger.claimIdempotency(second, times(later))).toMatchObject({ kind: 'claimed' });
+  return { first, second, later };
+};
+const heldFilter = (s: IdempotencyScope) => ({ _id: idempotencyId(s), state: 'in_flight', token: s.token });
+
+describe('mongodb ledger: only the request holding the key writes for it', () => {
+  it.each([
+    ['createDeposit', (l: Ledger, s: IdempotencyScope, u: string, _v: string) => l.createDeposit(tx({ type: 'deposit', userId: u }), s)],
+    ['withdraw', (l: Ledger, s: IdempotencyScope, u: string, _v: string) => l.withdraw(tx({ type: 'withdrawal', userId: u, amount: 10 }), s)],
+    ['transfer', (l: Ledger, s: IdempotencyScope, u: string, v: string) => l.transfer(tx({ type: 'transfer', userId: u, toUserId: v, amount: 10 }), s)],
+  ])('%s for a taken-over claim: checks the holder first, in the transaction, then aborts it untried again with no effect', async (_name, run) => {
+    const { db, ledger } = makeLedger();
+    const [u, v] = [`u-${randomUUID()}`, `v-${randomUUID()}`];
+    await fund(ledger, u, 100);
+    const { first } = await takenOver(ledger, u);
+    const [commits, aborts, txns] = [db.commits, db.aborts, db.txns];
+
+    await expect(run(ledger, first, u, v)).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+
+    expect([db.txns - txns, db.commits - commits, db.aborts - aborts]).toEqual([1, 0, 1]);
+    const ops = db.opsOf(db.txns);
+    expect(ops).toHaveLength(1);
+    expect(ops[0]).toMatchObject({ coll: 'idempotency', op: 'updateOne', filter: heldFilter(first) });
+    expect(db.locks.size).toBe(0);
+    expect(await available(ledger, u)).toBe(100);
+    expect(await available(ledger, v)).toBeUndefined();
+  });
+
+  it('settle for a taken-over claim: checks the holder first and credits nothing', async () => {
+    const { db, ledger } = makeLedger();
+    const u = `u-${randomUUID()}`;
+    const first = scope(u);
+    const start = now();
+    await ledger.claimIdempotency(first, times(start, 1_000));
+    const d = await ledger.createDeposit(tx({ type: 'deposit', userId: u, amount: 70 }), first);
+    expect(await ledger.claimIdempotency(retryOf(first), times(at(start, 5_000)))).toEqual({ kind: 'claimed', transactionId: d.id });
+
+    await expect(ledger.settle({ id: d.id, status: 'completed', now: now() }, first)).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+    const ops = db.opsOf(db.txns);
+    expect(ops).toEqual([expect.objectContaining({ coll: 'idempotency', op: 'findOne', filter: heldFilter(first) })]);
+    expect((await ledger.getTransaction(d.id))?.status).toBe('pending');
+    expect(await available(ledger, u)).toBe(0);
+  });
+
+  it('the refusal comes before NotFound: a stale request learns nothing else', async () => {
+    const { ledger } = makeLedger();
+    const { first } = await takenOver(ledger, `u-${randomUUID()}`);
+    await expect(ledger.settle({ id: uuidv7(), status: 'completed', now: now() }, first)).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+  });
+
+  it('refuses a settle whose claim is taken over after its check: the final conditional write conflicts, and the retry is refused', async () => {
+    const { db, ledger } = makeLedger();
+    const u = `u-${randomUUID()}`;
+    const first = scope(u);
+    const start = now();
+    await ledger.claimIdempotency(first, times(start, 1_000));
+    const d = await ledger.createDeposit(tx({ type: 'deposit', userId: u, amount: 70 }), first);
+    const second = retryOf(first);
+
+    let staged = false;
+    db.hook = async (rec) => {
+      // Right after the settle's check, before its effects: the retry takes the key over (and commits).
+      if (staged || rec.txn === undefined || rec.coll !== 'idempotency' || rec.op !== 'findOne') return;
+      staged = true;
+      expect(await ledger.claimIdempotency(second, times(at(start, 5_000)))).toEqual({ kind: 'claimed', transactionId: d.id });
+    };
+    const txns = db.txns;
+    await expect(ledger.settle({ id: d.id, status: 'completed', now: now() }, first)).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+    db.hook = undefined;
+
+    expect(staged).toBe(true);
+    expect(db.txns - txns).toBe(2); // the conflicting attempt, then the refused one
+    expect((await ledger.getTransaction(d.id))?.status).toBe('pending');
+    expect(await available(ledger, u)).toBe(0);
+    await ledger.settle({ id: d.id, status: 'completed', now: now() }, second);
+    expect(await available(ledger, u)).toBe(70);
+  });
+
+  it('a take-over attempted while a withdrawal holds the key waits for it, then replays its outcome', async () => {
+    const { db, ledger } = makeLedger();
+    const u = `u-${randomUUID()}`;
+    await fund(ledger, u, 100);
+    const first = scope(u);
+    const start = now();
+    await ledger.claimIdempotency(first, times(start, 1_000));
+
+    let retry: Promise<unknown> | undefined;
+    db.hook = (rec) => {
+      if (retry || rec.txn === undefined || rec.coll !== 'idempotency') return;
+      retry = ledger.claimIdempotency(retryOf(first), times(at(start, 5_000)));
+    };
+    const w = await ledger.withdraw(tx({ type: 'withdrawal', userId: u, amount: 30 }), first);
+    db.hook = undefined;
+
+    expect(await retry).toEqual({ kind: 'replay', outcome: { kind: 'transaction', transaction: w } });
+    expect(await available(ledger, u)).toBe(70);
+  });
+
+  it('a refused debit leaves the outcome written first unrecorded', async () => {
+    const { ledger } = makeLedger();
+    const u = `u-${randomUUID()}`;
+    const s = scope(u);
+    await ledger.claimIdempotency(s, times());
+    await expect(ledger.withdraw(tx({ type: 'withdrawal', userId: u, amount: 1 }), s)).rejects.toBeInstanceOf(InsufficientFunds);
+    expect(await ledger.claimIdempotency(retryOf(s), times())).toEqual({ kind: 'in_use' });
+    // Still held by `s`, which can go on to record what happened.
+    const outcome = { kind: 'error' as const, error: new InsufficientFunds().snapshot() };
+    await ledger.completeIdempotency(s, outcome);
+    expect(await ledger.claimIdempotency(retryOf(s), times())).toEqual({ kind: 'replay', outcome });
+  });
+
+  it('completeIdempotency for a key not held answers IdempotencyKeyInUse, not ServiceUnavailable, and writes nothing', async () => {
+    const { db, ledger } = makeLedger();
+    const { first, second, later } = await takenOver(ledger, `u-${randomUUID()}`);
+    const outcome = { kind: 'error' as const, error: { code: 'not_found' as const, message: 'x' } };
+    const refused = ledger.completeIdempotency(first, outcome);
+    await expect(refused).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+    await expect(refused).rejects.not.toBeInstanceOf(ServiceUnavailable);
+    expect(db.log[db.log.length - 1]).toMatchObject({ coll: 'idempotency', op: 'updateOne', filter: heldFilter(first) });
+    expect(await ledger.claimIdempotency(retryOf(first), times(later))).toEqual({ kind: 'in_use' });
+    await expect(ledger.completeIdempotency(scope('nobody'), outcome)).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+    await ledger.completeIdempotency(second, outcome);
+    expect(await ledger.claimIdempotency(retryOf(first), times(later))).toEqual({ kind: 'replay', outcome });
+  });
+
+  it('releaseIdempotency frees only the caller\'s own claim', async () => {
+    const { ledger } = makeLedger();
+    const { first, second, later } = await takenOver(ledger, `u-${randomUUID()}`);
+    await ledger.releaseIdempotency(first);
+    expect(await ledger.claimIdempotency(retryOf(first), times(later))).toEqual({ kind: 'in_use' });
+    await ledger.releaseIdempotency(second);
+    expect(await ledger.claimIdempotency(retryOf(first), times(later))).toEqual({ kind: 'claimed' });
+  });
+
+  it('stores the token with a new, revived or taken-over claim', async () => {
+    const { db, ledger } = makeLedger();
+    const tokenOf = async (s: IdempotencyScope): Promise<unknown> => (await db.colls.idempotency.findOne({ _id: idempotencyId(s) }))?.token;
+    const s = scope(`u-${randomUUID()}`);
+    const start = now();
+    await ledger.claimIdempotency(s, { now: start, leaseUntil: at(start, 1_000), expiresAt: at(start, 2_000) });
+    expect(await tokenOf(s)).toBe(s.token);
+    const taker = retryOf(s);
+    await ledger.claimIdempotency(taker, times(at(start, 1_500)));
+    expect(await tokenOf(s)).toBe(taker.token);
+    await ledger.releaseIdempotency(taker);
+    const reopener = retryOf(s);
+    await ledger.claimIdempotency(reopener, times(at(start, 1_600)));
+    expect(await tokenOf(s)).toBe(reopener.token);
+    const reviver = { ...retryOf(s), fingerprint: 'other' };
+    await ledger.claimIdempotency(reviver, times(at(start, 3_000)));
+    expect(await tokenOf(s)).toBe(reviver.token);
+  });
+});
