@@ -58,6 +58,7 @@ export const buildApp = async (config: Config): Promise<App> => {
   const useCases = makeUseCases({
     ledger: storage.ledger,
     users: storage.users,
+    health: storage.health,
     gateway,
     clock: systemClock,
     ids: uuidV7Ids,

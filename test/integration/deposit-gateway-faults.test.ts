@@ -47,6 +47,7 @@ describe('deposits under gateway faults (use cases + HTTP adapter + sandbox)', (
     const uc = makeUseCases({
       ledger,
       users: makeMemoryUserStore(state),
+      health: { ping: async () => undefined },
       gateway,
       clock: systemClock,
       ids: uuidV7Ids,

@@ -42,6 +42,7 @@ describe('reconcile deposits (use cases + HTTP adapter + sandbox)', () => {
     makeUseCases({
       ledger: makeMemoryLedger(state),
       users: makeMemoryUserStore(state),
+      health: { ping: async () => undefined },
       gateway: makeHttpPaymentGateway(
         { apiUrl: sandbox.url, apiKey: API_KEY, timeoutMs: 2000, maxRetries: 1, circuitThreshold: 5, circuitHalfOpenMs: 60_000, ...payment },
         { initialDelayMs: 1, maxDelayMs: 10 },

@@ -61,7 +61,7 @@ const runLoad = async (storage: Storage, disrupt: () => Promise<void>) => {
     accounts.push(id);
   }
   const useCases = makeUseCases({
-    ledger: storage.ledger, users: storage.users, gateway: noGateway, clock: systemClock, ids: uuidV7Ids,
+    ledger: storage.ledger, users: storage.users, health: storage.health, gateway: noGateway, clock: systemClock, ids: uuidV7Ids,
     // A short lease, so a claim orphaned by a dead connection is taken over by the retry.
     limits: { maxAmount: 100_000_000_000, idempotencyLeaseMs: 200, idempotencyTtlMs: 86_400_000 },
   });

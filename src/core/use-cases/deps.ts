@@ -1,4 +1,4 @@
-import type { Clock, IdGenerator, Ledger, PaymentGateway, UserStore } from '../ports';
+import type { Clock, HealthCheck, IdGenerator, Ledger, PaymentGateway, UserStore } from '../ports';
 
 export interface Limits {
   /** Per-request maximum amount in minor units. */
@@ -12,6 +12,7 @@ export interface Limits {
 export interface Deps {
   ledger: Ledger;
   users: UserStore;
+  health: HealthCheck;
   gateway: PaymentGateway;
   clock: Clock;
   ids: IdGenerator;

@@ -1,3 +1,4 @@
+import { makeCheckHealth } from './check-health';
 import type { Deps } from './deps';
 import { makeCreateDeposit } from './create-deposit';
 import { makeCreateTransfer } from './create-transfer';
@@ -13,6 +14,7 @@ export type { Caller, Deps, Limits } from './deps';
 
 /** Every use case of the wallet, built over one set of ports. */
 export const makeUseCases = (deps: Deps) => ({
+  checkHealth: makeCheckHealth(deps),
   createUser: makeCreateUser(deps),
   getUser: makeGetUser(deps),
   createDeposit: makeCreateDeposit(deps),

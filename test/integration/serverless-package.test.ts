@@ -1,0 +1,78 @@
+// `serverless package --stage prod` works without AWS credentials and produces
+// what a deployment needs: one artifact per function holding only its bundle,
+// least-privilege IAM, throttling, log retention, and the optional JWT authorizer.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(__dirname, '../..');
+const cli = require.resolve('serverless/bin/serverless.js', { paths: [root] });
+
+interface Template {
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+}
+
+const packageStage = (params: string[] = []): { dir: string; template: Template } => {
+  const dir = mkdtempSync(join(tmpdir(), 'wallet-package-'));
+  const env = { ...process.env, WALLET_BUILD_DIR: '.build/package-test' };
+  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete env[name];
+  execFileSync(process.execPath, [cli, 'package', '--stage', 'prod', '--package', dir, ...params], { cwd: root, env, stdio: 'pipe' });
+  return { dir, template: JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template };
+};
+
+const zipEntries = (file: string): string[] => {
+  // The central directory lists every entry: signature 0x02014b50, name at offset 46.
+  const buf = readFileSync(file);
+  const names: string[] = [];
+  for (let i = buf.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])); i >= 0; i = buf.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), i + 4)) {
+    const nameLength = buf.readUInt16LE(i + 28);
+    names.push(buf.subarray(i + 46, i + 46 + nameLength).toString('utf8'));
+  }
+  return names;
+};
+
+describe('serverless package --stage prod (no AWS credentials)', () => {
+  let plain: { dir: string; template: Template };
+
+  beforeAll(() => {
+    plain = packageStage();
+  }, 120_000);
+
+  it('produces one artifact per function, each holding only its own bundle', () => {
+    const functions = readdirSync(join(root, 'functions')).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''));
+    const zips = readdirSync(plain.dir).filter((f) => f.endsWith('.zip')).map((f) => f.replace(/\.zip$/, '')).sort();
+    expect(zips).toEqual([...functions].sort());
+    for (const name of functions) expect(zipEntries(join(plain.dir, `${name}.zip`))).toEqual([`.build/package-test/${name}.js`]);
+  });
+
+  it('grants only secretsmanager:GetSecretValue on the stage secret, throttles, keeps logs, runs nodejs22.x', () => {
+    const resources = Object.values(plain.template.Resources);
+    const role = resources.find((r) => r.Type === 'AWS::IAM::Role');
+    const statements = (role?.Properties.Policies as Array<{ PolicyDocument: { Statement: Array<{ Action: string[] | string; Resource: unknown }> } }>)
+      .flatMap((p) => p.PolicyDocument.Statement);
+    const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    expect(actions.filter((a) => !a.startsWith('logs:'))).toEqual(['secretsmanager:GetSecretValue']);
+    expect(JSON.stringify(statements)).toContain('wallet/prod/app');
+    const stage = resources.find((r) => r.Type === 'AWS::ApiGatewayV2::Stage');
+    expect(stage?.Properties.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 });
+    const logGroups = resources.filter((r) => r.Type === 'AWS::Logs::LogGroup');
+    expect(logGroups.length).toBeGreaterThan(0);
+    for (const g of logGroups) expect(g.Properties.RetentionInDays).toBe(365);
+    for (const f of resources.filter((r) => r.Type === 'AWS::Lambda::Function')) expect(f.Properties.Runtime).toBe('nodejs22.x');
+    expect(resources.some((r) => r.Type === 'AWS::ApiGatewayV2::Authorizer')).toBe(false);
+  });
+
+  it('puts a Cognito JWT authorizer in front of every authenticated route when asked', () => {
+    const { template } = packageStage([
+      '--param=authorizer=cognito',
+      '--param=jwtIssuerUrl=https://cognito-idp.us-east-1.amazonaws.com/us-east-1_example',
+      '--param=jwtAudience=example-client',
+    ]);
+    const routes = Object.values(template.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
+    const open = routes.filter((r) => r.Properties.AuthorizationType !== 'JWT').map((r) => r.Properties.RouteKey).sort();
+    expect(open).toEqual(['$default', 'GET /health', 'GET /openapi.json']);
+    expect(Object.values(template.Resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Authorizer')?.Properties.JwtConfiguration)
+      .toEqual({ Audience: ['example-client'], Issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_example' });
+  }, 120_000);
+});
