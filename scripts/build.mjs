@@ -15,6 +15,8 @@ if (!valid.includes(storage)) {
   process.exit(2);
 }
 const outdir = process.env.BUILD_OUTDIR || '.build';
+// BUILD_TRACING=true bundles the X-Ray tracer; otherwise it is left out entirely.
+const tracing = process.env.BUILD_TRACING === 'true';
 const only = process.argv.slice(2);
 
 const external = [
@@ -47,9 +49,9 @@ await Promise.all(entries.map(async (name) => {
     legalComments: 'none',
     metafile: true,
     external,
-    define: { __WALLET_STORAGE__: JSON.stringify(storage) },
+    define: { __WALLET_STORAGE__: JSON.stringify(storage), __WALLET_TRACING__: String(tracing) },
     logLevel: 'warning',
   });
   await writeFile(join(outdir, 'meta', `${name}.json`), JSON.stringify(result.metafile));
 }));
-console.log(`built ${entries.length} functions (storage: ${storage}) into ${outdir}/ in ${Date.now() - started} ms`);
+console.log(`built ${entries.length} functions (storage: ${storage}${tracing ? ', tracing' : ''}) into ${outdir}/ in ${Date.now() - started} ms`);

@@ -30,6 +30,12 @@ for (const [storage, budget] of Object.entries(BUDGETS)) {
         byPackage[p] = (byPackage[p] ?? 0) + bytesInOutput;
       }
     }
+    // Tracing is opt-in at build time: a default bundle must not carry the tracer.
+    const traced = Object.keys(byPackage).filter((p) => /tracer|xray/.test(p));
+    if (traced.length) {
+      failed = true;
+      lines.push(`| ${name} | carries ${traced.join(', ')} without BUILD_TRACING **FAIL** | |`);
+    }
     const top = Object.entries(byPackage).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([p, n]) => `${p} ${kb(n)}`).join(', ');
     const over = size > budget;
     failed ||= over;

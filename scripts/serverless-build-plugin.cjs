@@ -6,19 +6,19 @@ const { join } = require('node:path');
 
 class BuildPlugin {
   constructor(serverless) {
-    const run = (storage) => () => {
+    const run = (storage, tracing = false) => () => {
       // The test harness builds once up front; parallel servers must not rebuild.
       if (process.env.WALLET_SKIP_BUILD === '1') return;
       serverless.cli.log(`Bundling handlers (storage: ${storage})`);
       execFileSync(process.execPath, [join(serverless.config.servicePath, 'scripts/build.mjs')], {
         stdio: 'inherit',
         cwd: serverless.config.servicePath,
-        env: { ...process.env, BUILD_STORAGE: storage, BUILD_OUTDIR: process.env.WALLET_BUILD_DIR || '.build' },
+        env: { ...process.env, BUILD_STORAGE: storage, BUILD_TRACING: String(tracing), BUILD_OUTDIR: process.env.WALLET_BUILD_DIR || '.build' },
       });
     };
     const stageStorage = () => {
-      const storage = serverless.service.provider.environment?.STORAGE;
-      return run(storage || 'all')();
+      const { environment, tracing } = serverless.service.provider;
+      return run(environment?.STORAGE || 'all', tracing?.lambda === true || tracing?.lambda === 'true')();
     };
     this.hooks = {
       'before:package:createDeploymentArtifacts': stageStorage,

@@ -51,6 +51,24 @@ type Result = APIGatewayProxyStructuredResultV2;
 
 const ANONYMOUS: Caller = { id: '', isAdmin: false };
 
+/**
+ * Replaced by scripts/build.mjs (BUILD_TRACING=true → true); undefined under jest.
+ * Named directly in the condition below so that esbuild drops the tracer — and
+ * its X-Ray SDK — from bundles built without tracing.
+ */
+declare const __WALLET_TRACING__: boolean | undefined;
+
+/** Loads the tracer on the first invocation, so only traced builds pay for it. */
+const lazyTracing = (load: () => Promise<typeof import('../observability/tracing')>): middy.MiddlewareObj<Event, Result> => {
+  let loaded: Promise<middy.MiddlewareObj> | undefined;
+  const get = () => (loaded ??= load().then((m) => m.tracingMiddleware()));
+  return {
+    before: async (request) => (await get()).before?.(request as middy.Request),
+    after: async (request) => (await get()).after?.(request as middy.Request),
+    onError: async (request) => (await get()).onError?.(request as middy.Request),
+  };
+};
+
 export const ok = (body: unknown, headers?: Record<string, string>): HttpResult => ({ statusCode: 200, body, ...(headers && { headers }) });
 export const created = (body: unknown, replayed = false): HttpResult => ({
   statusCode: 201,
@@ -117,7 +135,10 @@ export const httpHandler = <BS extends z.ZodMiniType | undefined = undefined, QS
     return respond(result.statusCode, result.body, requestId, result.headers);
   };
 
-  const chain = middy<Event, Result>(base)
+  const chain = middy<Event, Result>(base);
+  // The import() sits inside the condition: esbuild drops it (and the X-Ray SDK) at parse time.
+  if (typeof __WALLET_TRACING__ !== 'undefined' && __WALLET_TRACING__) chain.use(lazyTracing(() => import('../observability/tracing')));
+  chain
     .after(async (request) => {
       const response = request.response;
       logRequest(request.event, request.context, response?.statusCode ?? 0, authenticated.get(request.event)?.caller, undefined, response?.headers?.['Idempotent-Replayed'] === 'true');

@@ -15,7 +15,7 @@ interface Template {
 
 const packageStage = (params: string[] = []): { dir: string; template: Template } => {
   const dir = mkdtempSync(join(tmpdir(), 'wallet-package-'));
-  const env = { ...process.env, WALLET_BUILD_DIR: '.build/package-test' };
+  const env: NodeJS.ProcessEnv = { ...process.env, WALLET_BUILD_DIR: '.build/package-test' };
   for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete env[name];
   execFileSync(process.execPath, [cli, 'package', '--stage', 'prod', '--package', dir, ...params], { cwd: root, env, stdio: 'pipe' });
   return { dir, template: JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template };
