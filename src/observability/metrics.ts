@@ -11,16 +11,22 @@ const enabled = (): boolean => !(metrics as unknown as { isDisabled(): boolean }
 
 let coldStart = true;
 
-/** One line per request: the route and its outcome ('ok' or the error code). */
+/** One EMF line: a single-metric instance flushes on addMetric and then forgets its dimensions. */
+const emit = (dimensions: Record<string, string>, name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): void => {
+  const m = metrics.singleMetric();
+  m.addDimensions(dimensions);
+  m.addMetric(name, unit, value);
+};
+
+/** Per request: the route and its outcome ('ok' or the error code). */
 export const recordRequest = (route: string, outcome: string, extra: { replayed?: boolean } = {}): void => {
   if (!enabled()) return;
-  const m = metrics.singleMetric();
-  m.addDimensions({ route, outcome });
-  m.addMetric('Requests', MetricUnit.Count, 1);
-  if (outcome === 'insufficient_funds') m.addMetric('InsufficientFunds', MetricUnit.Count, 1);
-  if (extra.replayed) m.addMetric('IdempotentReplays', MetricUnit.Count, 1);
+  const dims = { route, outcome };
+  emit(dims, 'Requests', MetricUnit.Count, 1);
+  if (outcome === 'insufficient_funds') emit(dims, 'InsufficientFunds', MetricUnit.Count, 1);
+  if (extra.replayed) emit(dims, 'IdempotentReplays', MetricUnit.Count, 1);
   if (coldStart) {
-    m.addMetric('ColdStart', MetricUnit.Count, 1);
+    emit(dims, 'ColdStart', MetricUnit.Count, 1);
     coldStart = false;
   }
 };
@@ -28,16 +34,12 @@ export const recordRequest = (route: string, outcome: string, extra: { replayed?
 /** Money that moved (completed transactions), in minor units, per type and currency. */
 export const recordAmountMoved = (type: string, currency: string, amount: number): void => {
   if (!enabled()) return;
-  const m = metrics.singleMetric();
-  m.addDimensions({ type, currency });
-  m.addMetric('AmountMoved', MetricUnit.NoUnit, amount);
+  emit({ type, currency }, 'AmountMoved', MetricUnit.NoUnit, amount);
 };
 
 /** Payment gateway calls: latency by operation and outcome; circuit_open when failing fast. */
 export const recordGatewayCall = (operation: string, outcome: string, latencyMs: number): void => {
   if (!enabled()) return;
-  const m = metrics.singleMetric();
-  m.addDimensions({ operation, outcome });
-  m.addMetric('GatewayLatency', MetricUnit.Milliseconds, latencyMs);
-  if (outcome === 'circuit_open') m.addMetric('GatewayCircuitOpen', MetricUnit.Count, 1);
+  emit({ operation, outcome }, 'GatewayLatency', MetricUnit.Milliseconds, latencyMs);
+  if (outcome === 'circuit_open') emit({ operation, outcome }, 'GatewayCircuitOpen', MetricUnit.Count, 1);
 };
