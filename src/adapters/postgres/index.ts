@@ -18,11 +18,9 @@ const storageOver = (kind: string, db: SqlExecutor): Storage => ({
   close: () => db.close(),
 });
 
-/** A pg Pool for this process. Connects lazily; migrates first only with POSTGRES_SYNC=true (local use). */
-export const openPostgresStorage = async (config: Config): Promise<Storage> => {
-  const { openPgExecutor } = await import('./pg-executor');
-  const db = openPgExecutor(config);
-  if (config.postgres.runMigrations) {
+/** Migrates `db` when asked; a failed migration closes it, so no half-open storage is returned. */
+const open = async (kind: string, db: SqlExecutor, migrate: boolean): Promise<Storage> => {
+  if (migrate) {
     try {
       await runMigrations(db);
     } catch (err) {
@@ -30,18 +28,17 @@ export const openPostgresStorage = async (config: Config): Promise<Storage> => {
       throw err;
     }
   }
-  return storageOver('postgres', db);
+  return storageOver(kind, db);
+};
+
+/** A pg Pool for this process. Connects lazily; migrates first only with POSTGRES_SYNC=true (local use). */
+export const openPostgresStorage = async (config: Config): Promise<Storage> => {
+  const { openPgExecutor } = await import('./pg-executor');
+  return open('postgres', openPgExecutor(config), config.postgres.runMigrations);
 };
 
 /** The embedded default: the same SQL on PGlite, data under `${config.dataDir}/pglite`, always migrated. */
 export const openPgliteStorage = async (config: Config): Promise<Storage> => {
   const { openPgliteExecutor } = await import('./pglite-executor');
-  const db = openPgliteExecutor(join(config.dataDir, 'pglite'));
-  try {
-    await runMigrations(db);
-  } catch (err) {
-    await db.close().catch(() => undefined);
-    throw err;
-  }
-  return storageOver('pglite', db);
+  return open('pglite', openPgliteExecutor(join(config.dataDir, 'pglite')), true);
 };

@@ -1,9 +1,9 @@
 import { withIdempotency, type IdempotentResult } from '../idempotency';
-import type { Metadata, Transaction } from '../transaction';
+import type { Metadata } from '../transaction';
 import { isValidUserId } from '../user';
 import { NotFound, SameAccountTransfer } from '../errors';
 import type { Caller, Deps } from './deps';
-import { checkMoney, early, idempotencyContext, idempotencyScope, requireUser } from './shared';
+import { checkMoney, completedMovement, early, idempotencyContext, idempotencyScope, requireUser } from './shared';
 
 export interface TransferInput {
   toUserId: string;
@@ -27,17 +27,7 @@ export const makeCreateTransfer = (deps: Pick<Deps, 'ledger' | 'users' | 'clock'
       if (input.toUserId === caller.id) throw new SameAccountTransfer();
       await sender;
       await recipient;
-      const tx: Transaction = {
-        id: deps.ids.transactionId(),
-        type: 'transfer',
-        status: 'completed',
-        userId: caller.id,
-        toUserId: input.toUserId,
-        ...money,
-        metadata: input.metadata ?? {},
-        createdAt: ctx.now,
-        updatedAt: ctx.now,
-      };
+      const tx = completedMovement(deps, ctx.now, { type: 'transfer', userId: caller.id, toUserId: input.toUserId, ...money, metadata: input.metadata });
       return deps.ledger.transfer(tx, scope);
     });
   };

@@ -1,7 +1,7 @@
 import { withIdempotency, type IdempotentResult } from '../idempotency';
-import type { Metadata, Transaction } from '../transaction';
+import type { Metadata } from '../transaction';
 import type { Caller, Deps } from './deps';
-import { assertOwner, checkMoney, early, idempotencyContext, idempotencyScope, requireUser } from './shared';
+import { assertOwner, checkMoney, completedMovement, early, idempotencyContext, idempotencyScope, requireUser } from './shared';
 
 export interface WithdrawalInput {
   userId: string;
@@ -21,16 +21,7 @@ export const makeCreateWithdrawal = (deps: Pick<Deps, 'ledger' | 'users' | 'cloc
     const owner = early(requireUser(deps, input.userId));
     return withIdempotency(ctx, scope, async () => {
       await owner;
-      const tx: Transaction = {
-        id: deps.ids.transactionId(),
-        type: 'withdrawal',
-        status: 'completed',
-        userId: input.userId,
-        ...money,
-        metadata: input.metadata ?? {},
-        createdAt: ctx.now,
-        updatedAt: ctx.now,
-      };
+      const tx = completedMovement(deps, ctx.now, { type: 'withdrawal', userId: input.userId, ...money, metadata: input.metadata });
       return deps.ledger.withdraw(tx, scope);
     });
   };

@@ -3,6 +3,7 @@ import { Forbidden, InvalidRequest, NotFound } from '../errors';
 import { fingerprint, type IdempotencyContext } from '../idempotency';
 import { isCurrency, isValidAmount, type Currency } from '../money';
 import type { IdempotencyScope } from '../ports';
+import type { Metadata, Transaction } from '../transaction';
 import type { UserProfile } from '../user';
 import type { Caller, Deps } from './deps';
 
@@ -53,3 +54,17 @@ export const early = <T>(p: Promise<T>): Promise<T> => {
   p.catch(() => undefined);
   return p;
 };
+
+/** A new completed withdrawal or transfer, stamped with the request's time. */
+export const completedMovement = (
+  deps: Pick<Deps, 'ids'>,
+  now: string,
+  fields: Pick<Transaction, 'type' | 'userId' | 'amount' | 'currency'> & { toUserId?: string; metadata?: Metadata | undefined },
+): Transaction => ({
+  id: deps.ids.transactionId(),
+  status: 'completed',
+  ...fields,
+  metadata: fields.metadata ?? {},
+  createdAt: now,
+  updatedAt: now,
+});
