@@ -110,6 +110,11 @@ export interface Ledger {
   listPendingDeposits(query: { createdBefore: string; limit: number }): Promise<Transaction[]>;
   /** Every currency the user has held, zero balances included. */
   getBalances(userId: string): Promise<Balance[]>;
+  /**
+   * Deletes up to `limit` idempotency records that expired before `now`; returns how
+   * many. Absent where the store expires them itself (Redis PEXPIREAT, a MongoDB TTL index).
+   */
+  purgeExpiredIdempotency?(now: string, limit: number): Promise<number>;
 }
 
 export interface UserStore {

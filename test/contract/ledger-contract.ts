@@ -398,6 +398,21 @@ export const describeLedgerContract = (name: string, makeFixture: () => Promise<
         expect(await available(u)).toBe(100);
       });
 
+      it('purges expired keys and keeps live ones (where the store does not expire them itself)', async () => {
+        if (!ledger.purgeExpiredIdempotency) return;
+        const u = await newUser();
+        const [old, live] = [scope(u), scope(u)];
+        const start = tick();
+        await ledger.claimIdempotency(old, times(start, 1_000, 2_000));
+        await ledger.claimIdempotency(live, times(start));
+        const later = new Date(Date.parse(start) + 10_000).toISOString();
+        let purged = 0;
+        for (let n = -1; n !== 0; purged += n) n = await ledger.purgeExpiredIdempotency(later, 1000);
+        expect(purged).toBeGreaterThanOrEqual(1);
+        expect(await ledger.claimIdempotency(retryOf(live), times(later))).toEqual({ kind: 'in_use' });
+        expect(await ledger.claimIdempotency({ ...old, fingerprint: 'other' }, times(later))).toEqual({ kind: 'claimed' });
+      });
+
       it('does not record anything for a refused withdrawal', async () => {
         const u = await newUser();
         const s = scope(u);

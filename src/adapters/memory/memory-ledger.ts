@@ -151,6 +151,17 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
         .slice(0, limit)
         .map(copy);
     },
+    async purgeExpiredIdempotency(now, limit) {
+      let purged = 0;
+      for (const [k, r] of state.idempotency) {
+        if (purged >= limit) break;
+        if (r.expiresAt < now) {
+          state.idempotency.delete(k);
+          purged++;
+        }
+      }
+      return purged;
+    },
     async getBalances(userId): Promise<Balance[]> {
       return [...(state.balances.get(userId) ?? new Map<string, number>()).entries()]
         .sort(([a], [b]) => (a < b ? -1 : 1))

@@ -205,6 +205,18 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
       return rows.map(toTransaction);
     },
 
+    async purgeExpiredIdempotency(now, limit) {
+      // Bounded batches on the expiry index, so a scheduled run never holds long locks.
+      const rows = await db.query(
+        `DELETE FROM idempotency_keys WHERE ctid IN (
+           SELECT ctid FROM idempotency_keys WHERE expires_at < $1::timestamptz LIMIT $2)
+         RETURNING 1 AS purged`,
+        [now, limit],
+        { idempotent: true },
+      );
+      return rows.length;
+    },
+
     async listPendingDeposits({ createdBefore, limit }) {
       const rows = await db.query<TransactionRow>(
         `SELECT ${TX_COLUMNS} FROM transactions

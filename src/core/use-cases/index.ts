@@ -24,6 +24,8 @@ export const makeUseCases = (deps: Deps) => ({
   listTransactions: makeListTransactions(deps),
   updateTransaction: makeUpdateTransaction(deps),
   reconcileDeposits: makeReconcileDeposits(deps),
+  purgeExpiredIdempotency: async (limit: number): Promise<number> =>
+    (await deps.ledger.purgeExpiredIdempotency?.(deps.clock.now(), limit)) ?? 0,
 });
 
 export type UseCases = ReturnType<typeof makeUseCases>;
