@@ -7,7 +7,8 @@ const reordered = (v: unknown, pick: (keys: string[]) => string[]): unknown => {
   if (v === null || typeof v !== 'object') return v;
   const o = v as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const k of pick(Object.keys(o))) out[k] = reordered(o[k], pick);
+  // defineProperty: a plain assignment to `__proto__` would set the prototype, not a key.
+  for (const k of pick(Object.keys(o))) Object.defineProperty(out, k, { value: reordered(o[k], pick), enumerable: true, writable: true, configurable: true });
   return out;
 };
 

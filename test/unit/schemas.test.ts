@@ -84,3 +84,26 @@ describe('request schemas', () => {
     expect(paramOf(listQuery, { cursor: '' })).toBe('cursor');
   });
 });
+
+describe('metadata keys', () => {
+  it('refuses a __proto__ key instead of dropping it', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { depositBody } = require('../../src/http/schemas') as typeof import('../../src/http/schemas');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { parseWith } = require('../../src/http/validation') as typeof import('../../src/http/validation');
+    const body: unknown = JSON.parse('{"amount":1,"currency":"USD","metadata":{"__proto__":"x"}}');
+    expect(() => parseWith(depositBody, body)).toThrow(expect.objectContaining({ code: 'invalid_request', param: expect.stringMatching(/^metadata/) }));
+  });
+});
+
+describe('deeply nested bodies', () => {
+  it('are refused with a 400, not a stack overflow', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { depositBody } = require('../../src/http/schemas') as typeof import('../../src/http/schemas');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { parseWith } = require('../../src/http/validation') as typeof import('../../src/http/validation');
+    const depth = 100_000;
+    const body: unknown = JSON.parse(`{"amount":1,"currency":"USD","metadata":{"k":${'['.repeat(depth)}${']'.repeat(depth)}}}`);
+    expect(() => parseWith(depositBody, body)).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+  });
+});
