@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { DomainError, IdempotencyKeyInUse, IdempotencyKeyReused, isFinalOutcome, ServiceUnavailable } from './errors';
-import type { IdempotencyClaim, IdempotencyScope, Ledger } from './ports';
+import { DomainError, IdempotencyKeyInUse, IdempotencyKeyReused, InsufficientFunds, isFinalOutcome, ServiceUnavailable } from './errors';
+import type { ClaimTimes, IdempotencyClaim, IdempotencyScope, Ledger } from './ports';
 import { toPublicTransaction, type Transaction } from './transaction';
 
 /** Stable JSON: object keys sorted, so equal requests always hash equally. */
@@ -16,6 +16,11 @@ export const canonicalJson = (value: unknown): string => {
 /** The fingerprint binds a key to one operation and one request body. */
 export const fingerprint = (operation: string, request: unknown): string =>
   createHash('sha256').update(canonicalJson({ operation, request })).digest('base64url');
+
+export const claimTimes = (ctx: IdempotencyContext): ClaimTimes => {
+  const at = Date.parse(ctx.now);
+  return { now: ctx.now, leaseUntil: new Date(at + ctx.leaseMs).toISOString(), expiresAt: new Date(at + ctx.ttlMs).toISOString() };
+};
 
 export interface IdempotentResult {
   transaction: Transaction;
@@ -41,12 +46,7 @@ export const withIdempotency = async (
 ): Promise<IdempotentResult> => {
   if (!scope) return { transaction: await run({ kind: 'claimed' }), replayed: false };
 
-  const at = Date.parse(ctx.now);
-  const claim = await ctx.ledger.claimIdempotency(scope, {
-    now: ctx.now,
-    leaseUntil: new Date(at + ctx.leaseMs).toISOString(),
-    expiresAt: new Date(at + ctx.ttlMs).toISOString(),
-  });
+  const claim = await ctx.ledger.claimIdempotency(scope, claimTimes(ctx));
   switch (claim.kind) {
     case 'mismatch':
       throw new IdempotencyKeyReused();
@@ -73,6 +73,27 @@ export const withIdempotency = async (
     } else {
       await ctx.ledger.releaseIdempotency(scope).catch(() => undefined);
     }
+    throw err;
+  }
+};
+
+/**
+ * A withdrawal or transfer under a key: first the fast path, where the ledger claims a
+ * new key inside the movement itself (one commit), when it can and every precheck
+ * passed; anything else — a key already on record, a refusal, a failed precheck —
+ * goes through withIdempotency, which decides (and records) the outcome the regular way.
+ */
+export const moveOnce = async (
+  ctx: IdempotencyContext,
+  scope: IdempotencyScope | undefined,
+  fast: { prechecked: () => Promise<boolean>; move: (claim: ClaimTimes) => Promise<Transaction> },
+  regular: () => Promise<IdempotentResult>,
+): Promise<IdempotentResult> => {
+  if (!scope || !ctx.ledger.claimsWithMovement || !(await fast.prechecked())) return regular();
+  try {
+    return { transaction: await fast.move(claimTimes(ctx)), replayed: false };
+  } catch (err) {
+    if (err instanceof IdempotencyKeyInUse || err instanceof InsufficientFunds) return regular();
     throw err;
   }
 };

@@ -95,9 +95,17 @@ export interface Ledger {
    */
   settle(input: SettleInput, idem?: IdempotencyScope): Promise<Transaction>;
   /** Checks and debits the balance, stores the completed withdrawal, records the outcome for `idem`: one atomic step. Throws InsufficientFunds with no effect. */
-  withdraw(tx: Transaction, idem?: IdempotencyScope): Promise<Transaction>;
+  withdraw(tx: Transaction, idem?: IdempotencyScope, claim?: ClaimTimes): Promise<Transaction>;
   /** Like withdraw, debiting `userId` and crediting `toUserId` in the same step. */
-  transfer(tx: Transaction, idem?: IdempotencyScope): Promise<Transaction>;
+  transfer(tx: Transaction, idem?: IdempotencyScope, claim?: ClaimTimes): Promise<Transaction>;
+  /**
+   * True when withdraw/transfer accept `claim`: the fast path for a key that is new.
+   * The key is then claimed for `idem` inside the movement's own atomic step (one
+   * commit instead of two). If the key has any record at all, nothing happens and
+   * they throw IdempotencyKeyInUse; a refusal (InsufficientFunds) records nothing.
+   * Either way the caller then takes the regular claimIdempotency path.
+   */
+  readonly claimsWithMovement?: boolean;
   /** Remembers the gateway's id for a deposit (used by reconciliation). */
   setPaymentRef(id: string, paymentRef: string): Promise<void>;
   /** Replaces metadata in any status. Throws NotFound. */

@@ -413,6 +413,57 @@ export const describeLedgerContract = (name: string, makeFixture: () => Promise<
         expect(await ledger.claimIdempotency({ ...old, fingerprint: 'other' }, times(later))).toEqual({ kind: 'claimed' });
       });
 
+      it('fast path: claims a new key inside the movement itself, records the outcome, and replays it', async () => {
+        if (!ledger.claimsWithMovement) return;
+        const [u, v] = [await newUser(), await newUser()];
+        await fund(u, 100);
+        const s1 = scope(u);
+        const w = await ledger.withdraw(tx({ type: 'withdrawal', userId: u, amount: 30 }), s1, times());
+        expect(await ledger.claimIdempotency(retryOf(s1), times())).toEqual({ kind: 'replay', outcome: { kind: 'transaction', transaction: w } });
+        const s2 = scope(u);
+        const t = await ledger.transfer(tx({ type: 'transfer', userId: u, toUserId: v, amount: 20 }), s2, times());
+        expect(await ledger.claimIdempotency(retryOf(s2), times())).toEqual({ kind: 'replay', outcome: { kind: 'transaction', transaction: t } });
+        expect(await available(u)).toBe(50);
+        expect(await available(v)).toBe(20);
+      });
+
+      it('fast path: leaves a key that already has a record alone, and moves nothing', async () => {
+        if (!ledger.claimsWithMovement) return;
+        const u = await newUser();
+        await fund(u, 100);
+        const done = scope(u);
+        const w = await ledger.withdraw(tx({ type: 'withdrawal', userId: u, amount: 10 }), done, times());
+        const again = tx({ type: 'withdrawal', userId: u, amount: 10 });
+        await expect(ledger.withdraw(again, retryOf(done), times())).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+        const inFlight = scope(u);
+        await ledger.claimIdempotency(inFlight, times());
+        await expect(ledger.withdraw(tx({ type: 'withdrawal', userId: u, amount: 10 }), retryOf(inFlight), times())).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+        expect(await available(u)).toBe(90);
+        expect(await ledger.getTransaction(again.id)).toBeNull();
+        expect(await ledger.claimIdempotency(retryOf(done), times())).toEqual({ kind: 'replay', outcome: { kind: 'transaction', transaction: w } });
+      });
+
+      it('fast path: a refused movement records no key', async () => {
+        if (!ledger.claimsWithMovement) return;
+        const [u, v] = [await newUser(), await newUser()];
+        const s1 = scope(u);
+        await expect(ledger.transfer(tx({ type: 'transfer', userId: u, toUserId: v, amount: 5 }), s1, times())).rejects.toBeInstanceOf(InsufficientFunds);
+        expect(await ledger.claimIdempotency(retryOf(s1), times())).toEqual({ kind: 'claimed' });
+      });
+
+      it('fast path: exactly one of many concurrent movements with one new key takes effect', async () => {
+        if (!ledger.claimsWithMovement) return;
+        const u = await newUser();
+        await fund(u, 1000);
+        const s1 = scope(u);
+        const results = await Promise.allSettled(
+          Array.from({ length: 20 }, () => ledger.withdraw(tx({ type: 'withdrawal', userId: u, amount: 10 }), retryOf(s1), times())),
+        );
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(IdempotencyKeyInUse);
+        expect(await available(u)).toBe(990);
+      });
+
       it('does not record anything for a refused withdrawal', async () => {
         const u = await newUser();
         const s = scope(u);

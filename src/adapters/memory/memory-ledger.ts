@@ -37,8 +37,19 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
     if (!r || r.state !== 'in_flight' || r.token !== scope.token) throw new IdempotencyKeyInUse();
     return r;
   };
-  const finish = (r: IdempotencyRecord | undefined, outcome: IdempotencyOutcome): void => {
-    if (r) Object.assign(r, { state: 'done', outcome: copy(outcome) });
+  /**
+   * Marks the outcome. The record is (re)stored under its key only here, so a claim
+   * made with the movement (claimFresh) exists only if the movement succeeded.
+   */
+  const finish = (scope: IdempotencyScope | undefined, r: IdempotencyRecord | undefined, outcome: IdempotencyOutcome): void => {
+    if (!scope || !r) return;
+    Object.assign(r, { state: 'done', outcome: copy(outcome) });
+    state.idempotency.set(keyOf(scope), r);
+  };
+  /** The fast path: a key with no record at all is claimed by this movement. */
+  const claimFresh = (scope: IdempotencyScope, times: ClaimTimes): IdempotencyRecord => {
+    if (state.idempotency.has(keyOf(scope))) throw new IdempotencyKeyInUse();
+    return { fingerprint: scope.fingerprint, token: scope.token, state: 'in_flight', leaseUntil: times.leaseUntil, expiresAt: times.expiresAt };
   };
   const store = (tx: Transaction): void => {
     state.transactions.set(tx.id, copy(tx));
@@ -58,6 +69,7 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
   };
 
   return {
+    claimsWithMovement: true,
     async claimIdempotency(scope: IdempotencyScope, times: ClaimTimes): Promise<IdempotencyClaim> {
       const k = keyOf(scope);
       const r = state.idempotency.get(k);
@@ -72,7 +84,7 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
       return { kind: 'claimed', ...(r.transactionId && { transactionId: r.transactionId }) };
     },
     async completeIdempotency(scope, outcome) {
-      finish(held(scope), outcome);
+      finish(scope, held(scope), outcome);
     },
     async releaseIdempotency(scope) {
       const r = state.idempotency.get(keyOf(scope));
@@ -96,25 +108,25 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
       tx.status = input.status;
       tx.updatedAt = input.now;
       if (input.metadata) tx.metadata = { ...input.metadata };
-      finish(r, { kind: 'transaction', transaction: tx });
+      finish(idem, r, { kind: 'transaction', transaction: tx });
       return copy(tx);
     },
-    async withdraw(tx, idem) {
-      const r = held(idem);
+    async withdraw(tx, idem, claim) {
+      const r = claim && idem ? claimFresh(idem, claim) : held(idem);
       debit(tx);
       store(tx);
-      finish(r, { kind: 'transaction', transaction: tx });
+      finish(idem, r, { kind: 'transaction', transaction: tx });
       return copy(tx);
     },
-    async transfer(tx, idem) {
+    async transfer(tx, idem, claim) {
       if (!tx.toUserId) throw new RangeError('transfer without toUserId');
-      const r = held(idem);
+      const r = claim && idem ? claimFresh(idem, claim) : held(idem);
       const to = balancesOf(tx.toUserId);
       if ((to.get(tx.currency) ?? 0) + tx.amount > MAX_BALANCE) throw new RangeError('balance would exceed the representable maximum');
       debit(tx);
       credit(tx.toUserId, tx.currency, tx.amount);
       store(tx);
-      finish(r, { kind: 'transaction', transaction: tx });
+      finish(idem, r, { kind: 'transaction', transaction: tx });
       return copy(tx);
     },
     async setPaymentRef(id, paymentRef) {

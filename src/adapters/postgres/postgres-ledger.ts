@@ -43,6 +43,16 @@ const debit = async (s: SqlSession, userId: string, currency: string, amount: nu
   if (rows.length === 0) throw new InsufficientFunds();
 };
 
+/**
+ * The fast path: claim a key with no record inside the movement's transaction (one
+ * commit instead of two). A record already there — or being inserted by a concurrent
+ * transaction, which this waits for — means the regular path must decide.
+ */
+const claimWithMovement = async (s: SqlSession, scope: IdempotencyScope, times: ClaimTimes): Promise<void> => {
+  const rows = await s.query(CLAIM_NEW_KEY, [scope.callerId, scope.key, scope.fingerprint, times.leaseUntil, times.expiresAt, scope.token]);
+  if (rows.length === 0) throw new IdempotencyKeyInUse();
+};
+
 /** A write for a key that this request no longer holds: throwing rolls the transaction back. */
 const mustHold = (rows: unknown[]): void => {
   if (rows.length === 0) throw new IdempotencyKeyInUse();
@@ -59,6 +69,7 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
     mustHold(await s.query(FINISH_IDEMPOTENCY, [scope.callerId, scope.key, JSON.stringify(outcome), scope.token]));
 
   return {
+    claimsWithMovement: true,
     claimIdempotency: async (scope: IdempotencyScope, times: ClaimTimes): Promise<IdempotencyClaim> => {
       // Fast path, one autocommitted statement: a new key. Exactly one concurrent
       // claimer inserts; the others (and reused keys) take the transaction below.
@@ -150,17 +161,19 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
       });
     },
 
-    withdraw: (tx, idem) =>
+    withdraw: (tx, idem, claim) =>
       db.transaction(async (s) => {
+        if (claim && idem) await claimWithMovement(s, idem, claim);
         await debit(s, tx.userId, tx.currency, tx.amount);
         await store(s, tx, idem);
         return tx;
       }),
 
-    transfer: (tx, idem) => {
+    transfer: (tx, idem, claim) => {
       const to = tx.toUserId;
       if (!to) return Promise.reject(new RangeError('transfer without toUserId'));
       return db.transaction(async (s) => {
+        if (claim && idem) await claimWithMovement(s, idem, claim);
         // Lock the two balance rows in user_id order: no two transfers can deadlock.
         if (tx.userId < to) {
           await debit(s, tx.userId, tx.currency, tx.amount);

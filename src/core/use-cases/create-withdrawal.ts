@@ -1,7 +1,7 @@
-import { withIdempotency, type IdempotentResult } from '../idempotency';
+import { moveOnce, withIdempotency, type IdempotentResult } from '../idempotency';
 import type { Metadata } from '../transaction';
 import type { Caller, Deps } from './deps';
-import { assertOwner, checkMoney, completedMovement, early, idempotencyContext, idempotencyScope, requireUser } from './shared';
+import { assertOwner, checkMoney, completedMovement, early, idempotencyContext, idempotencyScope, requireUser, succeeded } from './shared';
 
 export interface WithdrawalInput {
   userId: string;
@@ -19,9 +19,12 @@ export const makeCreateWithdrawal = (deps: Pick<Deps, 'ledger' | 'users' | 'cloc
     const scope = idempotencyScope(caller.id, idempotencyKey, 'withdrawal', request);
     const ctx = idempotencyContext(deps);
     const owner = early(requireUser(deps, input.userId));
-    return withIdempotency(ctx, scope, async () => {
+    const movement = () => completedMovement(deps, ctx.now, { type: 'withdrawal', userId: input.userId, ...money, metadata: input.metadata });
+    return moveOnce(ctx, scope, {
+      prechecked: () => succeeded(owner),
+      move: (claim) => deps.ledger.withdraw(movement(), scope, claim),
+    }, () => withIdempotency(ctx, scope, async () => {
       await owner;
-      const tx = completedMovement(deps, ctx.now, { type: 'withdrawal', userId: input.userId, ...money, metadata: input.metadata });
-      return deps.ledger.withdraw(tx, scope);
-    });
+      return deps.ledger.withdraw(movement(), scope);
+    }));
   };
