@@ -2,7 +2,8 @@
 // one batch, and exact integers at the 2^53 edge where Lua's doubles stop being exact.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { openRedisStorage } from '../../src/adapters/redis';
+import { makeRedisStorage, openRedisStorage } from '../../src/adapters/redis';
+import { closeRedisClient, createRedisClient } from '../../src/adapters/redis/redis-client';
 import { redisKeys } from '../../src/adapters/redis/redis-keys';
 import type { Storage } from '../../src/adapters/storage';
 import { uuidv7 } from '../../src/adapters/system/system-clock';
@@ -102,6 +103,106 @@ describe('redis ledger specifics', () => {
     await expect(storage.ledger.settle({ id: uuidv7(), status: 'completed', now: new Date(++ms).toISOString() }, first)).rejects.toBeInstanceOf(IdempotencyKeyInUse);
     expect(await storage.ledger.claimIdempotency({ ...first, token: randomUUID() }, claimAt(6_000, 60_000))).toEqual({ kind: 'in_use' });
     expect(await storage.ledger.getBalances(a)).toEqual([{ currency: 'USD', available: 0 }]);
+  });
+
+  describe('fast path (claim with the movement)', () => {
+    const idemKey = (s: IdempotencyScope): string => redisKeys(config.redis.keyPrefix).idempotency(s);
+    const newScope = (callerId: string): IdempotencyScope => ({ callerId, key: `k-${randomUUID()}`, fingerprint: `fp-${randomUUID()}`, token: randomUUID() });
+    const times = (): ClaimTimes => {
+      const now = new Date(++ms).toISOString();
+      return { now, leaseUntil: new Date(ms + 30_000).toISOString(), expiresAt: new Date(ms + 86_400_000).toISOString() };
+    };
+
+    it('creates the record exactly as a claim followed by the movement would, expiry included', async () => {
+      const [a, b] = [await user(), await user()];
+      await fund(a, 100);
+      for (const move of ['withdraw', 'transfer'] as const) {
+        const t = times();
+        const movement = (): Transaction =>
+          move === 'withdraw' ? tx({ type: 'withdrawal', userId: a }) : tx({ type: 'transfer', userId: a, toUserId: b });
+        const regular = newScope(a);
+        await storage.ledger.claimIdempotency(regular, t);
+        const slow = await storage.ledger[move](movement(), regular);
+        const fast = newScope(a);
+        const quick = await storage.ledger[move](movement(), fast, t);
+
+        const [slowHash, fastHash] = [await raw.hgetall(idemKey(regular)), await raw.hgetall(idemKey(fast))];
+        expect(slowHash).toEqual({ fp: regular.fingerprint, state: 'done', token: regular.token, leaseUntil: t.leaseUntil, expiresAt: t.expiresAt,
+          outcome: JSON.stringify({ kind: 'transaction', transaction: slow }) });
+        expect(fastHash).toEqual({ fp: fast.fingerprint, state: 'done', token: fast.token, leaseUntil: t.leaseUntil, expiresAt: t.expiresAt,
+          outcome: JSON.stringify({ kind: 'transaction', transaction: quick }) });
+        expect(await raw.call('PEXPIRETIME', idemKey(fast))).toBe(Date.parse(t.expiresAt));
+        expect(await raw.call('PEXPIRETIME', idemKey(regular))).toBe(Date.parse(t.expiresAt));
+        expect(await storage.ledger.claimIdempotency({ ...fast, token: randomUUID() }, times()))
+          .toEqual({ kind: 'replay', outcome: { kind: 'transaction', transaction: quick } });
+      }
+      expect(await storage.ledger.getBalances(a)).toEqual([{ currency: 'USD', available: 96 }]);
+    });
+
+    it('runs as one script call per movement', async () => {
+      const client = createRedisClient(config.redis);
+      const sent: string[] = [];
+      const send = client.sendCommand.bind(client);
+      client.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+        sent.push(command.name);
+        return (send as (...args: unknown[]) => unknown)(command, ...rest);
+      }) as typeof client.sendCommand;
+      const counted = makeRedisStorage(client, config.redis.keyPrefix, () => closeRedisClient(client));
+      try {
+        const [a, b] = [await user(), await user()];
+        await fund(a, 10);
+        // Loads both scripts into the server's cache, so the counted calls need no EVAL fallback.
+        await counted.ledger.withdraw(tx({ type: 'withdrawal', userId: a }));
+        await counted.ledger.transfer(tx({ type: 'transfer', userId: a, toUserId: b }));
+        sent.length = 0;
+        await counted.ledger.withdraw(tx({ type: 'withdrawal', userId: a }), newScope(a), times());
+        expect(sent).toEqual(['evalsha']);
+        sent.length = 0;
+        await counted.ledger.transfer(tx({ type: 'transfer', userId: a, toUserId: b }), newScope(a), times());
+        expect(sent).toEqual(['evalsha']);
+        sent.length = 0;
+        await expect(counted.ledger.withdraw(tx({ type: 'withdrawal', userId: a, amount: 1_000 }), newScope(a), times())).rejects.toBeInstanceOf(InsufficientFunds);
+        expect(sent).toEqual(['evalsha']);
+      } finally {
+        await counted.close();
+      }
+    });
+
+    it('leaves a key with any record alone: open, or past its expiresAt but not yet evicted', async () => {
+      const [a, b] = [await user(), await user()];
+      await fund(a, 100);
+      const released = newScope(a);
+      await storage.ledger.claimIdempotency(released, times());
+      await storage.ledger.releaseIdempotency(released);
+      const stale = newScope(a);
+      await raw.hset(idemKey(stale), 'fp', stale.fingerprint, 'state', 'done', 'token', stale.token, 'leaseUntil', '2000-01-01T00:00:00.000Z',
+        'expiresAt', '2000-01-01T00:00:01.000Z', 'outcome', '{"kind":"error","error":{}}');
+      for (const s of [released, stale]) {
+        const before = await raw.hgetall(idemKey(s));
+        const w = tx({ type: 'withdrawal', userId: a });
+        const t = tx({ type: 'transfer', userId: a, toUserId: b });
+        await expect(storage.ledger.withdraw(w, { ...s, token: randomUUID() }, times())).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+        await expect(storage.ledger.transfer(t, { ...s, token: randomUUID() }, times())).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+        expect(await raw.hgetall(idemKey(s))).toEqual(before);
+        expect(await storage.ledger.getTransaction(w.id)).toBeNull();
+        expect(await storage.ledger.getTransaction(t.id)).toBeNull();
+      }
+      expect(await storage.ledger.getBalances(a)).toEqual([{ currency: 'USD', available: 100 }]);
+      expect(await storage.ledger.getBalances(b)).toEqual([]);
+    });
+
+    it('writes no record when the movement is refused (insufficient funds, balance overflow)', async () => {
+      const [a, b] = [await user(), await user()];
+      await fund(a, 10);
+      const poor = newScope(a);
+      await expect(storage.ledger.withdraw(tx({ type: 'withdrawal', userId: a, amount: 11 }), poor, times())).rejects.toBeInstanceOf(InsufficientFunds);
+      expect(await raw.exists(idemKey(poor))).toBe(0);
+      await raw.hset(redisKeys(config.redis.keyPrefix).balances(b), 'USD', String(MAX_BALANCE));
+      const full = newScope(a);
+      await expect(storage.ledger.transfer(tx({ type: 'transfer', userId: a, toUserId: b, amount: 1 }), full, times())).rejects.toThrow(RangeError);
+      expect(await raw.exists(idemKey(full))).toBe(0);
+      expect(await storage.ledger.getBalances(a)).toEqual([{ currency: 'USD', available: 10 }]);
+    });
   });
 
   it('stores amounts as integer strings changed only by integer commands', async () => {

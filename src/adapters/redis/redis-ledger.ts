@@ -33,6 +33,15 @@ const withIdem = (keys: RedisKeys, base: string[], idem: IdempotencyScope | unde
 /** The token goes last in ARGV whenever the idem key goes last in KEYS: the script checks it before any effect. */
 const withToken = (base: string[], idem: IdempotencyScope | undefined): string[] => (idem ? [...base, idem.token] : base);
 
+/**
+ * The fast path's ARGV tail after the token (see redis-scripts.ts): only with both
+ * `idem` and `claim`; otherwise the script checks the held claim as before.
+ */
+const withClaim = (base: string[], idem: IdempotencyScope | undefined, claim: ClaimTimes | undefined): string[] =>
+  idem && claim
+    ? [...base, 'claim', idem.fingerprint, claim.leaseUntil, claim.expiresAt, String(Date.parse(claim.expiresAt))]
+    : base;
+
 /** A script's answer when the request no longer holds its idempotency key (taken over, finished, released, never claimed). */
 const NOT_HELD = 'not_held';
 
@@ -42,23 +51,26 @@ const refuseNotHeld = (result: unknown): unknown => {
   return result;
 };
 
-/** The exact transfer script call the ledger makes (also used by the benchmark for raw EVALSHA). */
-export const transferCall = (keys: RedisKeys, tx: Transaction, idem?: IdempotencyScope): ScriptCall => {
+/**
+ * The exact transfer script call the ledger makes (also used by the benchmark for raw EVALSHA).
+ * With `idem` and `claim`: the fast path, claiming the new key inside the same script.
+ */
+export const transferCall = (keys: RedisKeys, tx: Transaction, idem?: IdempotencyScope, claim?: ClaimTimes): ScriptCall => {
   if (!tx.toUserId) throw new RangeError('transfer without toUserId');
   const json = transactionJson(tx);
   return {
     keys: withIdem(keys, [
       keys.balances(tx.userId), keys.balances(tx.toUserId), keys.transaction(tx.id), keys.history(tx.userId), keys.history(tx.toUserId),
     ], idem),
-    args: withToken([tx.currency, amountArg(tx.amount), json, historyMember(tx), `{"kind":"transaction","transaction":${json}}`], idem),
+    args: withClaim(withToken([tx.currency, amountArg(tx.amount), json, historyMember(tx), `{"kind":"transaction","transaction":${json}}`], idem), idem, claim),
   };
 };
 
-export const withdrawCall = (keys: RedisKeys, tx: Transaction, idem?: IdempotencyScope): ScriptCall => {
+export const withdrawCall = (keys: RedisKeys, tx: Transaction, idem?: IdempotencyScope, claim?: ClaimTimes): ScriptCall => {
   const json = transactionJson(tx);
   return {
     keys: withIdem(keys, [keys.balances(tx.userId), keys.transaction(tx.id), keys.history(tx.userId)], idem),
-    args: withToken([tx.currency, amountArg(tx.amount), json, historyMember(tx), `{"kind":"transaction","transaction":${json}}`], idem),
+    args: withClaim(withToken([tx.currency, amountArg(tx.amount), json, historyMember(tx), `{"kind":"transaction","transaction":${json}}`], idem), idem, claim),
   };
 };
 
@@ -118,6 +130,7 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
   };
 
   return {
+    claimsWithMovement: true,
     async claimIdempotency(scope: IdempotencyScope, times: ClaimTimes): Promise<IdempotencyClaim> {
       const reply = (await run('claimIdempotency', {
         keys: [keys.idempotency(scope)],
@@ -192,11 +205,12 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
       }
       throw new ServiceUnavailable('The transaction is changing too often, try again shortly');
     },
-    async withdraw(tx, idem) {
-      return moneyResult(await run('withdraw', withdrawCall(keys, tx, idem)), tx);
+    // With `claim` (the fast path), a key with any record answers 'not_held': IdempotencyKeyInUse, no effect.
+    async withdraw(tx, idem, claim) {
+      return moneyResult(await run('withdraw', withdrawCall(keys, tx, idem, claim)), tx);
     },
-    async transfer(tx, idem) {
-      return moneyResult(await run('transfer', transferCall(keys, tx, idem)), tx);
+    async transfer(tx, idem, claim) {
+      return moneyResult(await run('transfer', transferCall(keys, tx, idem, claim)), tx);
     },
     async setPaymentRef(id, paymentRef) {
       await replace(id, (tx) => ({ ...tx, paymentRef }));

@@ -11,6 +11,12 @@
 // checks `held` — the record exists, is in flight, and has that token — and otherwise
 // answers 'not_held' before any effect: a request whose lease ran out and was taken
 // over moves no money and records nothing.
+//
+// The fast path (Ledger.claimsWithMovement): withdraw and transfer may take, right
+// after the token, the tail 'claim', fingerprint, leaseUntil, expiresAt, expiresAtMs.
+// The key must then have no record at all (else 'not_held', no effect), and the
+// movement creates it already done — the same hash, fields and PEXPIREAT that
+// claimIdempotency followed by the movement would leave — all in the one script.
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
@@ -25,6 +31,34 @@ end
 local function finish(key, outcome)
   if key and redis.call('EXISTS', key) == 1 then
     redis.call('HSET', key, 'state', 'done', 'outcome', outcome)
+  end
+end
+`;
+
+/**
+ * For withdraw and transfer: `t` is the token's ARGV index; ARGV[t + 1] is the mode
+ * ('claim' for the fast path, absent otherwise), then fingerprint, leaseUntil,
+ * expiresAt, expiresAtMs.
+ */
+const MOVEMENT_KEY = `
+local function claiming(key, t)
+  return key ~= nil and ARGV[t + 1] == 'claim'
+end
+-- Checked before any effect: the fast path wants no record at all (done, open, in
+-- flight, or past its expiresAt but not yet evicted); otherwise the claim must be held.
+local function keyReady(key, t)
+  if claiming(key, t) then return redis.call('EXISTS', key) == 0 end
+  return held(key, ARGV[t])
+end
+-- The outcome: on the fast path the record is created here, exactly as claimIdempotency
+-- lays it out (fp, state, token, leaseUntil, expiresAt), already done with its outcome.
+local function record(key, t, outcome)
+  if claiming(key, t) then
+    redis.call('HSET', key, 'fp', ARGV[t + 2], 'state', 'done', 'token', ARGV[t], 'leaseUntil', ARGV[t + 3],
+      'expiresAt', ARGV[t + 4], 'outcome', outcome)
+    redis.call('PEXPIREAT', key, ARGV[t + 5])
+  else
+    finish(key, outcome)
   end
 end
 `;
@@ -110,24 +144,27 @@ return 'ok'
 `;
 
 /**
- * KEYS: balances, tx, history, [idem]. ARGV: currency, amount, tx JSON, member, outcome, [token].
+ * KEYS: balances, tx, history, [idem]. ARGV: currency, amount, tx JSON, member, outcome, [token, [claim tail]].
  * An existing tx key means this very transaction already ran: never apply it twice.
  */
-const withdraw = `
-if not held(KEYS[4], ARGV[6]) then return 'not_held' end
+const withdraw = `${MOVEMENT_KEY}
+if not keyReady(KEYS[4], 6) then return 'not_held' end
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'exists' end
 local available = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
 if available < tonumber(ARGV[2]) then return 'insufficient' end
 redis.call('HINCRBY', KEYS[1], ARGV[1], '-' .. ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3])
 redis.call('ZADD', KEYS[3], 0, ARGV[4])
-finish(KEYS[4], ARGV[5])
+record(KEYS[4], 6, ARGV[5])
 return 'ok'
 `;
 
-/** KEYS: from balances, to balances, tx, from history, to history, [idem]. ARGV: currency, amount, tx JSON, member, outcome, [token]. */
-const transfer = `
-if not held(KEYS[6], ARGV[6]) then return 'not_held' end
+/**
+ * KEYS: from balances, to balances, tx, from history, to history, [idem].
+ * ARGV: currency, amount, tx JSON, member, outcome, [token, [claim tail]].
+ */
+const transfer = `${MOVEMENT_KEY}
+if not keyReady(KEYS[6], 6) then return 'not_held' end
 if redis.call('EXISTS', KEYS[3]) == 1 then return 'exists' end
 local amount = tonumber(ARGV[2])
 local to = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
@@ -139,7 +176,7 @@ redis.call('HINCRBY', KEYS[2], ARGV[1], ARGV[2])
 redis.call('SET', KEYS[3], ARGV[3])
 redis.call('ZADD', KEYS[4], 0, ARGV[4])
 redis.call('ZADD', KEYS[5], 0, ARGV[4])
-finish(KEYS[6], ARGV[5])
+record(KEYS[6], 6, ARGV[5])
 return 'ok'
 `;
 
