@@ -17,7 +17,8 @@ mkdirSync('.build', { recursive: true });
 
 const phase = (name, args) => {
   const results = `.build/jest-${name}.json`;
-  const run = spawnSync(process.execPath, [jest, '--json', `--outputFile=${results}`, ...args], { stdio: 'inherit' });
+  // --forceExit: a handle left open by a failed suite must not hang the run (and CI).
+  const run = spawnSync(process.execPath, [jest, '--json', `--outputFile=${results}`, '--forceExit', ...args], { stdio: 'inherit' });
   try {
     const r = JSON.parse(readFileSync(results, 'utf8'));
     const skipped = r.testResults.flatMap((f) => f.assertionResults.filter((a) => a.status === 'pending' || a.status === 'todo').map((a) => a.fullName));

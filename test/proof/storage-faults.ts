@@ -23,10 +23,20 @@ const pgCluster = (): string[] => {
 const pgIsUp = async (): Promise<boolean> =>
   run('pg_ctlcluster', [...pgCluster(), 'status']).then(() => true, () => false);
 
-/** Starts the local PostgreSQL if it is down (our own stop must never outlive the suite). */
+/**
+ * Starts the local PostgreSQL if it is down, retrying for up to 30 s (a start right
+ * after a fast stop can fail while the old postmaster is still letting go of its
+ * port): our own stop must never outlive the fault.
+ */
 export const ensurePostgresRunning = async (): Promise<void> => {
-  if (await pgIsUp()) return;
-  await run('pg_ctlcluster', [...pgCluster(), 'start']);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (await pgIsUp()) return;
+    await run('pg_ctlcluster', [...pgCluster(), 'start']).catch((err: unknown) => {
+      if (Date.now() > deadline) throw err;
+    });
+    await sleep(500);
+  }
 };
 
 export const postgresFaults = (database: string, { restart = true } = {}) => async (): Promise<StorageFaults> => {
@@ -54,7 +64,7 @@ export const postgresFaults = (database: string, { restart = true } = {}) => asy
       await run('pg_ctlcluster', [...pgCluster(), 'stop', '-m', 'fast']);
       await sleep(1_500);
     } finally {
-      await run('pg_ctlcluster', [...pgCluster(), 'start']);
+      await ensurePostgresRunning();
     }
     restarts++;
     return `PostgreSQL stopped (fast) and started again, down ~${Date.now() - t0} ms`;

@@ -1,6 +1,7 @@
 // Starts the real stack — serverless-offline with the built handlers, in one
 // process — on free ports, for end-to-end tests over HTTP.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -31,8 +32,14 @@ export const startOffline = async (env: Record<string, string>, timeoutMs = 60_0
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
-  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  // WALLET_OFFLINE_LOG=<file>: also append the server's output there (for debugging a run).
+  const tee = process.env.WALLET_OFFLINE_LOG;
+  const keep = (d: Buffer): void => {
+    log += d.toString();
+    if (tee) appendFileSync(tee, d);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   const url = `http://127.0.0.1:${httpPort}`;
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null) return;

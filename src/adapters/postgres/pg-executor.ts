@@ -47,6 +47,11 @@ export const makePgExecutor = (pool: Pool): SqlExecutor => {
   // idle timeout) emits 'error'; the pool has already dropped it. Without a
   // listener, Node would crash the process.
   pool.on('error', () => undefined);
+  // Every client keeps a listener for its whole life. pg-pool's query() listens with
+  // once(): a server that terminates a connection (pg_terminate_backend, a fast
+  // shutdown) can emit a second 'error' on the same client, and an unhandled one
+  // crashes the process. The failure itself still reaches the caller through its query.
+  pool.on('connect', (client) => client.on('error', () => undefined));
 
   return {
     async query<R extends Row>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<R[]> {
