@@ -78,20 +78,28 @@ export const withIdempotency = async (
 };
 
 /**
- * A withdrawal or transfer under a key: first the fast path, where the ledger claims a
- * new key inside the movement itself (one commit), when it can and every precheck
- * passed; anything else — a key already on record, a refusal, a failed precheck —
- * goes through withIdempotency, which decides (and records) the outcome the regular way.
+ * A withdrawal or transfer: `move(claim)` performs it, `prechecks` (started by the
+ * caller, before the claim, so both travel at once) must pass first. With a key, the
+ * fast path lets the ledger claim a new key inside the movement itself (one commit)
+ * when it can and the prechecks passed; anything else — no fast path, a key already on
+ * record, a refusal, a failed precheck — goes through withIdempotency, which decides
+ * (and records) the outcome the regular way.
  */
 export const moveOnce = async (
   ctx: IdempotencyContext,
   scope: IdempotencyScope | undefined,
-  fast: { prechecked: () => Promise<boolean>; move: (claim: ClaimTimes) => Promise<Transaction> },
-  regular: () => Promise<IdempotentResult>,
+  prechecks: Promise<unknown>,
+  move: (claim?: ClaimTimes) => Promise<Transaction>,
 ): Promise<IdempotentResult> => {
-  if (!scope || !ctx.ledger.claimsWithMovement || !(await fast.prechecked())) return regular();
+  const regular = () => withIdempotency(ctx, scope, async () => {
+    await prechecks;
+    return move();
+  });
+  // Without the fast path the claim starts at once, alongside the prechecks.
+  if (!scope || !ctx.ledger.claimsWithMovement) return regular();
+  if (!(await prechecks.then(() => true, () => false))) return regular();
   try {
-    return { transaction: await fast.move(claimTimes(ctx)), replayed: false };
+    return { transaction: await move(claimTimes(ctx)), replayed: false };
   } catch (err) {
     if (err instanceof IdempotencyKeyInUse || err instanceof InsufficientFunds) return regular();
     throw err;

@@ -1,9 +1,9 @@
-import { moveOnce, withIdempotency, type IdempotentResult } from '../idempotency';
+import { moveOnce, type IdempotentResult } from '../idempotency';
 import type { Metadata } from '../transaction';
 import { isValidUserId } from '../user';
 import { NotFound, SameAccountTransfer } from '../errors';
 import type { Caller, Deps } from './deps';
-import { checkMoney, completedMovement, early, idempotencyContext, idempotencyScope, requireUser, succeeded } from './shared';
+import { checkMoney, completedMovement, early, idempotencyContext, idempotencyScope, requireUser } from './shared';
 
 export interface TransferInput {
   toUserId: string;
@@ -23,15 +23,15 @@ export const makeCreateTransfer = (deps: Pick<Deps, 'ledger' | 'users' | 'clock'
     const recipient = early(isValidUserId(input.toUserId)
       ? requireUser(deps, input.toUserId, 'toUserId')
       : Promise.reject(new NotFound('No user profile for toUserId', 'toUserId')));
-    const movement = () =>
-      completedMovement(deps, ctx.now, { type: 'transfer', userId: caller.id, toUserId: input.toUserId, ...money, metadata: input.metadata });
-    return moveOnce(ctx, scope, {
-      prechecked: async () => input.toUserId !== caller.id && (await succeeded(sender)) && (await succeeded(recipient)),
-      move: (claim) => deps.ledger.transfer(movement(), scope, claim),
-    }, () => withIdempotency(ctx, scope, async () => {
+    // In this order: a transfer to oneself, then the sender's profile, then the recipient's.
+    const prechecks = early((async () => {
       if (input.toUserId === caller.id) throw new SameAccountTransfer();
       await sender;
       await recipient;
-      return deps.ledger.transfer(movement(), scope);
-    }));
+    })());
+    return moveOnce(ctx, scope, prechecks, (claim) => deps.ledger.transfer(
+      completedMovement(deps, ctx.now, { type: 'transfer', userId: caller.id, toUserId: input.toUserId, ...money, metadata: input.metadata }),
+      scope,
+      claim,
+    ));
   };

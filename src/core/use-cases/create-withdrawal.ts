@@ -1,7 +1,7 @@
-import { moveOnce, withIdempotency, type IdempotentResult } from '../idempotency';
+import { moveOnce, type IdempotentResult } from '../idempotency';
 import type { Metadata } from '../transaction';
 import type { Caller, Deps } from './deps';
-import { assertOwner, checkMoney, completedMovement, early, idempotencyContext, idempotencyScope, requireUser, succeeded } from './shared';
+import { assertOwner, checkMoney, completedMovement, early, idempotencyContext, idempotencyScope, requireUser } from './shared';
 
 export interface WithdrawalInput {
   userId: string;
@@ -19,12 +19,9 @@ export const makeCreateWithdrawal = (deps: Pick<Deps, 'ledger' | 'users' | 'cloc
     const scope = idempotencyScope(caller.id, idempotencyKey, 'withdrawal', request);
     const ctx = idempotencyContext(deps);
     const owner = early(requireUser(deps, input.userId));
-    const movement = () => completedMovement(deps, ctx.now, { type: 'withdrawal', userId: input.userId, ...money, metadata: input.metadata });
-    return moveOnce(ctx, scope, {
-      prechecked: () => succeeded(owner),
-      move: (claim) => deps.ledger.withdraw(movement(), scope, claim),
-    }, () => withIdempotency(ctx, scope, async () => {
-      await owner;
-      return deps.ledger.withdraw(movement(), scope);
-    }));
+    return moveOnce(ctx, scope, owner, (claim) => deps.ledger.withdraw(
+      completedMovement(deps, ctx.now, { type: 'withdrawal', userId: input.userId, ...money, metadata: input.metadata }),
+      scope,
+      claim,
+    ));
   };

@@ -55,9 +55,6 @@ export const early = <T>(p: Promise<T>): Promise<T> => {
   return p;
 };
 
-/** Whether a started read succeeded (its error, if any, is raised where it is awaited). */
-export const succeeded = (p: Promise<unknown>): Promise<boolean> => p.then(() => true, () => false);
-
 /** A new completed withdrawal or transfer, stamped with the request's time. */
 export const completedMovement = (
   deps: Pick<Deps, 'ids'>,
