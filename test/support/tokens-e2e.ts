@@ -3,8 +3,7 @@
 // (or the local development secret that `npm start` uses).
 import { execFileSync } from 'node:child_process';
 import { SignJWT } from 'jose';
-
-const DEV_JWT_SECRET = 'local-dev-secret-do-not-use-in-production';
+import { devJwtSecret as DEV_JWT_SECRET } from '../../scripts/dev-defaults.json';
 
 export const e2eToken = async (userId: string, admin = false): Promise<string> => {
   const command = process.env.E2E_TOKEN_COMMAND;
