@@ -1,6 +1,7 @@
 // Every method runs its check-and-write synchronously, with no await in between,
 // so under any number of concurrent async callers each one is atomic.
 import { IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, NotFound } from '../../core/errors';
+import { decideClaim } from '../../core/idempotency-decision';
 import { MAX_BALANCE, type Balance, type Currency } from '../../core/money';
 import type {
   ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput, UserStore,
@@ -73,15 +74,25 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
     async claimIdempotency(scope: IdempotencyScope, times: ClaimTimes): Promise<IdempotencyClaim> {
       const k = keyOf(scope);
       const r = state.idempotency.get(k);
-      if (!r || r.expiresAt <= times.now) {
-        state.idempotency.set(k, { fingerprint: scope.fingerprint, token: scope.token, state: 'in_flight', leaseUntil: times.leaseUntil, expiresAt: times.expiresAt });
-        return { kind: 'claimed' };
+      const decision = decideClaim(
+        r && { ...r, leaseUntil: Date.parse(r.leaseUntil), expiresAt: Date.parse(r.expiresAt) },
+        scope.fingerprint,
+        Date.parse(times.now),
+      );
+      switch (decision.kind) {
+        case 'new':
+          state.idempotency.set(k, { fingerprint: scope.fingerprint, token: scope.token, state: 'in_flight', leaseUntil: times.leaseUntil, expiresAt: times.expiresAt });
+          return { kind: 'claimed' };
+        case 'take_over':
+          // Only a live record is taken over: r is there.
+          if (r) Object.assign(r, { state: 'in_flight', token: scope.token, leaseUntil: times.leaseUntil });
+          return { kind: 'claimed', ...(decision.transactionId && { transactionId: decision.transactionId }) };
+        case 'replay':
+          return { kind: 'replay', outcome: copy(decision.outcome) };
+        case 'in_use':
+        case 'mismatch':
+          return { kind: decision.kind };
       }
-      if (r.fingerprint !== scope.fingerprint) return { kind: 'mismatch' };
-      if (r.state === 'done' && r.outcome) return { kind: 'replay', outcome: copy(r.outcome) };
-      if (r.state === 'in_flight' && r.leaseUntil > times.now) return { kind: 'in_use' };
-      Object.assign(r, { state: 'in_flight', token: scope.token, leaseUntil: times.leaseUntil });
-      return { kind: 'claimed', ...(r.transactionId && { transactionId: r.transactionId }) };
     },
     async completeIdempotency(scope, outcome) {
       finish(scope, held(scope), outcome);

@@ -1,11 +1,13 @@
 // Idempotency records. A claim first inserts a fresh record: the deterministic _id
 // (and the unique {callerId, key} index) lets exactly one concurrent insert win; the
-// losers inspect the existing record with single-document atomic updates. A new or
+// losers read the existing record, decide with decideClaim, and write with a
+// single-document update conditional on the record being still as read. A new or
 // taken-over claim stores the request's token, and every later write for the key
 // (link, outcome, release) matches the record only while it is in flight with that
 // token: a request whose lease ran out and was taken over can write nothing more.
-import type { ClientSession, UpdateFilter } from 'mongodb';
+import type { ClientSession, Filter, UpdateFilter } from 'mongodb';
 import { IdempotencyKeyInUse, ServiceUnavailable } from '../../core/errors';
+import { decideClaim } from '../../core/idempotency-decision';
 import type { ClaimTimes, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger } from '../../core/ports';
 import type { MongoCollections } from './mongo-collections';
 import {
@@ -13,8 +15,21 @@ import {
 } from './mongo-documents';
 import { guarded, translateMongoError } from './mongo-errors';
 
-/** Rounds of insert → take over → inspect before giving up (each needs a concurrent change to repeat). */
+/** Rounds of insert → read → decide → conditional write before giving up (each needs a concurrent change to repeat). */
 const MAX_CLAIM_ROUNDS = 5;
+
+/**
+ * Matches a record only as it was read. Every change a decision depends on moves one of
+ * these: a claim or take-over sets a new token and a later lease, a release or an outcome
+ * changes the state, a revival a later expiry. (Records stored before tokens have none.)
+ */
+const asRead = (r: IdempotencyDoc): Filter<IdempotencyDoc> => ({
+  _id: r._id,
+  state: r.state,
+  leaseUntil: r.leaseUntil,
+  expiresAt: r.expiresAt,
+  ...(r.token !== undefined && { token: r.token }),
+});
 
 export type IdempotencyMethods = Pick<Ledger, 'claimIdempotency' | 'completeIdempotency' | 'releaseIdempotency'>;
 
@@ -71,36 +86,40 @@ export const makeMongoIdempotency = (c: MongoCollections): IdempotencyMethods =>
       const t = translateMongoError(err, 'idempotency');
       if (t.kind === 'throw') throw t.error;
     }
-    const _id = fresh._id;
-    const now = toDate(times.now);
-
-    // An expired record counts as absent, whatever request it was for.
-    const { _id: _ignored, ...replacement } = fresh;
-    const revived = await c.idempotency.findOneAndUpdate(
-      { _id, expiresAt: { $lte: now } },
-      { $set: replacement, $unset: { transactionId: '', outcome: '' } },
-    );
-    if (revived) return { kind: 'claimed' };
-
-    // Same request, released after a 5xx or its lease ran out (the request died): take it over.
-    const taken = await c.idempotency.findOneAndUpdate(
+    // The key has a record: decide on it as read, then write only if it is still as read.
+    const r = await c.idempotency.findOne({ _id: fresh._id });
+    if (!r) return undefined; // removed (TTL index) since the insert: go round again
+    const decision = decideClaim(
       {
-        _id,
-        fingerprint: scope.fingerprint,
-        expiresAt: { $gt: now },
-        $or: [{ state: 'open' }, { state: 'in_flight', leaseUntil: { $lte: now } }],
+        fingerprint: r.fingerprint, state: r.state, leaseUntil: r.leaseUntil.getTime(), expiresAt: r.expiresAt.getTime(),
+        transactionId: r.transactionId ?? null, outcome: r.outcome ? fromOutcomeDoc(r.outcome) : null,
       },
-      { $set: { state: 'in_flight', token: fresh.token, leaseUntil: fresh.leaseUntil } },
-      { returnDocument: 'before' },
+      scope.fingerprint,
+      toDate(times.now).getTime(),
     );
-    if (taken) return { kind: 'claimed', ...(taken.transactionId != null && { transactionId: taken.transactionId }) };
-
-    const r = await c.idempotency.findOne({ _id });
-    if (!r || r.expiresAt <= now) return undefined; // removed or expired meanwhile: go round again
-    if (r.fingerprint !== scope.fingerprint) return { kind: 'mismatch' };
-    if (r.state === 'done' && r.outcome) return { kind: 'replay', outcome: fromOutcomeDoc(r.outcome) };
-    if (r.state === 'in_flight' && r.leaseUntil > now) return { kind: 'in_use' };
-    return undefined; // released or lapsed since the take-over attempt: go round again
+    switch (decision.kind) {
+      case 'replay':
+      case 'in_use':
+      case 'mismatch':
+        return decision;
+      case 'new': {
+        // An expired record counts as absent, whatever request it was for.
+        const { _id: _ignored, ...replacement } = fresh;
+        const revived = await c.idempotency.findOneAndUpdate(asRead(r), { $set: replacement, $unset: { transactionId: '', outcome: '' } });
+        return revived ? { kind: 'claimed' } : undefined; // changed meanwhile: go round again
+      }
+      case 'take_over': {
+        // Same request, released after a 5xx or its lease ran out (the request died). The
+        // linked transaction is taken from the record as updated, in case it was linked since the read.
+        const taken = await c.idempotency.findOneAndUpdate(
+          asRead(r),
+          { $set: { state: 'in_flight', token: fresh.token, leaseUntil: fresh.leaseUntil } },
+          { returnDocument: 'before' },
+        );
+        if (!taken) return undefined; // changed meanwhile: go round again
+        return { kind: 'claimed', ...(taken.transactionId != null && { transactionId: taken.transactionId }) };
+      }
+    }
   };
 
   return {

@@ -2,6 +2,7 @@
 // operation is one SQL transaction at READ COMMITTED: guarded UPDATEs check and
 // write in one statement, and the idempotency outcome commits with the movement.
 import { IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, NotFound } from '../../core/errors';
+import { decideClaim } from '../../core/idempotency-decision';
 import type { Balance } from '../../core/money';
 import type {
   ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput,
@@ -85,29 +86,38 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
            FROM idempotency_keys WHERE caller_id = $1 AND key = $2 FOR UPDATE`,
           [scope.callerId, scope.key],
         );
-        const now = Date.parse(times.now);
-        if (!r || toMs(r.expires_at) <= now) {
-          // Expired records count as absent: start over as a brand-new claim.
-          await s.query(
-            `INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at, claim_token)
-             VALUES ($1, $2, $3, 'in_flight', $4::timestamptz, $5::timestamptz, $6)
-             ON CONFLICT (caller_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, state = 'in_flight',
-               lease_until = EXCLUDED.lease_until, expires_at = EXCLUDED.expires_at, transaction_id = NULL, outcome = NULL,
-               claim_token = EXCLUDED.claim_token`,
-            params,
-          );
-          return { kind: 'claimed' };
-        }
-        if (r.fingerprint !== scope.fingerprint) return { kind: 'mismatch' };
-        const outcome = toOutcome(r);
-        if (r.state === 'done' && outcome) return { kind: 'replay', outcome };
-        if (r.state === 'in_flight' && toMs(r.lease_until) > now) return { kind: 'in_use' };
-        // Released, or its request died with the lease: take it over.
-        await s.query(
-          `UPDATE idempotency_keys SET state = 'in_flight', lease_until = $3::timestamptz, claim_token = $4 WHERE caller_id = $1 AND key = $2`,
-          [scope.callerId, scope.key, times.leaseUntil, scope.token],
+        const decision = decideClaim(
+          r && {
+            fingerprint: r.fingerprint, state: r.state, leaseUntil: toMs(r.lease_until), expiresAt: toMs(r.expires_at),
+            transactionId: r.transaction_id, outcome: toOutcome(r),
+          },
+          scope.fingerprint,
+          Date.parse(times.now),
         );
-        return { kind: 'claimed', ...(r.transaction_id !== null && { transactionId: r.transaction_id }) };
+        switch (decision.kind) {
+          case 'replay':
+          case 'in_use':
+          case 'mismatch':
+            return decision;
+          case 'new':
+            // No record, or an expired one (which counts as absent): start over as a brand-new claim.
+            await s.query(
+              `INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at, claim_token)
+               VALUES ($1, $2, $3, 'in_flight', $4::timestamptz, $5::timestamptz, $6)
+               ON CONFLICT (caller_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, state = 'in_flight',
+                 lease_until = EXCLUDED.lease_until, expires_at = EXCLUDED.expires_at, transaction_id = NULL, outcome = NULL,
+                 claim_token = EXCLUDED.claim_token`,
+              params,
+            );
+            return { kind: 'claimed' };
+          case 'take_over':
+            // Released, or its request died with the lease: take it over.
+            await s.query(
+              `UPDATE idempotency_keys SET state = 'in_flight', lease_until = $3::timestamptz, claim_token = $4 WHERE caller_id = $1 AND key = $2`,
+              [scope.callerId, scope.key, times.leaseUntil, scope.token],
+            );
+            return { kind: 'claimed', ...(decision.transactionId && { transactionId: decision.transactionId }) };
+        }
       });
     },
 

@@ -63,21 +63,37 @@ local function record(key, t, outcome)
 end
 `;
 
-/** KEYS: idem. ARGV: now, leaseUntil, expiresAt, expiresAtMs, fingerprint, token. Mirrors the port's rules; ISO strings compare in time order. */
+/**
+ * KEYS: idem. ARGV: now, leaseUntil, expiresAt, expiresAtMs, fingerprint, token.
+ * The decision is decideClaim (src/core/idempotency-decision.ts) written in Lua: keep
+ * the two in step. ISO strings compare in time order, so they stand in for its epoch ms.
+ */
 const claimIdempotency = `
+-- BEGIN mirror of decideClaim(record, fingerprint, now) in src/core/idempotency-decision.ts.
+-- r: fp, state, leaseUntil, expiresAt, txId, outcome (false where absent).
+local function decideClaim(r, fingerprint, now)
+  if not r[1] or r[4] <= now then return 'new' end
+  if r[1] ~= fingerprint then return 'mismatch' end
+  if r[2] == 'done' and r[6] then return 'replay' end
+  if r[2] == 'in_flight' and r[3] > now then return 'in_use' end
+  return 'take_over'
+end
+-- END mirror of decideClaim.
+
 local r = redis.call('HMGET', KEYS[1], 'fp', 'state', 'leaseUntil', 'expiresAt', 'txId', 'outcome')
-local now = ARGV[1]
-if not r[1] or r[4] <= now then
+local decision = decideClaim(r, ARGV[5], ARGV[1])
+if decision == 'new' then
   redis.call('DEL', KEYS[1])
   redis.call('HSET', KEYS[1], 'fp', ARGV[5], 'state', 'in_flight', 'token', ARGV[6], 'leaseUntil', ARGV[2], 'expiresAt', ARGV[3])
   redis.call('PEXPIREAT', KEYS[1], ARGV[4])
   return {'claimed', ''}
 end
-if r[1] ~= ARGV[5] then return {'mismatch'} end
-if r[2] == 'done' and r[6] then return {'replay', r[6]} end
-if r[2] == 'in_flight' and r[3] > now then return {'in_use'} end
-redis.call('HSET', KEYS[1], 'state', 'in_flight', 'token', ARGV[6], 'leaseUntil', ARGV[2])
-return {'claimed', r[5] or ''}
+if decision == 'take_over' then
+  redis.call('HSET', KEYS[1], 'state', 'in_flight', 'token', ARGV[6], 'leaseUntil', ARGV[2])
+  return {'claimed', r[5] or ''}
+end
+if decision == 'replay' then return {'replay', r[6]} end
+return {decision}
 `;
 
 /** KEYS: idem. ARGV: outcome JSON, token. */
