@@ -8,6 +8,7 @@ import {
 import type { ClaimTimes, IdempotencyScope, Ledger, UserStore } from '../../src/core/ports';
 import type { Transaction } from '../../src/core/transaction';
 import { uuidv7 } from '../../src/adapters/system/system-clock';
+import { describeClaimCases } from './idempotency-claim-cases';
 
 export interface StorageFixture {
   ledger: Ledger;
@@ -59,6 +60,8 @@ export const describeLedgerContract = (name: string, makeFixture: () => Promise<
     afterAll(async () => {
       await f?.close?.();
     });
+
+    describeClaimCases(() => ({ ledger, users }));
 
     const newUser = async (): Promise<string> => {
       const id = newUserId();
