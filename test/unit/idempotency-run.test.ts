@@ -1,0 +1,266 @@
+// withIdempotency and moveOnce against a hand-written stub Ledger: no storage, just the
+// claim each test scripts and a record of what the core asked the ledger to do.
+import {
+  DomainError, IdempotencyKeyInUse, IdempotencyKeyReused, InsufficientFunds, NotFound, PaymentGatewayError, ServiceUnavailable,
+} from '../../src/core/errors';
+import { moveOnce, withIdempotency, type IdempotencyContext } from '../../src/core/idempotency';
+import type { ClaimTimes, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger } from '../../src/core/ports';
+import type { Transaction } from '../../src/core/transaction';
+
+const NOW = '2030-06-01T12:00:00.000Z';
+const TIMES: ClaimTimes = { now: NOW, leaseUntil: '2030-06-01T12:01:00.000Z', expiresAt: '2030-06-02T12:00:00.000Z' };
+const SCOPE: IdempotencyScope = { callerId: 'user-a', key: 'key-1', fingerprint: 'fp-1', token: 'token-1' };
+
+const movement = (over: Partial<Transaction> = {}): Transaction => ({
+  id: 'tx-1', type: 'withdrawal', status: 'completed', userId: 'user-a', amount: 500, currency: 'USD', metadata: {},
+  createdAt: NOW, updatedAt: NOW, ...over,
+});
+
+interface Stub {
+  ledger: Ledger;
+  /** Every idempotency call the core made, in order. */
+  calls: Array<
+    | { method: 'claimIdempotency'; scope: IdempotencyScope; times: ClaimTimes }
+    | { method: 'completeIdempotency'; scope: IdempotencyScope; outcome: IdempotencyOutcome }
+    | { method: 'releaseIdempotency'; scope: IdempotencyScope }
+  >;
+}
+
+const unexpected = (name: string) => (): Promise<never> => Promise.reject(new Error(`the core called ledger.${name}`));
+
+/** A Ledger whose claim answers `claim`; the movement methods are never to be called here (`move` is the test's own). */
+const stubLedger = (claim: IdempotencyClaim, opts: { claimsWithMovement?: boolean } = {}): Stub => {
+  const calls: Stub['calls'] = [];
+  const ledger: Ledger = {
+    ...(opts.claimsWithMovement && { claimsWithMovement: true }),
+    claimIdempotency: async (scope, times) => {
+      calls.push({ method: 'claimIdempotency', scope, times });
+      return claim;
+    },
+    completeIdempotency: async (scope, outcome) => {
+      calls.push({ method: 'completeIdempotency', scope, outcome });
+    },
+    releaseIdempotency: async (scope) => {
+      calls.push({ method: 'releaseIdempotency', scope });
+    },
+    createDeposit: unexpected('createDeposit'),
+    settle: unexpected('settle'),
+    withdraw: unexpected('withdraw'),
+    transfer: unexpected('transfer'),
+    setPaymentRef: unexpected('setPaymentRef'),
+    updateMetadata: unexpected('updateMetadata'),
+    getTransaction: unexpected('getTransaction'),
+    listTransactions: unexpected('listTransactions'),
+    listPendingDeposits: unexpected('listPendingDeposits'),
+    getBalances: unexpected('getBalances'),
+  };
+  return { ledger, calls };
+};
+
+const context = (ledger: Ledger): IdempotencyContext => ({ ledger, now: NOW, leaseMs: 60_000, ttlMs: 86_400_000 });
+const methods = (s: Stub): string[] => s.calls.map((c) => c.method);
+/** A precheck outcome, settled before use like the use cases' own (never an unhandled rejection). */
+const passed = (): Promise<void> => Promise.resolve();
+const failed = (err: Error): Promise<never> => {
+  const p = Promise.reject(err);
+  p.catch(() => undefined);
+  return p;
+};
+
+describe('withIdempotency', () => {
+  it('without a key, just runs', async () => {
+    const s = stubLedger({ kind: 'in_use' });
+    const run = jest.fn(async () => movement());
+    await expect(withIdempotency(context(s.ledger), undefined, run)).resolves.toEqual({ transaction: movement(), replayed: false });
+    expect(run).toHaveBeenCalledWith({ kind: 'claimed' });
+    expect(s.calls).toEqual([]);
+  });
+
+  it('claims with the lease and expiry counted from now, runs with the claim, and leaves the outcome to the run', async () => {
+    const s = stubLedger({ kind: 'claimed', transactionId: 'tx-earlier' });
+    const run = jest.fn(async () => movement());
+    await expect(withIdempotency(context(s.ledger), SCOPE, run)).resolves.toEqual({ transaction: movement(), replayed: false });
+    expect(run).toHaveBeenCalledWith({ kind: 'claimed', transactionId: 'tx-earlier' });
+    expect(s.calls).toEqual([{ method: 'claimIdempotency', scope: SCOPE, times: TIMES }]);
+  });
+
+  it('replays a recorded transaction without running, hiding internal fields', async () => {
+    const s = stubLedger({ kind: 'replay', outcome: { kind: 'transaction', transaction: movement({ type: 'deposit', paymentRef: 'pay_123' }) } });
+    const run = jest.fn(async () => movement());
+    const result = await withIdempotency(context(s.ledger), SCOPE, run);
+    expect(result).toEqual({ transaction: movement({ type: 'deposit' }), replayed: true });
+    expect(result.transaction).not.toHaveProperty('paymentRef');
+    expect(run).not.toHaveBeenCalled();
+    expect(methods(s)).toEqual(['claimIdempotency']);
+  });
+
+  it('replays a recorded error as the same error, marked replayed, without running', async () => {
+    const recorded = new InsufficientFunds().snapshot();
+    const s = stubLedger({ kind: 'replay', outcome: { kind: 'error', error: recorded } });
+    const run = jest.fn(async () => movement());
+    const err = await withIdempotency(context(s.ledger), SCOPE, run).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DomainError);
+    expect((err as DomainError).snapshot()).toEqual(recorded);
+    expect((err as DomainError).replayed).toBe(true);
+    expect(run).not.toHaveBeenCalled();
+    expect(methods(s)).toEqual(['claimIdempotency']);
+  });
+
+  it.each([
+    { kind: 'in_use', error: IdempotencyKeyInUse },
+    { kind: 'mismatch', error: IdempotencyKeyReused },
+  ] as const)('answers a claim found $kind with $error.name, without running or writing', async ({ kind, error }) => {
+    const s = stubLedger({ kind });
+    const run = jest.fn(async () => movement());
+    await expect(withIdempotency(context(s.ledger), SCOPE, run)).rejects.toBeInstanceOf(error);
+    expect(run).not.toHaveBeenCalled();
+    expect(methods(s)).toEqual(['claimIdempotency']);
+  });
+
+  it.each([
+    ['insufficient funds', new InsufficientFunds()],
+    ['not found', new NotFound('No user profile for toUserId', 'toUserId')],
+  ])('records a 4xx (%s) as the key\'s final outcome and rethrows it', async (_name, error) => {
+    const s = stubLedger({ kind: 'claimed' });
+    await expect(withIdempotency(context(s.ledger), SCOPE, async () => { throw error; })).rejects.toBe(error);
+    expect(s.calls).toEqual([
+      { method: 'claimIdempotency', scope: SCOPE, times: TIMES },
+      { method: 'completeIdempotency', scope: SCOPE, outcome: { kind: 'error', error: error.snapshot() } },
+    ]);
+  });
+
+  it.each([
+    ['service unavailable', new ServiceUnavailable()],
+    ['payment gateway error', new PaymentGatewayError('Payment gateway unreachable', 'tx-1')],
+    ['key lost to a take-over', new IdempotencyKeyInUse()],
+    ['unexpected error', new Error('boom')],
+  ])('releases the key after a 5xx or unknown failure (%s), so a retry runs again, and rethrows it', async (_name, error) => {
+    const s = stubLedger({ kind: 'claimed' });
+    await expect(withIdempotency(context(s.ledger), SCOPE, async () => { throw error; })).rejects.toBe(error);
+    expect(s.calls).toEqual([
+      { method: 'claimIdempotency', scope: SCOPE, times: TIMES },
+      { method: 'releaseIdempotency', scope: SCOPE },
+    ]);
+  });
+});
+
+describe('moveOnce', () => {
+  /** A movement that answers each call in turn with the next result (a Transaction or an error to throw). */
+  const moves = (...results: Array<Transaction | Error>) => {
+    const move = jest.fn(async (_claim?: ClaimTimes): Promise<Transaction> => {
+      const next = results[move.mock.calls.length - 1];
+      if (next === undefined) throw new Error('moved more often than scripted');
+      if (next instanceof Error) throw next;
+      return next;
+    });
+    return move;
+  };
+
+  it('without a key: checks first, then moves without claiming', async () => {
+    const s = stubLedger({ kind: 'in_use' }, { claimsWithMovement: true });
+    const move = moves(movement());
+    await expect(moveOnce(context(s.ledger), undefined, passed(), move)).resolves.toEqual({ transaction: movement(), replayed: false });
+    expect(move.mock.calls).toEqual([[]]);
+    expect(s.calls).toEqual([]);
+  });
+
+  it('without a key: a failed precheck is the answer, and nothing moves', async () => {
+    const s = stubLedger({ kind: 'in_use' }, { claimsWithMovement: true });
+    const move = moves(movement());
+    const error = new NotFound('No user profile');
+    await expect(moveOnce(context(s.ledger), undefined, failed(error), move)).rejects.toBe(error);
+    expect(move).not.toHaveBeenCalled();
+  });
+
+  it('fast path: with passed prechecks, the movement claims the key itself (one step, no separate claim)', async () => {
+    const s = stubLedger({ kind: 'in_use' }, { claimsWithMovement: true });
+    const move = moves(movement());
+    await expect(moveOnce(context(s.ledger), SCOPE, passed(), move)).resolves.toEqual({ transaction: movement(), replayed: false });
+    expect(move.mock.calls).toEqual([[TIMES]]);
+    expect(s.calls).toEqual([]);
+  });
+
+  it('without the fast path: claims first, then moves under the claim', async () => {
+    const s = stubLedger({ kind: 'claimed' });
+    const move = moves(movement());
+    await expect(moveOnce(context(s.ledger), SCOPE, passed(), move)).resolves.toEqual({ transaction: movement(), replayed: false });
+    expect(move.mock.calls).toEqual([[]]);
+    expect(s.calls).toEqual([{ method: 'claimIdempotency', scope: SCOPE, times: TIMES }]);
+  });
+
+  it('without the fast path: a replayed key answers at once and nothing moves', async () => {
+    const done = movement({ id: 'tx-earlier' });
+    const s = stubLedger({ kind: 'replay', outcome: { kind: 'transaction', transaction: done } });
+    const move = moves(movement());
+    await expect(moveOnce(context(s.ledger), SCOPE, passed(), move)).resolves.toEqual({ transaction: done, replayed: true });
+    expect(move).not.toHaveBeenCalled();
+  });
+
+  it('fast path: a key already on record falls back to the regular claim, which replays it', async () => {
+    const done = movement({ id: 'tx-earlier' });
+    const s = stubLedger({ kind: 'replay', outcome: { kind: 'transaction', transaction: done } }, { claimsWithMovement: true });
+    const move = moves(new IdempotencyKeyInUse());
+    await expect(moveOnce(context(s.ledger), SCOPE, passed(), move)).resolves.toEqual({ transaction: done, replayed: true });
+    expect(move.mock.calls).toEqual([[TIMES]]);
+    expect(methods(s)).toEqual(['claimIdempotency']);
+  });
+
+  it('fast path: a key in flight elsewhere falls back, and the regular claim answers in use', async () => {
+    const s = stubLedger({ kind: 'in_use' }, { claimsWithMovement: true });
+    const move = moves(new IdempotencyKeyInUse());
+    await expect(moveOnce(context(s.ledger), SCOPE, passed(), move)).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+    expect(move).toHaveBeenCalledTimes(1);
+    expect(methods(s)).toEqual(['claimIdempotency']);
+  });
+
+  it('fast path: a refusal (insufficient funds) falls back, so the refusal is recorded as the key\'s outcome', async () => {
+    const s = stubLedger({ kind: 'claimed' }, { claimsWithMovement: true });
+    const move = moves(new InsufficientFunds(), new InsufficientFunds());
+    await expect(moveOnce(context(s.ledger), SCOPE, passed(), move)).rejects.toBeInstanceOf(InsufficientFunds);
+    expect(move.mock.calls).toEqual([[TIMES], []]);
+    expect(s.calls).toEqual([
+      { method: 'claimIdempotency', scope: SCOPE, times: TIMES },
+      { method: 'completeIdempotency', scope: SCOPE, outcome: { kind: 'error', error: new InsufficientFunds().snapshot() } },
+    ]);
+  });
+
+  it('fast path: a refusal that the regular attempt no longer meets moves once, under the claim', async () => {
+    const s = stubLedger({ kind: 'claimed' }, { claimsWithMovement: true });
+    const move = moves(new InsufficientFunds(), movement());
+    await expect(moveOnce(context(s.ledger), SCOPE, passed(), move)).resolves.toEqual({ transaction: movement(), replayed: false });
+    expect(move.mock.calls).toEqual([[TIMES], []]);
+    expect(methods(s)).toEqual(['claimIdempotency']);
+  });
+
+  it('fast path: any other failure is the answer, with no claim to release', async () => {
+    const s = stubLedger({ kind: 'claimed' }, { claimsWithMovement: true });
+    const error = new ServiceUnavailable();
+    const move = moves(error);
+    await expect(moveOnce(context(s.ledger), SCOPE, passed(), move)).rejects.toBe(error);
+    expect(move).toHaveBeenCalledTimes(1);
+    expect(s.calls).toEqual([]);
+  });
+
+  it.each([
+    ['with the fast path', true],
+    ['without the fast path', false],
+  ])('%s: a failed precheck is recorded as the key\'s outcome under a regular claim, and nothing moves', async (_name, fast) => {
+    const s = stubLedger({ kind: 'claimed' }, { claimsWithMovement: fast });
+    const error = new NotFound('No user profile for toUserId', 'toUserId');
+    const move = moves(movement());
+    await expect(moveOnce(context(s.ledger), SCOPE, failed(error), move)).rejects.toBe(error);
+    expect(move).not.toHaveBeenCalled();
+    expect(s.calls).toEqual([
+      { method: 'claimIdempotency', scope: SCOPE, times: TIMES },
+      { method: 'completeIdempotency', scope: SCOPE, outcome: { kind: 'error', error: error.snapshot() } },
+    ]);
+  });
+
+  it('a failed precheck does not matter for a key that replays', async () => {
+    const done = movement({ id: 'tx-earlier' });
+    const s = stubLedger({ kind: 'replay', outcome: { kind: 'transaction', transaction: done } }, { claimsWithMovement: true });
+    const move = moves(movement());
+    await expect(moveOnce(context(s.ledger), SCOPE, failed(new NotFound()), move)).resolves.toEqual({ transaction: done, replayed: true });
+    expect(move).not.toHaveBeenCalled();
+  });
+});
