@@ -8,11 +8,11 @@ import { Client, Pool } from 'pg';
 import { openPostgresStorage } from '../src/adapters/postgres';
 import { poolConfig } from '../src/adapters/postgres/pg-executor';
 import { transactionParams } from '../src/adapters/postgres/postgres-rows';
-import { CREDIT, DEBIT, INSERT_TRANSACTION } from '../src/adapters/postgres/postgres-sql';
+import { CREDIT_PROFILE, DEBIT_PROFILE, INSERT_TRANSACTION } from '../src/adapters/postgres/postgres-sql';
 import { uuidv7 } from '../src/adapters/system/system-clock';
 import { parseConfig } from '../src/config';
 import { InsufficientFunds } from '../src/core/errors';
-import type { Ledger } from '../src/core/ports';
+import type { Ledger, UserStore } from '../src/core/ports';
 import type { Transaction } from '../src/core/transaction';
 
 const CONCURRENCY = [1, 8, 32];
@@ -41,9 +41,9 @@ const rawTransfer = async (pool: Pool, tx: Transaction): Promise<void> => {
     await c.query('BEGIN');
     const to = tx.toUserId as string;
     const debit = async (): Promise<void> => {
-      if ((await c.query(DEBIT, [tx.userId, tx.currency, String(tx.amount)])).rowCount === 0) throw new InsufficientFunds();
+      if ((await c.query(DEBIT_PROFILE, [tx.userId, tx.currency, String(tx.amount)])).rowCount === 0) throw new InsufficientFunds();
     };
-    const credit = (): Promise<unknown> => c.query(CREDIT, [to, tx.currency, String(tx.amount)]);
+    const credit = (): Promise<unknown> => c.query(CREDIT_PROFILE, [to, tx.currency, String(tx.amount)]);
     if (tx.userId < to) {
       await debit();
       await credit();
@@ -101,8 +101,10 @@ const ensureDatabase = async (): Promise<void> => {
   }
 };
 
-const fund = async (ledger: Ledger, userId: string, amount: number): Promise<void> => {
+/** A profile (withdrawals and transfers check it inside the movement), then money. */
+const fund = async ({ ledger, users }: { ledger: Ledger; users: UserStore }, userId: string, amount: number): Promise<void> => {
   const at = new Date().toISOString();
+  await users.create({ id: userId, email: `${userId}@example.com`, name: 'Bench', createdAt: at });
   const d = await ledger.createDeposit({ id: uuidv7(), type: 'deposit', status: 'pending', userId, amount, currency: 'USD', metadata: {}, createdAt: at, updatedAt: at });
   await ledger.settle({ id: d.id, status: 'completed', now: new Date().toISOString() });
 };
@@ -114,7 +116,7 @@ const main = async (): Promise<void> => {
   try {
     const run = randomUUID().slice(0, 8);
     const accounts = Array.from({ length: ACCOUNTS }, (_, i) => `bench-${run}-${i}`);
-    await Promise.all(accounts.map((a) => fund(storage.ledger, a, 1_000_000_000)));
+    await Promise.all(accounts.map((a) => fund(storage, a, 1_000_000_000)));
     const pair = (): [string, string] => {
       const i = Math.floor(Math.random() * ACCOUNTS);
       const j = (i + 1 + Math.floor(Math.random() * (ACCOUNTS - 1))) % ACCOUNTS;
@@ -141,14 +143,14 @@ const main = async (): Promise<void> => {
 
     // Hot account: every caller debits the same row, so transfers queue on its lock.
     const hot = `bench-${run}-hot`;
-    await fund(storage.ledger, hot, 1_000_000_000);
+    await fund(storage, hot, 1_000_000_000);
     const hotRates: number[] = [];
     for (let r = 0; r < REPETITIONS; r++) {
       hotRates.push((await measure(32, () => storage.ledger.transfer(transfer(hot, accounts[Math.floor(Math.random() * ACCOUNTS)] as string)))).perSecond);
     }
     // Overdraft check: 1000 racing transfers of 1 out of a balance of exactly 500.
     const small = `bench-${run}-small`;
-    await fund(storage.ledger, small, 500);
+    await fund(storage, small, 500);
     const results = await Promise.allSettled(
       Array.from({ length: 1000 }, (_, i) => storage.ledger.transfer(transfer(small, accounts[i % ACCOUNTS] as string))),
     );
@@ -161,7 +163,7 @@ const main = async (): Promise<void> => {
     console.log(`## PostgreSQL adapter (STORAGE=postgres)
 
 Transfers per second through \`Ledger.transfer\` vs the same SQL statements sent raw with \`pg\`
-(BEGIN, guarded debit and credit in user_id order, INSERT, COMMIT), random pairs among ${ACCOUNTS} accounts.
+(BEGIN, guarded debit and credit in user_id order — each also checking its user's profile — INSERT, COMMIT), random pairs among ${ACCOUNTS} accounts.
 PostgreSQL ${version} on ${config.postgres.host}:${config.postgres.port}, Node ${process.version}, pool max ${POOL_MAX} for both,
 ${REPETITIONS} interleaved runs of ${RUN_MS} ms per cell: median (min–max).
 

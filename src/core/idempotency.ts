@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DomainError, IdempotencyKeyInUse, IdempotencyKeyReused, InsufficientFunds, isFinalOutcome, ServiceUnavailable } from './errors';
+import { DomainError, IdempotencyKeyInUse, IdempotencyKeyReused, isFinalOutcome, ServiceUnavailable } from './errors';
 import type { ClaimTimes, IdempotencyClaim, IdempotencyScope, Ledger } from './ports';
 import { toPublicTransaction, type Transaction } from './transaction';
 
@@ -78,30 +78,34 @@ export const withIdempotency = async (
 };
 
 /**
- * A withdrawal or transfer: `move(claim)` performs it, `prechecks` (started by the
- * caller, before the claim, so both travel at once) must pass first. With a key, the
- * fast path lets the ledger claim a new key inside the movement itself (one commit)
- * when it can and the prechecks passed; anything else — no fast path, a key already on
- * record, a refusal, a failed precheck — goes through withIdempotency, which decides
- * (and records) the outcome the regular way.
+ * A withdrawal or transfer: `move(claim)` performs it in one atomic step that also
+ * checks the profiles and the balance; `precheck` holds the checks that need no
+ * storage (a transfer to oneself). With a key, the fast path lets the ledger claim a
+ * new key inside the movement itself, so a keyed movement is one round trip when it
+ * succeeds. Anything else — no fast path, a key already on record, any refusal (which
+ * rolled back and recorded nothing) — goes through withIdempotency, which decides and
+ * records the outcome the regular way.
  */
 export const moveOnce = async (
   ctx: IdempotencyContext,
   scope: IdempotencyScope | undefined,
-  prechecks: Promise<unknown>,
   move: (claim?: ClaimTimes) => Promise<Transaction>,
+  precheck: () => void = () => undefined,
 ): Promise<IdempotentResult> => {
   const regular = () => withIdempotency(ctx, scope, async () => {
-    await prechecks;
+    precheck();
     return move();
   });
-  // Without the fast path the claim starts at once, alongside the prechecks.
   if (!scope || !ctx.ledger.claimsWithMovement) return regular();
-  if (!(await prechecks.then(() => true, () => false))) return regular();
+  try {
+    precheck();
+  } catch {
+    return regular();
+  }
   try {
     return { transaction: await move(claimTimes(ctx)), replayed: false };
   } catch (err) {
-    if (err instanceof IdempotencyKeyInUse || err instanceof InsufficientFunds) return regular();
+    if (err instanceof IdempotencyKeyInUse || isFinalOutcome(err)) return regular();
     throw err;
   }
 };

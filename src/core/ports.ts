@@ -94,15 +94,23 @@ export interface Ledger {
    * Throws NotFound, or InvalidStateTransition when the transaction is no longer pending.
    */
   settle(input: SettleInput, idem?: IdempotencyScope): Promise<Transaction>;
-  /** Checks and debits the balance, stores the completed withdrawal, records the outcome for `idem`: one atomic step. Throws InsufficientFunds with no effect. */
+  /**
+   * Checks the owner's profile and the balance, debits it, stores the completed
+   * withdrawal, records the outcome for `idem`: one atomic step. Refusals have no
+   * effect, in this order: NotFound (no profile, see profileNotFound), InsufficientFunds.
+   */
   withdraw(tx: Transaction, idem?: IdempotencyScope, claim?: ClaimTimes): Promise<Transaction>;
-  /** Like withdraw, debiting `userId` and crediting `toUserId` in the same step. */
+  /**
+   * Like withdraw, debiting `userId` and crediting `toUserId` in the same step. Refusals,
+   * in this order: the sender's NotFound, the recipient's NotFound (`param: "toUserId"`),
+   * then the balance checks.
+   */
   transfer(tx: Transaction, idem?: IdempotencyScope, claim?: ClaimTimes): Promise<Transaction>;
   /**
    * True when withdraw/transfer accept `claim`: the fast path for a key that is new.
    * The key is then claimed for `idem` inside the movement's own atomic step (one
    * commit instead of two). If the key has any record at all, nothing happens and
-   * they throw IdempotencyKeyInUse; a refusal (InsufficientFunds) records nothing.
+   * they throw IdempotencyKeyInUse; a refusal (NotFound, InsufficientFunds, …) records nothing.
    * Either way the caller then takes the regular claimIdempotency path.
    */
   readonly claimsWithMovement?: boolean;

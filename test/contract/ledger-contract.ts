@@ -226,6 +226,47 @@ export const describeLedgerContract = (name: string, makeFixture: () => Promise<
         expect(await ledger.getTransaction(refused.id)).toBeNull();
       });
 
+      it('checks profiles inside the movement: sender first, then recipient (param toUserId), then funds; no effect', async () => {
+        const [a, b] = [await newUser(), await newUser()];
+        await fund(a, 100);
+        const ghost = newUserId();
+        const ghost2 = newUserId();
+        const refusedWith = async (t: Transaction, run: (t: Transaction) => Promise<Transaction>): Promise<unknown> => {
+          const err = await run(t).then(() => undefined, (e: unknown) => e);
+          expect(await ledger.getTransaction(t.id)).toBeNull();
+          return err;
+        };
+        const withdraw = (t: Transaction) => ledger.withdraw(t);
+        const transfer = (t: Transaction) => ledger.transfer(t);
+        // A withdrawal by someone with no profile, even with money on record for the id.
+        await fund(ghost, 50);
+        expect(await refusedWith(tx({ type: 'withdrawal', userId: ghost, amount: 1 }), withdraw)).toMatchObject({ code: 'not_found', param: undefined });
+        expect(await refusedWith(tx({ type: 'transfer', userId: ghost, toUserId: ghost2, amount: 1 }), transfer)).toMatchObject({ code: 'not_found', param: undefined });
+        expect(await refusedWith(tx({ type: 'transfer', userId: ghost, toUserId: a, amount: 1 }), transfer)).toMatchObject({ code: 'not_found', param: undefined });
+        // A missing recipient wins over missing funds, whichever id sorts first.
+        for (const to of [`a${ghost2}`, `z${ghost2}`]) {
+          const err = await refusedWith(tx({ type: 'transfer', userId: a, toUserId: to, amount: 1_000 }), transfer);
+          expect(err).toBeInstanceOf(NotFound);
+          expect(err).toMatchObject({ code: 'not_found', param: 'toUserId' });
+          expect(await refusedWith(tx({ type: 'transfer', userId: a, toUserId: to, amount: 1 }), transfer)).toMatchObject({ param: 'toUserId' });
+        }
+        await expect(ledger.transfer(tx({ type: 'transfer', userId: b, toUserId: a, amount: 1 }))).rejects.toBeInstanceOf(InsufficientFunds);
+        expect(await available(a)).toBe(100);
+        expect(await available(ghost)).toBe(50);
+        expect(await ledger.getBalances(`a${ghost2}`)).toEqual([]);
+        expect(await ledger.getBalances(`z${ghost2}`)).toEqual([]);
+      });
+
+      it('fast path: a movement refused for a missing profile records no key', async () => {
+        if (!ledger.claimsWithMovement) return;
+        const u = await newUser();
+        await fund(u, 100);
+        const s1 = scope(u);
+        await expect(ledger.transfer(tx({ type: 'transfer', userId: u, toUserId: newUserId(), amount: 5 }), s1, times())).rejects.toMatchObject({ param: 'toUserId' });
+        expect(await ledger.claimIdempotency(retryOf(s1), times())).toEqual({ kind: 'claimed' });
+        expect(await available(u)).toBe(100);
+      });
+
       it('conserves the total and never goes negative under 200 concurrent transfers among 10 accounts', async () => {
         const accounts: string[] = [];
         for (let i = 0; i < 10; i++) accounts.push(await newUser());

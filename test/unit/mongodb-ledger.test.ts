@@ -302,6 +302,12 @@ const makeLedger = (): { db: FakeMongo; ledger: Ledger } => {
   return { db, ledger: makeMongoLedger(db.client, db.collections) };
 };
 
+/** Withdrawals and transfers check the payer's profile inside their transaction. */
+const withProfile = async (db: FakeMongo, id: string): Promise<string> => {
+  await makeMongoUserStore(db.collections).create({ id, email: `${id}@example.com`, name: 'Test', createdAt: new Date().toISOString() });
+  return id;
+};
+
 // ---------------------------------------------------------------- the shared contract
 
 describeLedgerContract('mongodb adapter over an in-memory imitation of the driver', async () => {
@@ -414,7 +420,7 @@ describe('mongodb ledger: only the request holding the key writes for it', () =>
 
   it('a take-over attempted while a withdrawal holds the key waits for it, then replays its outcome', async () => {
     const { db, ledger } = makeLedger();
-    const u = `u-${randomUUID()}`;
+    const u = await withProfile(db, `u-${randomUUID()}`);
     await fund(ledger, u, 100);
     const first = scope(u);
     const start = now();
@@ -433,8 +439,8 @@ describe('mongodb ledger: only the request holding the key writes for it', () =>
   });
 
   it('a refused debit leaves the outcome written first unrecorded', async () => {
-    const { ledger } = makeLedger();
-    const u = `u-${randomUUID()}`;
+    const { db, ledger } = makeLedger();
+    const u = await withProfile(db, `u-${randomUUID()}`);
     const s = scope(u);
     await ledger.claimIdempotency(s, times());
     await expect(ledger.withdraw(tx({ type: 'withdrawal', userId: u, amount: 1 }), s)).rejects.toBeInstanceOf(InsufficientFunds);

@@ -7,7 +7,7 @@ import type {
   ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput, UserStore,
 } from '../../core/ports';
 import { compareNewestFirst, isOlderThan, type Metadata, type Transaction } from '../../core/transaction';
-import type { UserProfile } from '../../core/user';
+import { profileNotFound, type UserProfile } from '../../core/user';
 import { UserExists } from '../../core/errors';
 import type { IdempotencyRecord, MemoryState } from './memory-state';
 
@@ -61,6 +61,11 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
     const tx = state.transactions.get(id);
     if (!tx) throw new NotFound('Transaction not found');
     return tx;
+  };
+  /** Profiles are checked in the movement's own critical section, sender first. */
+  const requireProfiles = (tx: Transaction): void => {
+    if (!state.users.has(tx.userId)) throw profileNotFound();
+    if (tx.toUserId !== undefined && !state.users.has(tx.toUserId)) throw profileNotFound('toUserId');
   };
   const debit = (tx: Transaction): void => {
     const b = balancesOf(tx.userId);
@@ -124,6 +129,7 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
     },
     async withdraw(tx, idem, claim) {
       const r = claim && idem ? claimFresh(idem, claim) : held(idem);
+      requireProfiles(tx);
       debit(tx);
       store(tx);
       finish(idem, r, { kind: 'transaction', transaction: tx });
@@ -132,6 +138,7 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
     async transfer(tx, idem, claim) {
       if (!tx.toUserId) throw new RangeError('transfer without toUserId');
       const r = claim && idem ? claimFresh(idem, claim) : held(idem);
+      requireProfiles(tx);
       const to = balancesOf(tx.toUserId);
       if ((to.get(tx.currency) ?? 0) + tx.amount > MAX_BALANCE) throw new RangeError('balance would exceed the representable maximum');
       debit(tx);

@@ -11,6 +11,7 @@ import { InsufficientFunds, InvalidStateTransition, NotFound } from '../../core/
 import { MAX_BALANCE } from '../../core/money';
 import type { HistoryQuery, IdempotencyScope, Ledger, SettleInput } from '../../core/ports';
 import type { Transaction } from '../../core/transaction';
+import { profileNotFound } from '../../core/user';
 import type { MongoCollections } from './mongo-collections';
 import {
   balanceId, fromBalanceDoc, fromTransactionDoc, readAmount, toDate, toLong, toMetadataDoc, toTransactionDoc,
@@ -56,6 +57,14 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
       { session },
     );
     if (r.matchedCount === 0) throw new InsufficientFunds();
+  };
+
+  /** Profiles, read inside the movement's transaction: sender first, then recipient. */
+  const requireProfiles = async (tx: Transaction, session: ClientSession): Promise<void> => {
+    if (!(await c.users.findOne({ _id: tx.userId }, { session, projection: { _id: 1 } }))) throw profileNotFound();
+    if (tx.toUserId !== undefined && !(await c.users.findOne({ _id: tx.toUserId }, { session, projection: { _id: 1 } }))) {
+      throw profileNotFound('toUserId');
+    }
   };
 
   const transactionOrNotFound = async (id: string, session?: ClientSession): Promise<TransactionDoc> => {
@@ -110,6 +119,7 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
         const stored = fromTransactionDoc(doc);
         // First: record the outcome, only while this request holds the key (undone if the debit is refused).
         await holdIdempotency(c, idem, session, outcomeUpdate({ kind: 'transaction', transaction: stored }));
+        await requireProfiles(tx, session);
         await debit(tx, session);
         await c.transactions.insertOne(doc, { session });
         return stored;
@@ -123,6 +133,7 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
         const stored = fromTransactionDoc(doc);
         // First: record the outcome, only while this request holds the key (undone if the debit is refused).
         await holdIdempotency(c, idem, session, outcomeUpdate({ kind: 'transaction', transaction: stored }));
+        await requireProfiles(tx, session);
         await debit(tx, session);
         await credit(toUserId, tx.currency, tx.amount, session);
         await c.transactions.insertOne(doc, { session });

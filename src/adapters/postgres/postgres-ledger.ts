@@ -8,13 +8,14 @@ import type {
   ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput,
 } from '../../core/ports';
 import type { Metadata, Transaction } from '../../core/transaction';
+import { profileNotFound } from '../../core/user';
 import { isCheckViolation } from './pg-errors';
 import {
   toBalance, toMs, toOutcome, toTransaction, transactionParams,
   type BalanceRow, type IdempotencyRow, type TransactionRow,
 } from './postgres-rows';
 import {
-  CREDIT, DEBIT, ENSURE_BALANCE, FINISH_IDEMPOTENCY, historyQuery, INSERT_TRANSACTION, INSERT_TRANSACTION_AND_FINISH, TX_COLUMNS,
+  claimWithLeg, CREDIT, CREDIT_PROFILE, DEBIT_PROFILE, ENSURE_BALANCE, PROFILES_EXIST, FINISH_IDEMPOTENCY, historyQuery, INSERT_TRANSACTION, INSERT_TRANSACTION_AND_FINISH, TX_COLUMNS,
 } from './postgres-sql';
 import type { SqlExecutor, SqlSession } from './sql-executor';
 
@@ -29,29 +30,50 @@ const CLAIM_NEW_KEY = `INSERT INTO idempotency_keys (caller_id, key, fingerprint
 const outcomeJson = (tx: Transaction): string =>
   JSON.stringify({ kind: 'transaction', transaction: tx } satisfies IdempotencyOutcome);
 
-/** Runs a credit, turning the "balance beyond the exact maximum" check into the memory adapter's RangeError. */
-const credit = async (s: SqlSession, userId: string, currency: string, amount: number): Promise<void> => {
-  try {
-    await s.query(CREDIT, [userId, currency, String(amount)]);
-  } catch (err) {
-    if (isCheckViolation(err, 'balances_available_max')) throw new RangeError('balance would exceed the representable maximum');
-    throw err;
-  }
+/** The "balance beyond the exact maximum" check becomes the memory adapter's RangeError. */
+const rethrowOverflow = (err: unknown): never => {
+  if (isCheckViolation(err, 'balances_available_max')) throw new RangeError('balance would exceed the representable maximum');
+  throw err;
 };
 
-const debit = async (s: SqlSession, userId: string, currency: string, amount: number): Promise<void> => {
-  const rows = await s.query(DEBIT, [userId, currency, String(amount)]);
-  if (rows.length === 0) throw new InsufficientFunds();
+const credit = async (s: SqlSession, userId: string, currency: string, amount: number): Promise<void> => {
+  await s.query(CREDIT, [userId, currency, String(amount)]).catch(rethrowOverflow);
 };
 
 /**
- * The fast path: claim a key with no record inside the movement's transaction (one
- * commit instead of two). A record already there — or being inserted by a concurrent
- * transaction, which this waits for — means the regular path must decide.
+ * Why a withdrawal's or transfer's guarded statement matched nothing, in the port's
+ * order: the sender's profile, the recipient's, then the balance. Runs only on a refusal.
  */
-const claimWithMovement = async (s: SqlSession, scope: IdempotencyScope, times: ClaimTimes): Promise<void> => {
-  const rows = await s.query(CLAIM_NEW_KEY, [scope.callerId, scope.key, scope.fingerprint, times.leaseUntil, times.expiresAt, scope.token]);
-  if (rows.length === 0) throw new IdempotencyKeyInUse();
+const refusal = async (s: SqlSession, tx: Transaction): Promise<Error> => {
+  const [p] = await s.query<{ sender: boolean; recipient: boolean }>(PROFILES_EXIST, [tx.userId, tx.toUserId ?? tx.userId]);
+  if (!p?.sender) return profileNotFound();
+  if (!p.recipient) return profileNotFound('toUserId');
+  return new InsufficientFunds();
+};
+
+/** One leg of a withdrawal or transfer: DEBIT_PROFILE for the sender, CREDIT_PROFILE for a recipient. */
+interface Leg {
+  sql: string;
+  userId: string;
+}
+
+/**
+ * Runs a leg; with `idem` and `claim` (the fast path) it also claims the new key in the
+ * same statement. No row moved: the refusal, diagnosed in the port's order.
+ */
+const runLeg = async (s: SqlSession, tx: Transaction, leg: Leg, idem?: IdempotencyScope, claim?: ClaimTimes): Promise<void> => {
+  const params = [leg.userId, tx.currency, String(tx.amount)];
+  if (idem && claim) {
+    const [r] = await s.query<{ claimed: boolean; moved: boolean }>(claimWithLeg(leg.sql), [
+      ...params, idem.callerId, idem.key, idem.fingerprint, claim.leaseUntil, claim.expiresAt, idem.token,
+    ]).catch(rethrowOverflow);
+    // A record already there — or being inserted by a concurrent transaction, which this waited for.
+    if (!r?.claimed) throw new IdempotencyKeyInUse();
+    if (r.moved) return;
+  } else if ((await s.query(leg.sql, params).catch(rethrowOverflow)).length > 0) {
+    return;
+  }
+  throw await refusal(s, tx);
 };
 
 /** A write for a key that this request no longer holds: throwing rolls the transaction back. */
@@ -173,8 +195,7 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
 
     withdraw: (tx, idem, claim) =>
       db.transaction(async (s) => {
-        if (claim && idem) await claimWithMovement(s, idem, claim);
-        await debit(s, tx.userId, tx.currency, tx.amount);
+        await runLeg(s, tx, { sql: DEBIT_PROFILE, userId: tx.userId }, idem, claim);
         await store(s, tx, idem);
         return tx;
       }),
@@ -183,15 +204,12 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
       const to = tx.toUserId;
       if (!to) return Promise.reject(new RangeError('transfer without toUserId'));
       return db.transaction(async (s) => {
-        if (claim && idem) await claimWithMovement(s, idem, claim);
         // Lock the two balance rows in user_id order: no two transfers can deadlock.
-        if (tx.userId < to) {
-          await debit(s, tx.userId, tx.currency, tx.amount);
-          await credit(s, to, tx.currency, tx.amount);
-        } else {
-          await credit(s, to, tx.currency, tx.amount);
-          await debit(s, tx.userId, tx.currency, tx.amount);
-        }
+        const debit: Leg = { sql: DEBIT_PROFILE, userId: tx.userId };
+        const credit: Leg = { sql: CREDIT_PROFILE, userId: to };
+        const [first, second] = tx.userId < to ? [debit, credit] : [credit, debit];
+        await runLeg(s, tx, first, idem, claim);
+        await runLeg(s, tx, second);
         await store(s, tx, idem);
         return tx;
       });

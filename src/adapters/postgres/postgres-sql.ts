@@ -23,6 +23,42 @@ WHERE user_id = $1 AND currency = $2 AND available >= $3::bigint
 RETURNING available`;
 
 /**
+ * DEBIT for a withdrawal or transfer: also matches nothing when the user has no
+ * profile, so the movement checks its profiles without a statement of its own.
+ */
+export const DEBIT_PROFILE = `
+UPDATE balances SET available = available - $3::bigint
+WHERE user_id = $1 AND currency = $2 AND available >= $3::bigint
+  AND EXISTS (SELECT 1 FROM users WHERE id = $1)
+RETURNING available`;
+
+/** CREDIT for a transfer's recipient: no row back when the recipient has no profile. */
+export const CREDIT_PROFILE = `
+INSERT INTO balances (user_id, currency, available)
+SELECT $1, $2, $3::bigint WHERE EXISTS (SELECT 1 FROM users WHERE id = $1)
+ON CONFLICT (user_id, currency) DO UPDATE SET available = balances.available + EXCLUDED.available
+RETURNING available`;
+
+/**
+ * The fast path (Ledger.claimsWithMovement): a movement's first leg (DEBIT_PROFILE or
+ * CREDIT_PROFILE, $1…$3) and the claim of a new idempotency key ($4 caller, $5 key,
+ * $6 fingerprint, $7 lease until, $8 expires at, $9 claim token) in one statement, so
+ * a keyed movement costs no more round trips than an unkeyed one. Both CTEs always run
+ * to completion; the caller rolls back unless both `claimed` and `moved`.
+ */
+export const claimWithLeg = (leg: string): string => `
+WITH claim AS (
+  INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at, claim_token)
+  VALUES ($4, $5, $6, 'in_flight', $7::timestamptz, $8::timestamptz, $9)
+  ON CONFLICT (caller_id, key) DO NOTHING RETURNING 1 AS ok
+), leg AS (${leg})
+SELECT EXISTS (SELECT 1 FROM claim) AS claimed, EXISTS (SELECT 1 FROM leg) AS moved`;
+
+/** After a refused debit or credit: which profile is missing, if any (only on that path). */
+export const PROFILES_EXIST = `
+SELECT EXISTS (SELECT 1 FROM users WHERE id = $1) AS sender, EXISTS (SELECT 1 FROM users WHERE id = $2) AS recipient`;
+
+/**
  * A credit, creating the row if needed. A transfer runs DEBIT and CREDIT in sorted
  * user_id order, so every transfer locks its two rows in the same order and two
  * transfers can never deadlock.

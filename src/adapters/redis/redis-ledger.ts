@@ -7,7 +7,7 @@ import type {
   ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput, UserStore,
 } from '../../core/ports';
 import type { Metadata, Transaction } from '../../core/transaction';
-import type { UserProfile } from '../../core/user';
+import { profileNotFound, type UserProfile } from '../../core/user';
 import { redisCall } from './redis-errors';
 import { historyMember, idOfMember, type RedisKeys } from './redis-keys';
 import { runScript, type ScriptName } from './redis-scripts';
@@ -61,6 +61,7 @@ export const transferCall = (keys: RedisKeys, tx: Transaction, idem?: Idempotenc
   return {
     keys: withIdem(keys, [
       keys.balances(tx.userId), keys.balances(tx.toUserId), keys.transaction(tx.id), keys.history(tx.userId), keys.history(tx.toUserId),
+      keys.user(tx.userId), keys.user(tx.toUserId),
     ], idem),
     args: withClaim(withToken([tx.currency, amountArg(tx.amount), json, historyMember(tx), `{"kind":"transaction","transaction":${json}}`], idem), idem, claim),
   };
@@ -69,7 +70,7 @@ export const transferCall = (keys: RedisKeys, tx: Transaction, idem?: Idempotenc
 export const withdrawCall = (keys: RedisKeys, tx: Transaction, idem?: IdempotencyScope, claim?: ClaimTimes): ScriptCall => {
   const json = transactionJson(tx);
   return {
-    keys: withIdem(keys, [keys.balances(tx.userId), keys.transaction(tx.id), keys.history(tx.userId)], idem),
+    keys: withIdem(keys, [keys.balances(tx.userId), keys.transaction(tx.id), keys.history(tx.userId), keys.user(tx.userId)], idem),
     args: withClaim(withToken([tx.currency, amountArg(tx.amount), json, historyMember(tx), `{"kind":"transaction","transaction":${json}}`], idem), idem, claim),
   };
 };
@@ -114,6 +115,10 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
         return parseTransaction(transactionJson(tx));
       case 'exists':
         return alreadyStored(tx);
+      case 'no_user':
+        throw profileNotFound();
+      case 'no_recipient':
+        throw profileNotFound('toUserId');
       case 'insufficient':
         throw new InsufficientFunds();
       case 'overflow':

@@ -160,28 +160,33 @@ return 'ok'
 `;
 
 /**
- * KEYS: balances, tx, history, [idem]. ARGV: currency, amount, tx JSON, member, outcome, [token, [claim tail]].
+ * KEYS: balances, tx, history, user, [idem]. ARGV: currency, amount, tx JSON, member, outcome, [token, [claim tail]].
  * An existing tx key means this very transaction already ran: never apply it twice.
+ * The owner's profile is checked here, in the same script ('no_user').
  */
 const withdraw = `${MOVEMENT_KEY}
-if not keyReady(KEYS[4], 6) then return 'not_held' end
+if not keyReady(KEYS[5], 6) then return 'not_held' end
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'exists' end
+if redis.call('EXISTS', KEYS[4]) == 0 then return 'no_user' end
 local available = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
 if available < tonumber(ARGV[2]) then return 'insufficient' end
 redis.call('HINCRBY', KEYS[1], ARGV[1], '-' .. ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3])
 redis.call('ZADD', KEYS[3], 0, ARGV[4])
-record(KEYS[4], 6, ARGV[5])
+record(KEYS[5], 6, ARGV[5])
 return 'ok'
 `;
 
 /**
- * KEYS: from balances, to balances, tx, from history, to history, [idem].
+ * KEYS: from balances, to balances, tx, from history, to history, from user, to user, [idem].
  * ARGV: currency, amount, tx JSON, member, outcome, [token, [claim tail]].
+ * Both profiles are checked here, sender first ('no_user', 'no_recipient').
  */
 const transfer = `${MOVEMENT_KEY}
-if not keyReady(KEYS[6], 6) then return 'not_held' end
+if not keyReady(KEYS[8], 6) then return 'not_held' end
 if redis.call('EXISTS', KEYS[3]) == 1 then return 'exists' end
+if redis.call('EXISTS', KEYS[6]) == 0 then return 'no_user' end
+if redis.call('EXISTS', KEYS[7]) == 0 then return 'no_recipient' end
 local amount = tonumber(ARGV[2])
 local to = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 if to > MAX - amount then return 'overflow' end
@@ -192,7 +197,7 @@ redis.call('HINCRBY', KEYS[2], ARGV[1], ARGV[2])
 redis.call('SET', KEYS[3], ARGV[3])
 redis.call('ZADD', KEYS[4], 0, ARGV[4])
 redis.call('ZADD', KEYS[5], 0, ARGV[4])
-record(KEYS[6], 6, ARGV[5])
+record(KEYS[8], 6, ARGV[5])
 return 'ok'
 `;
 

@@ -1,9 +1,9 @@
 import { moveOnce, type IdempotentResult } from '../idempotency';
 import type { Metadata } from '../transaction';
-import { isValidUserId } from '../user';
-import { NotFound, SameAccountTransfer } from '../errors';
+import { isValidUserId, profileNotFound } from '../user';
+import { SameAccountTransfer } from '../errors';
 import type { Caller, Deps } from './deps';
-import { checkMoney, completedMovement, early, idempotencyContext, idempotencyScope, requireUser } from './shared';
+import { checkMoney, completedMovement, idempotencyContext, idempotencyScope, requireUser } from './shared';
 
 export interface TransferInput {
   toUserId: string;
@@ -13,25 +13,30 @@ export interface TransferInput {
   idempotencyKey?: string;
 }
 
+/**
+ * Refusals in this order: a transfer to oneself, then the sender's profile, then the
+ * recipient's, then the balance. The ledger checks both profiles and the balance inside
+ * the transfer's own atomic step, so a keyed transfer is one round trip when it succeeds.
+ */
 export const makeCreateTransfer = (deps: Pick<Deps, 'ledger' | 'users' | 'clock' | 'ids' | 'limits'>) =>
   async (caller: Caller, input: TransferInput): Promise<IdempotentResult> => {
     const money = checkMoney(deps, input.amount, input.currency);
     const { idempotencyKey, ...request } = input;
     const scope = idempotencyScope(caller.id, idempotencyKey, 'transfer', request);
     const ctx = idempotencyContext(deps);
-    const sender = early(requireUser(deps, caller.id));
-    const recipient = early(isValidUserId(input.toUserId)
-      ? requireUser(deps, input.toUserId, 'toUserId')
-      : Promise.reject(new NotFound('No user profile for toUserId', 'toUserId')));
-    // In this order: a transfer to oneself, then the sender's profile, then the recipient's.
-    const prechecks = early((async () => {
+    const precheck = (): void => {
       if (input.toUserId === caller.id) throw new SameAccountTransfer();
-      await sender;
-      await recipient;
-    })());
-    return moveOnce(ctx, scope, prechecks, (claim) => deps.ledger.transfer(
+    };
+    // An id no token can carry has no profile: only the sender's profile is worth a look.
+    if (!isValidUserId(input.toUserId)) {
+      return moveOnce(ctx, scope, async () => {
+        await requireUser(deps, caller.id);
+        throw profileNotFound('toUserId');
+      }, precheck);
+    }
+    return moveOnce(ctx, scope, (claim) => deps.ledger.transfer(
       completedMovement(deps, ctx.now, { type: 'transfer', userId: caller.id, toUserId: input.toUserId, ...money, metadata: input.metadata }),
       scope,
       claim,
-    ));
+    ), precheck);
   };

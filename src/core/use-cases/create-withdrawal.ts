@@ -1,7 +1,7 @@
 import { moveOnce, type IdempotentResult } from '../idempotency';
 import type { Metadata } from '../transaction';
 import type { Caller, Deps } from './deps';
-import { assertOwner, checkMoney, completedMovement, early, idempotencyContext, idempotencyScope, requireUser } from './shared';
+import { assertOwner, checkMoney, completedMovement, idempotencyContext, idempotencyScope } from './shared';
 
 export interface WithdrawalInput {
   userId: string;
@@ -11,15 +11,15 @@ export interface WithdrawalInput {
   idempotencyKey?: string;
 }
 
-export const makeCreateWithdrawal = (deps: Pick<Deps, 'ledger' | 'users' | 'clock' | 'ids' | 'limits'>) =>
+/** The ledger checks the owner's profile and balance inside the withdrawal's own atomic step. */
+export const makeCreateWithdrawal = (deps: Pick<Deps, 'ledger' | 'clock' | 'ids' | 'limits'>) =>
   async (caller: Caller, input: WithdrawalInput): Promise<IdempotentResult> => {
     assertOwner(caller, input.userId);
     const money = checkMoney(deps, input.amount, input.currency);
     const { idempotencyKey, ...request } = input;
     const scope = idempotencyScope(caller.id, idempotencyKey, 'withdrawal', request);
     const ctx = idempotencyContext(deps);
-    const owner = early(requireUser(deps, input.userId));
-    return moveOnce(ctx, scope, owner, (claim) => deps.ledger.withdraw(
+    return moveOnce(ctx, scope, (claim) => deps.ledger.withdraw(
       completedMovement(deps, ctx.now, { type: 'withdrawal', userId: input.userId, ...money, metadata: input.metadata }),
       scope,
       claim,

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Forbidden, InvalidRequest, NotFound } from '../errors';
+import { Forbidden, InvalidRequest } from '../errors';
 import { fingerprint, type IdempotencyContext } from '../idempotency';
 import { isCurrency, isValidAmount, type Currency } from '../money';
 import type { IdempotencyScope } from '../ports';
 import type { Metadata, Transaction } from '../transaction';
-import type { UserProfile } from '../user';
+import { profileNotFound, type UserProfile } from '../user';
 import type { Caller, Deps } from './deps';
 
 export const assertOwner = (caller: Caller, userId: string): void => {
@@ -15,9 +15,9 @@ export const assertOwnerOrAdmin = (caller: Caller, userId: string): void => {
   if (!caller.isAdmin && caller.id !== userId) throw new Forbidden('You can only read your own account');
 };
 
-export const requireUser = async (deps: Pick<Deps, 'users'>, id: string, param?: string): Promise<UserProfile> => {
+export const requireUser = async (deps: Pick<Deps, 'users'>, id: string, param?: 'toUserId'): Promise<UserProfile> => {
   const user = await deps.users.get(id);
-  if (!user) throw new NotFound(param ? `No user profile for ${param}` : 'User not found', param);
+  if (!user) throw profileNotFound(param);
   return user;
 };
 
