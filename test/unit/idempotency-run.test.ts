@@ -60,11 +60,9 @@ const stubLedger = (claim: IdempotencyClaim, opts: { claimsWithMovement?: boolea
 const context = (ledger: Ledger): IdempotencyContext => ({ ledger, now: NOW, leaseMs: 60_000, ttlMs: 86_400_000 });
 const methods = (s: Stub): string[] => s.calls.map((c) => c.method);
 /** A precheck outcome, settled before use like the use cases' own (never an unhandled rejection). */
-const passed = (): Promise<void> => Promise.resolve();
-const failed = (err: Error): Promise<never> => {
-  const p = Promise.reject(err);
-  p.catch(() => undefined);
-  return p;
+/** moveOnce's precheck: the checks that need no storage (a transfer to oneself). */
+const failed = (err: Error) => (): never => {
+  throw err;
 };
 
 describe('withIdempotency', () => {
@@ -156,10 +154,10 @@ describe('moveOnce', () => {
     return move;
   };
 
-  it('without a key: checks first, then moves without claiming', async () => {
+  it('without a key: moves without claiming', async () => {
     const s = stubLedger({ kind: 'in_use' }, { claimsWithMovement: true });
     const move = moves(movement());
-    await expect(moveOnce(context(s.ledger), undefined, passed(), move)).resolves.toEqual({ transaction: movement(), replayed: false });
+    await expect(moveOnce(context(s.ledger), undefined, move)).resolves.toEqual({ transaction: movement(), replayed: false });
     expect(move.mock.calls).toEqual([[]]);
     expect(s.calls).toEqual([]);
   });
@@ -168,14 +166,14 @@ describe('moveOnce', () => {
     const s = stubLedger({ kind: 'in_use' }, { claimsWithMovement: true });
     const move = moves(movement());
     const error = new NotFound('No user profile');
-    await expect(moveOnce(context(s.ledger), undefined, failed(error), move)).rejects.toBe(error);
+    await expect(moveOnce(context(s.ledger), undefined, move, failed(error))).rejects.toBe(error);
     expect(move).not.toHaveBeenCalled();
   });
 
-  it('fast path: with passed prechecks, the movement claims the key itself (one step, no separate claim)', async () => {
+  it('fast path: the movement claims the key itself (one step, no separate claim)', async () => {
     const s = stubLedger({ kind: 'in_use' }, { claimsWithMovement: true });
     const move = moves(movement());
-    await expect(moveOnce(context(s.ledger), SCOPE, passed(), move)).resolves.toEqual({ transaction: movement(), replayed: false });
+    await expect(moveOnce(context(s.ledger), SCOPE, move)).resolves.toEqual({ transaction: movement(), replayed: false });
     expect(move.mock.calls).toEqual([[TIMES]]);
     expect(s.calls).toEqual([]);
   });
@@ -183,7 +181,7 @@ describe('moveOnce', () => {
   it('without the fast path: claims first, then moves under the claim', async () => {
     const s = stubLedger({ kind: 'claimed' });
     const move = moves(movement());
-    await expect(moveOnce(context(s.ledger), SCOPE, passed(), move)).resolves.toEqual({ transaction: movement(), replayed: false });
+    await expect(moveOnce(context(s.ledger), SCOPE, move)).resolves.toEqual({ transaction: movement(), replayed: false });
     expect(move.mock.calls).toEqual([[]]);
     expect(s.calls).toEqual([{ method: 'claimIdempotency', scope: SCOPE, times: TIMES }]);
   });
@@ -192,7 +190,7 @@ describe('moveOnce', () => {
     const done = movement({ id: 'tx-earlier' });
     const s = stubLedger({ kind: 'replay', outcome: { kind: 'transaction', transaction: done } });
     const move = moves(movement());
-    await expect(moveOnce(context(s.ledger), SCOPE, passed(), move)).resolves.toEqual({ transaction: done, replayed: true });
+    await expect(moveOnce(context(s.ledger), SCOPE, move)).resolves.toEqual({ transaction: done, replayed: true });
     expect(move).not.toHaveBeenCalled();
   });
 
@@ -200,7 +198,7 @@ describe('moveOnce', () => {
     const done = movement({ id: 'tx-earlier' });
     const s = stubLedger({ kind: 'replay', outcome: { kind: 'transaction', transaction: done } }, { claimsWithMovement: true });
     const move = moves(new IdempotencyKeyInUse());
-    await expect(moveOnce(context(s.ledger), SCOPE, passed(), move)).resolves.toEqual({ transaction: done, replayed: true });
+    await expect(moveOnce(context(s.ledger), SCOPE, move)).resolves.toEqual({ transaction: done, replayed: true });
     expect(move.mock.calls).toEqual([[TIMES]]);
     expect(methods(s)).toEqual(['claimIdempotency']);
   });
@@ -208,7 +206,7 @@ describe('moveOnce', () => {
   it('fast path: a key in flight elsewhere falls back, and the regular claim answers in use', async () => {
     const s = stubLedger({ kind: 'in_use' }, { claimsWithMovement: true });
     const move = moves(new IdempotencyKeyInUse());
-    await expect(moveOnce(context(s.ledger), SCOPE, passed(), move)).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+    await expect(moveOnce(context(s.ledger), SCOPE, move)).rejects.toBeInstanceOf(IdempotencyKeyInUse);
     expect(move).toHaveBeenCalledTimes(1);
     expect(methods(s)).toEqual(['claimIdempotency']);
   });
@@ -216,7 +214,7 @@ describe('moveOnce', () => {
   it('fast path: a refusal (insufficient funds) falls back, so the refusal is recorded as the key\'s outcome', async () => {
     const s = stubLedger({ kind: 'claimed' }, { claimsWithMovement: true });
     const move = moves(new InsufficientFunds(), new InsufficientFunds());
-    await expect(moveOnce(context(s.ledger), SCOPE, passed(), move)).rejects.toBeInstanceOf(InsufficientFunds);
+    await expect(moveOnce(context(s.ledger), SCOPE, move)).rejects.toBeInstanceOf(InsufficientFunds);
     expect(move.mock.calls).toEqual([[TIMES], []]);
     expect(s.calls).toEqual([
       { method: 'claimIdempotency', scope: SCOPE, times: TIMES },
@@ -224,10 +222,22 @@ describe('moveOnce', () => {
     ]);
   });
 
+  it('fast path: a missing profile found inside the movement falls back, so the 404 is recorded as the key\'s outcome', async () => {
+    const s = stubLedger({ kind: 'claimed' }, { claimsWithMovement: true });
+    const error = new NotFound('No user profile for toUserId', 'toUserId');
+    const move = moves(error, error);
+    await expect(moveOnce(context(s.ledger), SCOPE, move)).rejects.toBe(error);
+    expect(move.mock.calls).toEqual([[TIMES], []]);
+    expect(s.calls).toEqual([
+      { method: 'claimIdempotency', scope: SCOPE, times: TIMES },
+      { method: 'completeIdempotency', scope: SCOPE, outcome: { kind: 'error', error: error.snapshot() } },
+    ]);
+  });
+
   it('fast path: a refusal that the regular attempt no longer meets moves once, under the claim', async () => {
     const s = stubLedger({ kind: 'claimed' }, { claimsWithMovement: true });
     const move = moves(new InsufficientFunds(), movement());
-    await expect(moveOnce(context(s.ledger), SCOPE, passed(), move)).resolves.toEqual({ transaction: movement(), replayed: false });
+    await expect(moveOnce(context(s.ledger), SCOPE, move)).resolves.toEqual({ transaction: movement(), replayed: false });
     expect(move.mock.calls).toEqual([[TIMES], []]);
     expect(methods(s)).toEqual(['claimIdempotency']);
   });
@@ -236,7 +246,7 @@ describe('moveOnce', () => {
     const s = stubLedger({ kind: 'claimed' }, { claimsWithMovement: true });
     const error = new ServiceUnavailable();
     const move = moves(error);
-    await expect(moveOnce(context(s.ledger), SCOPE, passed(), move)).rejects.toBe(error);
+    await expect(moveOnce(context(s.ledger), SCOPE, move)).rejects.toBe(error);
     expect(move).toHaveBeenCalledTimes(1);
     expect(s.calls).toEqual([]);
   });
@@ -248,7 +258,7 @@ describe('moveOnce', () => {
     const s = stubLedger({ kind: 'claimed' }, { claimsWithMovement: fast });
     const error = new NotFound('No user profile for toUserId', 'toUserId');
     const move = moves(movement());
-    await expect(moveOnce(context(s.ledger), SCOPE, failed(error), move)).rejects.toBe(error);
+    await expect(moveOnce(context(s.ledger), SCOPE, move, failed(error))).rejects.toBe(error);
     expect(move).not.toHaveBeenCalled();
     expect(s.calls).toEqual([
       { method: 'claimIdempotency', scope: SCOPE, times: TIMES },
@@ -260,7 +270,7 @@ describe('moveOnce', () => {
     const done = movement({ id: 'tx-earlier' });
     const s = stubLedger({ kind: 'replay', outcome: { kind: 'transaction', transaction: done } }, { claimsWithMovement: true });
     const move = moves(movement());
-    await expect(moveOnce(context(s.ledger), SCOPE, failed(new NotFound()), move)).resolves.toEqual({ transaction: done, replayed: true });
+    await expect(moveOnce(context(s.ledger), SCOPE, move, failed(new NotFound()))).resolves.toEqual({ transaction: done, replayed: true });
     expect(move).not.toHaveBeenCalled();
   });
 });
