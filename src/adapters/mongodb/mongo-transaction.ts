@@ -78,7 +78,9 @@ export const runInTransaction = async <T>(
   body: (session: ClientSession) => Promise<T>,
   policy: RetryPolicy = DEFAULT_RETRY_POLICY,
 ): Promise<T> => {
+  const session = client.startSession();
   const deadline = Date.now() + policy.timeoutMs;
+  const remaining = (): number => deadline - Date.now();
   let lastError: unknown;
   let expired = false;
   let timer: NodeJS.Timeout | undefined;
@@ -95,9 +97,7 @@ export const runInTransaction = async <T>(
     inFlight = call.catch(() => undefined);
     return Promise.race([call, timeout]);
   };
-  const remaining = (): number => deadline - Date.now();
 
-  const session = client.startSession();
   try {
     for (let attempt = 1; ; attempt++) {
       if (attempt > 1) {
@@ -105,6 +105,7 @@ export const runInTransaction = async <T>(
         // A non-driver error: the API answers 503 and the client retries later.
         if (attempt > policy.maxAttempts || remaining() <= pause) throw busy(lastError);
         await sleep(pause);
+        if (expired) throw busy(lastError);
       }
       // The server stops waiting for the commit's majority acknowledgement at the deadline too.
       session.startTransaction({ ...TRANSACTION_OPTIONS, maxCommitTimeMS: Math.max(1, Math.ceil(remaining())) });
@@ -131,6 +132,7 @@ export const runInTransaction = async <T>(
             const pause = policy.backoffMs(commit + 1);
             if (remaining() <= pause) throw busy(err);
             await sleep(pause);
+            if (expired) throw busy(err);
             continue;
           }
           if (hasLabel(err, 'TransientTransactionError')) break; // the whole transaction again
