@@ -1,6 +1,6 @@
 import {
-  MongoNetworkError, MongoNetworkTimeoutError, MongoParseError, MongoServerError, MongoServerSelectionError,
-  MongoTopologyClosedError,
+  MongoError, MongoNetworkError, MongoNetworkTimeoutError, MongoParseError, MongoServerError, MongoServerSelectionError,
+  MongoTopologyClosedError, MongoWriteConcernError,
 } from 'mongodb';
 import { IdempotencyKeyInUse, InsufficientFunds, ServiceUnavailable, UserExists } from '../../src/core/errors';
 import { classifyMongoError, guarded, translateMongoError } from '../../src/adapters/mongodb/mongo-errors';
@@ -12,6 +12,15 @@ const writeConflict = (): MongoServerError =>
 // The reason is the driver's TopologyDescription; its details do not matter here.
 const selectionTimeout = (): MongoServerSelectionError =>
   new MongoServerSelectionError('Server selection timed out after 3000 ms', { type: 'Unknown', servers: new Map() } as never);
+
+// The driver's connection-pool errors are not exported from the package; these are its own classes.
+const poolErrors = require('mongodb/lib/cmap/errors') as {
+  WaitQueueTimeoutError: new (message: string, address: string) => MongoError;
+  PoolClosedError: new (pool: { address: string }) => MongoError;
+  PoolClearedError: new (pool: { address: string }, message?: string) => MongoError;
+};
+const writeConcernError = (code: number, codeName: string): MongoWriteConcernError =>
+  new MongoWriteConcernError({ ok: 1, writeConcernError: { code, codeName, errmsg: codeName } } as never);
 
 describe('mongodb error translation', () => {
   it('turns a duplicate key on users into UserExists', () => {
@@ -36,6 +45,15 @@ describe('mongodb error translation', () => {
     ['a primary stepping down', () => new MongoServerError({ code: 189, codeName: 'PrimarySteppedDown', errmsg: 'stepped down' })],
     ['a write conflict that outlived the retries', writeConflict],
     ['an unknown commit result', () => new MongoServerError({ code: 50, errmsg: 'x', errorLabels: ['UnknownTransactionCommitResult'] })],
+    ['WaitQueueTimeoutError (no pooled connection free in time)', () => new poolErrors.WaitQueueTimeoutError('Timed out while checking out a connection from connection pool', 'h:27017')],
+    ['PoolClosedError (the client closed under the call)', () => new poolErrors.PoolClosedError({ address: 'h:27017' })],
+    ['PoolClearedError (the pool was cleared after a network error)', () => new poolErrors.PoolClearedError({ address: 'h:27017' }, 'cleared')],
+    ['a write concern timeout', () => writeConcernError(64, 'WriteConcernFailed')],
+    ['an unsatisfiable write concern (too few members up)', () => writeConcernError(100, 'UnsatisfiableWriteConcern')],
+    ['a majority read concern not available yet', () => new MongoServerError({ code: 134, codeName: 'ReadConcernMajorityNotAvailableYet', errmsg: 'x' })],
+    ['a legacy not-primary answer', () => new MongoServerError({ code: 10058, codeName: 'LegacyNotPrimary', errmsg: 'not master' })],
+    ['no server matching the read preference', () => new MongoServerError({ code: 133, codeName: 'FailedToSatisfyReadPreference', errmsg: 'x' })],
+    ['a retryable write error the driver gave up on', () => new MongoServerError({ code: 1, errmsg: 'x', errorLabels: ['RetryableWriteError'] })],
   ])('answers 503 (ServiceUnavailable) for %s, never leaking the driver message', (_name, make) => {
     const err = make();
     const t = translateMongoError(err, 'ledger');

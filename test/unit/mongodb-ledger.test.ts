@@ -25,7 +25,7 @@ import { describeLedgerContract } from '../contract/ledger-contract';
 
 type Doc = Document & { _id: string };
 interface Version { ts: number; bytes: Buffer | null }
-interface Txn { id: number; startTs: number; staged: Map<string, { coll: FakeCollection; id: string; bytes: Buffer | null }> }
+interface Txn { id: number; startTs: number; ended?: boolean; staged: Map<string, { coll: FakeCollection; id: string; bytes: Buffer | null }> }
 interface OpRecord { coll: string; op: string; filter?: Document; update?: Document; txn?: number }
 
 const toBytes = (d: Doc): Buffer => Buffer.from(BSON.serialize(d));
@@ -134,7 +134,7 @@ class FakeCollection {
   /** Every call: which transaction it belongs to; a call without the session inside a transaction body is a bug. */
   private async enter(op: string, opts: { session?: ClientSession } | undefined, filter?: Document, update?: Document): Promise<Txn | undefined> {
     const txn = (opts?.session as unknown as FakeSession | undefined)?.txn;
-    if (!txn && this.db.als.getStore()) throw new Error(`${this.name}.${op} called without the session inside a transaction`);
+    if (!txn && this.db.als.getStore()?.ended === false) throw new Error(`${this.name}.${op} called without the session inside a transaction`);
     if (opts?.session && !txn) throw new Error(`${this.name}.${op} called with a session that has no transaction`);
     const rec: OpRecord = { coll: this.name, op, ...(filter && { filter }), ...(update && { update }), ...(txn && { txn: txn.id }) };
     this.db.log.push(rec);
@@ -254,6 +254,7 @@ class FakeMongo {
   readonly collections = this.colls as unknown as MongoCollections;
 
   private end(txn: Txn, commit: boolean): void {
+    txn.ended = true;
     const ts = commit ? ++this.clock : 0;
     for (const [key, s] of txn.staged) {
       if (commit) s.coll.commit(s.id, s.bytes, ts);
@@ -263,29 +264,38 @@ class FakeMongo {
     else this.aborts += 1;
   }
 
-  /** Like the driver: a body failing with TransientTransactionError runs again; any other failure aborts and is rethrown. */
+  /**
+   * The session's core API, as the adapter drives it: startTransaction, then the body's
+   * calls with the session, then commitTransaction or abortTransaction; endSession
+   * aborts a transaction still open. The transaction started is also the async context
+   * of what follows, so a call made without the session while it is open is caught.
+   */
   readonly client: SessionSource = {
     startSession: () => {
-      const session: FakeSession & { withTransaction: unknown; endSession: unknown } = {
-        withTransaction: async <T>(fn: (s: ClientSession) => Promise<T>): Promise<T> => {
-          for (;;) {
-            const txn: Txn = { id: ++this.txns, startTs: this.clock, staged: new Map() };
-            session.txn = txn;
-            let result: T;
-            try {
-              result = await this.als.run(txn, () => fn(session as unknown as ClientSession));
-            } catch (err) {
-              this.end(txn, false);
-              session.txn = undefined;
-              if (err instanceof MongoError && err.hasErrorLabel('TransientTransactionError')) continue;
-              throw err;
-            }
-            this.end(txn, true);
-            session.txn = undefined;
-            return result;
-          }
+      const session: FakeSession & Record<string, unknown> = {
+        startTransaction: () => {
+          if (session.txn) throw new MongoError('Transaction already in progress');
+          const txn: Txn = { id: ++this.txns, startTs: this.clock, ended: false, staged: new Map() };
+          session.txn = txn;
+          this.als.enterWith(txn);
         },
-        endSession: async () => undefined,
+        inTransaction: () => session.txn !== undefined,
+        commitTransaction: async () => {
+          const txn = session.txn;
+          if (!txn) throw new MongoError('No transaction started');
+          await tick();
+          this.end(txn, true);
+          session.txn = undefined;
+        },
+        abortTransaction: async () => {
+          const txn = session.txn;
+          if (!txn) return;
+          this.end(txn, false);
+          session.txn = undefined;
+        },
+        endSession: async () => {
+          if (session.txn) await (session.abortTransaction as () => Promise<void>)();
+        },
       };
       return session as unknown as ClientSession;
     },

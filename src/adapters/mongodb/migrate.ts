@@ -1,27 +1,36 @@
-// Creates the collections (with validators that keep money fields Int64) and the
-// indexes. Idempotent: run it on every deploy (`npm run migrate` with STORAGE=mongodb).
-import type { Db, Document, IndexDescription } from 'mongodb';
+// Creates the collections (with validators that keep money fields Int64 and in the
+// same bounds as PostgreSQL's CHECK constraints) and the indexes. Idempotent: run it
+// on every deploy (`npm run migrate` with STORAGE=mongodb).
+import { Long, type Db, type Document, type IndexDescription } from 'mongodb';
+import { MAX_BALANCE } from '../../core/money';
 import { COLLECTIONS } from './mongo-collections';
 
 interface CollectionSpec {
   name: string;
-  /** $jsonSchema validator: a double in a money field is refused by the server itself. */
+  /**
+   * $jsonSchema validator: a double, a negative balance, a balance past 2^53 − 1 or an
+   * amount below 1 is refused by the server itself (DocumentValidationFailure, code 121).
+   */
   validator?: Document;
   indexes: IndexDescription[];
 }
 
-const int64 = { bsonType: 'long' };
+// Bounds as Int64 so the server compares them with the stored Int64 exactly.
+// PostgreSQL: CHECK (available >= 0), CHECK (available <= 9007199254740991).
+const balance = { bsonType: 'long', minimum: Long.fromInt(0), maximum: Long.fromBigInt(BigInt(MAX_BALANCE)) };
+// PostgreSQL: CHECK (amount > 0).
+const amount = { bsonType: 'long', minimum: Long.fromInt(1) };
 
 export const MONGO_SCHEMA: CollectionSpec[] = [
   { name: COLLECTIONS.users, indexes: [] },
   {
     name: COLLECTIONS.balances,
-    validator: { $jsonSchema: { required: ['userId', 'currency', 'available'], properties: { available: int64 } } },
+    validator: { $jsonSchema: { required: ['userId', 'currency', 'available'], properties: { available: balance } } },
     indexes: [{ key: { userId: 1, currency: 1 }, name: 'userId_currency_unique', unique: true }],
   },
   {
     name: COLLECTIONS.transactions,
-    validator: { $jsonSchema: { required: ['type', 'status', 'userId', 'parties', 'amount', 'currency'], properties: { amount: int64 } } },
+    validator: { $jsonSchema: { required: ['type', 'status', 'userId', 'parties', 'amount', 'currency'], properties: { amount } } },
     indexes: [
       // Keyset paging of one user's history, as sender, recipient or owner (multikey on parties).
       { key: { parties: 1, createdAt: -1, _id: -1 }, name: 'history' },

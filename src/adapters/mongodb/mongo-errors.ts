@@ -23,11 +23,15 @@ const UNAVAILABLE_CODES = new Set([
   64, // WriteConcernFailed
   89, // NetworkTimeout
   91, // ShutdownInProgress
+  100, // UnsatisfiableWriteConcern
   112, // WriteConflict
+  133, // FailedToSatisfyReadPreference
+  134, // ReadConcernMajorityNotAvailableYet
   189, // PrimarySteppedDown
   251, // NoSuchTransaction
   262, // ExceededTimeLimit
   9001, // SocketException
+  10058, // LegacyNotPrimary
   10107, // NotWritablePrimary
   11600, // InterruptedAtShutdown
   11602, // InterruptedDueToReplStateChange
@@ -35,10 +39,30 @@ const UNAVAILABLE_CODES = new Set([
   13436, // NotPrimaryOrSecondary
 ]);
 
-const TRANSIENT_LABELS = ['TransientTransactionError', 'UnknownTransactionCommitResult', 'RetryableWriteError'];
+// PoolRequstedRetry (sic, the driver's spelling) marks a call the driver gave up on because its pool was cleared.
+const TRANSIENT_LABELS = ['TransientTransactionError', 'UnknownTransactionCommitResult', 'RetryableWriteError', 'PoolRequstedRetry'];
+
+// Driver errors the package does not export (cmap/errors.ts), known by their `name`:
+// no connection could be checked out in time (pool full: waitQueueTimeoutMS), or the
+// pool was closed under the call (client closing).
+const UNAVAILABLE_NAMES = new Set(['MongoWaitQueueTimeoutError', 'MongoPoolClosedError']);
 
 export const isDuplicateKeyError = (err: unknown): boolean =>
   err instanceof MongoServerError && typeof err.code === 'number' && DUPLICATE_KEY_CODES.has(err.code);
+
+/**
+ * A duplicate key on the `_id` index, not on a secondary unique index: from the
+ * server's `keyPattern` (4.4+ sends it), else from the index named in the message.
+ */
+export const isIdDuplicateKeyError = (err: unknown): boolean => {
+  if (!isDuplicateKeyError(err)) return false;
+  const keyPattern: unknown = (err as MongoServerError).keyPattern;
+  if (keyPattern !== null && typeof keyPattern === 'object') {
+    const keys = Object.keys(keyPattern);
+    return keys.length === 1 && keys[0] === '_id';
+  }
+  return / index: _id_ /.test((err as MongoServerError).message);
+};
 
 export const classifyMongoError = (err: unknown): MongoFailure => {
   if (!(err instanceof MongoError)) return 'other';
@@ -50,7 +74,8 @@ export const classifyMongoError = (err: unknown): MongoFailure => {
     err instanceof MongoNotConnectedError ||
     err instanceof MongoServerClosedError ||
     err instanceof MongoClientClosedError ||
-    err instanceof MongoOperationTimeoutError
+    err instanceof MongoOperationTimeoutError ||
+    UNAVAILABLE_NAMES.has(err.name)
   ) {
     return 'unavailable';
   }
