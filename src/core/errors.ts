@@ -76,6 +76,10 @@ export class Forbidden extends DomainError {
 export class NotFound extends DomainError {
   constructor(message = 'Not found', param?: string) { super('not_found', message, param); }
 }
+/** Also the answer for someone else's transaction: the two are indistinguishable. */
+export class TransactionNotFound extends NotFound {
+  constructor() { super('Transaction not found'); }
+}
 export class UserExists extends DomainError {
   constructor() { super('user_exists', 'A profile already exists for this user'); }
 }

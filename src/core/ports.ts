@@ -9,11 +9,15 @@ import type { UserProfile } from './user';
 export interface Clock {
   /** ISO 8601 UTC with milliseconds. */
   now(): string;
+  /** Milliseconds since the epoch: for measuring elapsed time (time budgets). */
+  nowMs(): number;
 }
 
 export interface IdGenerator {
   /** A new transaction id (UUID v7). */
   transactionId(): string;
+  /** A new random idempotency claim token (see IdempotencyScope.token). */
+  claimToken(): string;
 }
 
 /** An idempotency key, scoped to its caller, with the fingerprint of the request it was first used for. */

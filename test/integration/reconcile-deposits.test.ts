@@ -2,7 +2,8 @@
 // adapter and the sandbox: pending and unknown-outcome deposits are settled exactly
 // once, whoever races for them.
 import { randomUUID } from 'node:crypto';
-import { makeMemoryLedger, makeMemoryUserStore } from '../../src/adapters/memory/memory-ledger';
+import { makeMemoryLedger } from '../../src/adapters/memory/memory-ledger';
+import { makeMemoryUserStore } from '../../src/adapters/memory/memory-user-store';
 import { createMemoryState, type MemoryState } from '../../src/adapters/memory/memory-state';
 import { makeHttpPaymentGateway } from '../../src/adapters/payment-gateway/http-payment-gateway';
 import { systemClock, uuidV7Ids } from '../../src/adapters/system/system-clock';

@@ -1,13 +1,11 @@
 // Every method runs its check-and-write synchronously, with no await in between,
 // so under any number of concurrent async callers each one is atomic.
-import { IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, NotFound } from '../../core/errors';
+import { IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, TransactionNotFound } from '../../core/errors';
 import { MAX_BALANCE, type Balance, type Currency } from '../../core/money';
 import type {
-  ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput, UserStore,
+  ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput,
 } from '../../core/ports';
 import { compareNewestFirst, isOlderThan, type Metadata, type Transaction } from '../../core/transaction';
-import type { UserProfile } from '../../core/user';
-import { UserExists } from '../../core/errors';
 import type { IdempotencyRecord, MemoryState } from './memory-state';
 
 const copy = <T>(v: T): T => structuredClone(v);
@@ -58,7 +56,7 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
   };
   const existing = (id: string): Transaction => {
     const tx = state.transactions.get(id);
-    if (!tx) throw new NotFound('Transaction not found');
+    if (!tx) throw new TransactionNotFound();
     return tx;
   };
   const debit = (tx: Transaction): void => {
@@ -181,15 +179,3 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
     },
   };
 };
-
-export const makeMemoryUserStore = (state: MemoryState): UserStore => ({
-  async create(profile: UserProfile) {
-    if (state.users.has(profile.id)) throw new UserExists();
-    state.users.set(profile.id, copy(profile));
-    return copy(profile);
-  },
-  async get(id) {
-    const u = state.users.get(id);
-    return u ? copy(u) : null;
-  },
-});

@@ -7,7 +7,7 @@
 // before any effect, that the request still holds the key (holdIdempotency); a
 // request whose claim was taken over gets IdempotencyKeyInUse and moves nothing.
 import type { ClientSession, Filter } from 'mongodb';
-import { InsufficientFunds, InvalidStateTransition, NotFound } from '../../core/errors';
+import { InsufficientFunds, InvalidStateTransition, NotFound, TransactionNotFound } from '../../core/errors';
 import { MAX_BALANCE } from '../../core/money';
 import type { HistoryQuery, IdempotencyScope, Ledger, SettleInput } from '../../core/ports';
 import type { Transaction } from '../../core/transaction';
@@ -60,7 +60,7 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
 
   const transactionOrNotFound = async (id: string, session?: ClientSession): Promise<TransactionDoc> => {
     const doc = await c.transactions.findOne({ _id: id }, session ? { session } : {});
-    if (!doc) throw new NotFound('Transaction not found');
+    if (!doc) throw new TransactionNotFound();
     return doc;
   };
 
@@ -133,7 +133,7 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
     setPaymentRef: (id, paymentRef) =>
       guarded('ledger', async () => {
         const r = await c.transactions.updateOne({ _id: id }, { $set: { paymentRef } });
-        if (r.matchedCount === 0) throw new NotFound('Transaction not found');
+        if (r.matchedCount === 0) throw new TransactionNotFound();
       }),
 
     updateMetadata: (id, metadata, now) =>
@@ -143,7 +143,7 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
           { $set: { metadata: toMetadataDoc(metadata), updatedAt: toDate(now) } },
           { returnDocument: 'after' },
         );
-        if (!after) throw new NotFound('Transaction not found');
+        if (!after) throw new TransactionNotFound();
         return fromTransactionDoc(after);
       }),
 

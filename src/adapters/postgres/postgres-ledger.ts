@@ -1,7 +1,7 @@
 // Ledger on PostgreSQL (pg Pool or PGlite, through SqlExecutor). Every money
 // operation is one SQL transaction at READ COMMITTED: guarded UPDATEs check and
 // write in one statement, and the idempotency outcome commits with the movement.
-import { IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, NotFound } from '../../core/errors';
+import { IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, TransactionNotFound } from '../../core/errors';
 import type { Balance } from '../../core/money';
 import type {
   ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput,
@@ -139,7 +139,7 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
       }),
 
     settle: (input: SettleInput, idem) => {
-      if (!isUuid(input.id)) return Promise.reject(new NotFound('Transaction not found'));
+      if (!isUuid(input.id)) return Promise.reject(new TransactionNotFound());
       return db.transaction(async (s) => {
         // Only one of many racing settlements finds the row still pending (the others
         // wait on its row lock, then re-check the WHERE and match nothing).
@@ -151,7 +151,7 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
         );
         if (!row) {
           const [current] = await s.query<{ status: string }>('SELECT status FROM transactions WHERE id = $1::uuid', [input.id]);
-          if (!current) throw new NotFound('Transaction not found');
+          if (!current) throw new TransactionNotFound();
           throw new InvalidStateTransition(current.status, input.status);
         }
         const tx = toTransaction(row);
@@ -191,7 +191,7 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
       const rows = isUuid(id)
         ? await db.query('UPDATE transactions SET payment_ref = $2 WHERE id = $1::uuid RETURNING id', [id, paymentRef], { idempotent: true })
         : [];
-      if (rows.length === 0) throw new NotFound('Transaction not found');
+      if (rows.length === 0) throw new TransactionNotFound();
     },
 
     async updateMetadata(id: string, metadata: Metadata, now: string) {
@@ -202,7 +202,7 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
           { idempotent: true },
         )
         : [];
-      if (!row) throw new NotFound('Transaction not found');
+      if (!row) throw new TransactionNotFound();
       return toTransaction(row);
     },
 

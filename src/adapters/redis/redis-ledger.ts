@@ -1,13 +1,12 @@
-// Ledger and UserStore over Redis. Every write is one Lua script (redis-scripts.ts);
+// The Ledger over Redis. Every write is one Lua script (redis-scripts.ts);
 // reads are GET / MGET / HGETALL / ZREVRANGEBYLEX, never SCAN.
 import type { Redis } from 'ioredis';
-import { IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, NotFound, ServiceUnavailable, UserExists } from '../../core/errors';
+import { IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, ServiceUnavailable, TransactionNotFound } from '../../core/errors';
 import { parseStoredAmount, type Balance, type Currency } from '../../core/money';
 import type {
-  ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput, UserStore,
+  ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput,
 } from '../../core/ports';
 import type { Metadata, Transaction } from '../../core/transaction';
-import type { UserProfile } from '../../core/user';
 import { redisCall } from './redis-errors';
 import { historyMember, idOfMember, type RedisKeys } from './redis-keys';
 import { runScript, type ScriptName } from './redis-scripts';
@@ -98,12 +97,12 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
   const replace = async (id: string, change: (tx: Transaction) => Transaction): Promise<Transaction> => {
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
       const current = await read(id);
-      if (!current) throw new NotFound('Transaction not found');
+      if (!current) throw new TransactionNotFound();
       const next = change(current.tx);
       const json = transactionJson(next);
       const result = await run('replaceTransaction', { keys: [keys.transaction(id)], args: [current.raw, json] });
       if (result === 'ok') return parseTransaction(json);
-      if (result === 'missing') throw new NotFound('Transaction not found');
+      if (result === 'missing') throw new TransactionNotFound();
     }
     throw new ServiceUnavailable('The transaction is changing too often, try again shortly');
   };
@@ -182,7 +181,7 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
       };
       for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
         const current = await read(input.id);
-        if (!current) return refuse(new NotFound('Transaction not found'), '');
+        if (!current) return refuse(new TransactionNotFound(), '');
         const { tx } = current;
         if (tx.status !== 'pending') return refuse(new InvalidStateTransition(tx.status, input.status), tx.userId);
         const next: Transaction = {
@@ -199,7 +198,7 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
             `{"kind":"transaction","transaction":${json}}`], idem),
         });
         if (result === 'ok') return parseTransaction(json);
-        if (result === 'missing') throw new NotFound('Transaction not found');
+        if (result === 'missing') throw new TransactionNotFound();
         if (result === 'overflow') throw new RangeError('balance would exceed the representable maximum');
         // 'conflict': someone changed it meanwhile; the next round sees their version.
       }
@@ -253,15 +252,3 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
     },
   };
 };
-
-export const makeRedisUserStore = (client: Redis, keys: RedisKeys): UserStore => ({
-  async create(profile: UserProfile) {
-    const result = await redisCall(runScript(client, 'createUser', [keys.user(profile.id)], [JSON.stringify(profile)]));
-    if (result === 'exists') throw new UserExists();
-    return { ...profile };
-  },
-  async get(id) {
-    const raw = await redisCall(client.get(keys.user(id)));
-    return raw === null ? null : (JSON.parse(raw) as UserProfile);
-  },
-});

@@ -3,7 +3,11 @@ import { withIdempotency, type IdempotentResult } from '../idempotency';
 import type { IdempotencyScope, PaymentResult } from '../ports';
 import type { Metadata, Transaction } from '../transaction';
 import type { Caller, Deps } from './deps';
-import { assertOwner, checkMoney, early, idempotencyContext, idempotencyScope, requireUser } from './shared';
+import { checkMoney } from './check-money';
+import { early } from './early';
+import { idempotencyContext, idempotencyScope } from './idempotency-scope';
+import { assertOwner } from './ownership';
+import { requireUser } from './require-user';
 
 export interface DepositInput {
   userId: string;
@@ -56,7 +60,7 @@ export const makeCreateDeposit = (deps: Pick<Deps, 'ledger' | 'users' | 'gateway
     const money = checkMoney(deps, input.amount, input.currency);
     const { idempotencyKey, ...request } = input;
     const paymentToken = input.paymentToken ?? DEFAULT_PAYMENT_TOKEN;
-    const scope = idempotencyScope(caller.id, idempotencyKey, 'deposit', { ...request, paymentToken });
+    const scope = idempotencyScope(deps, caller.id, idempotencyKey, 'deposit', { ...request, paymentToken });
     const ctx = idempotencyContext(deps);
     const owner = early(requireUser(deps, input.userId));
 

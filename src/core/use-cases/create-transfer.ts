@@ -3,7 +3,11 @@ import type { Metadata } from '../transaction';
 import { isValidUserId } from '../user';
 import { NotFound, SameAccountTransfer } from '../errors';
 import type { Caller, Deps } from './deps';
-import { checkMoney, completedMovement, early, idempotencyContext, idempotencyScope, requireUser } from './shared';
+import { checkMoney } from './check-money';
+import { completedMovement } from './completed-movement';
+import { early } from './early';
+import { idempotencyContext, idempotencyScope } from './idempotency-scope';
+import { requireUser } from './require-user';
 
 export interface TransferInput {
   toUserId: string;
@@ -17,7 +21,7 @@ export const makeCreateTransfer = (deps: Pick<Deps, 'ledger' | 'users' | 'clock'
   async (caller: Caller, input: TransferInput): Promise<IdempotentResult> => {
     const money = checkMoney(deps, input.amount, input.currency);
     const { idempotencyKey, ...request } = input;
-    const scope = idempotencyScope(caller.id, idempotencyKey, 'transfer', request);
+    const scope = idempotencyScope(deps, caller.id, idempotencyKey, 'transfer', request);
     const ctx = idempotencyContext(deps);
     const sender = early(requireUser(deps, caller.id));
     const recipient = early(isValidUserId(input.toUserId)

@@ -1,7 +1,12 @@
 import { moveOnce, type IdempotentResult } from '../idempotency';
 import type { Metadata } from '../transaction';
 import type { Caller, Deps } from './deps';
-import { assertOwner, checkMoney, completedMovement, early, idempotencyContext, idempotencyScope, requireUser } from './shared';
+import { checkMoney } from './check-money';
+import { completedMovement } from './completed-movement';
+import { early } from './early';
+import { idempotencyContext, idempotencyScope } from './idempotency-scope';
+import { assertOwner } from './ownership';
+import { requireUser } from './require-user';
 
 export interface WithdrawalInput {
   userId: string;
@@ -16,7 +21,7 @@ export const makeCreateWithdrawal = (deps: Pick<Deps, 'ledger' | 'users' | 'cloc
     assertOwner(caller, input.userId);
     const money = checkMoney(deps, input.amount, input.currency);
     const { idempotencyKey, ...request } = input;
-    const scope = idempotencyScope(caller.id, idempotencyKey, 'withdrawal', request);
+    const scope = idempotencyScope(deps, caller.id, idempotencyKey, 'withdrawal', request);
     const ctx = idempotencyContext(deps);
     const owner = early(requireUser(deps, input.userId));
     return moveOnce(ctx, scope, owner, (claim) => deps.ledger.withdraw(

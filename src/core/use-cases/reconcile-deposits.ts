@@ -28,7 +28,7 @@ export interface ReconcileReport {
  */
 export const makeReconcileDeposits = ({ ledger, gateway, clock }: Pick<Deps, 'ledger' | 'gateway' | 'clock'>) =>
   async (opts: ReconcileOptions): Promise<ReconcileReport> => {
-    const started = Date.now();
+    const started = clock.nowMs();
     const now = Date.parse(clock.now());
     const report: ReconcileReport = { examined: 0, completed: 0, failed: 0, stillPending: 0, lostRace: 0, errors: 0 };
     const pending = await ledger.listPendingDeposits({
@@ -36,7 +36,7 @@ export const makeReconcileDeposits = ({ ledger, gateway, clock }: Pick<Deps, 'le
       limit: opts.batchSize,
     });
     for (const tx of pending) {
-      if (Date.now() - started > opts.timeBudgetMs) break;
+      if (clock.nowMs() - started > opts.timeBudgetMs) break;
       report.examined++;
       try {
         const result = await gateway.getPaymentStatus({ depositId: tx.id, ...(tx.paymentRef && { paymentRef: tx.paymentRef }) });
