@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DomainError, IdempotencyKeyInUse, IdempotencyKeyReused, InsufficientFunds, isFinalOutcome, ServiceUnavailable } from './errors';
+import { BalanceOverflow, DomainError, IdempotencyKeyInUse, IdempotencyKeyReused, InsufficientFunds, isFinalOutcome, ServiceUnavailable } from './errors';
 import type { ClaimTimes, IdempotencyClaim, IdempotencyScope, Ledger } from './ports';
 import { toPublicTransaction, type Transaction } from './transaction';
 
@@ -101,7 +101,7 @@ export const moveOnce = async (
   try {
     return { transaction: await move(claimTimes(ctx)), replayed: false };
   } catch (err) {
-    if (err instanceof IdempotencyKeyInUse || err instanceof InsufficientFunds) return regular();
+    if (err instanceof IdempotencyKeyInUse || err instanceof InsufficientFunds || err instanceof BalanceOverflow) return regular();
     throw err;
   }
 };

@@ -95,12 +95,15 @@ export interface Ledger {
   /**
    * pending → completed | failed in one atomic step, crediting a completed deposit.
    * Records `{ kind: 'transaction' }` for `idem` in the same step.
+   * A deposit whose credit would push the balance over MAX_BALANCE becomes `failed`
+   * instead, in the same one step, with no credit and nothing recorded for `idem`:
+   * the returned status then differs from the one asked for.
    * Throws NotFound, or InvalidStateTransition when the transaction is no longer pending.
    */
   settle(input: SettleInput, idem?: IdempotencyScope): Promise<Transaction>;
   /** Checks and debits the balance, stores the completed withdrawal, records the outcome for `idem`: one atomic step. Throws InsufficientFunds with no effect. */
   withdraw(tx: Transaction, idem?: IdempotencyScope, claim?: ClaimTimes): Promise<Transaction>;
-  /** Like withdraw, debiting `userId` and crediting `toUserId` in the same step. */
+  /** Like withdraw, debiting `userId` and crediting `toUserId` in the same step. Throws BalanceOverflow with no effect when `toUserId` cannot hold the credit. */
   transfer(tx: Transaction, idem?: IdempotencyScope, claim?: ClaimTimes): Promise<Transaction>;
   /**
    * True when withdraw/transfer accept `claim`: the fast path for a key that is new.

@@ -1,7 +1,7 @@
 // The Ledger over Redis. Every write is one Lua script (redis-scripts.ts);
 // reads are GET / MGET / HGETALL / ZREVRANGEBYLEX, never SCAN.
 import type { Redis } from 'ioredis';
-import { IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, ServiceUnavailable, TransactionNotFound } from '../../core/errors';
+import { BalanceOverflow, IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, ServiceUnavailable, TransactionNotFound } from '../../core/errors';
 import { parseStoredAmount, type Balance, type Currency } from '../../core/money';
 import type {
   ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput,
@@ -116,7 +116,7 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
       case 'insufficient':
         throw new InsufficientFunds();
       case 'overflow':
-        throw new RangeError('balance would exceed the representable maximum');
+        throw new BalanceOverflow();
       default:
         throw new Error(`unexpected script reply ${String(result)}`);
     }
@@ -174,7 +174,7 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
         if (idem) {
           await run('settle', {
             keys: withIdem(keys, [keys.transaction(input.id), keys.balances(userId), keys.pendingDeposits()], idem),
-            args: withToken(['', '', '0', '', '', '', ''], idem),
+            args: withToken(['', '', '0', '', '', '', '', ''], idem),
           });
         }
         throw err;
@@ -192,14 +192,16 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
         };
         const json = transactionJson(next);
         const credit = input.status === 'completed' && tx.type === 'deposit';
+        // Stored instead when the balance cannot hold the credit.
+        const failedJson = credit ? transactionJson({ ...next, status: 'failed' }) : '';
         const result = await run('settle', {
           keys: withIdem(keys, [keys.transaction(tx.id), keys.balances(tx.userId), keys.pendingDeposits()], idem),
           args: withToken([current.raw, json, credit ? '1' : '0', tx.currency, amountArg(tx.amount), historyMember(tx),
-            `{"kind":"transaction","transaction":${json}}`], idem),
+            `{"kind":"transaction","transaction":${json}}`, failedJson], idem),
         });
         if (result === 'ok') return parseTransaction(json);
         if (result === 'missing') throw new TransactionNotFound();
-        if (result === 'overflow') throw new RangeError('balance would exceed the representable maximum');
+        if (result === 'overflow') return parseTransaction(failedJson);
         // 'conflict': someone changed it meanwhile; the next round sees their version.
       }
       throw new ServiceUnavailable('The transaction is changing too often, try again shortly');

@@ -46,8 +46,9 @@ export const makeReconcileDeposits = ({ ledger, gateway, clock }: Pick<Deps, 'le
           continue;
         }
         const status = result?.status === 'succeeded' ? 'completed' : 'failed';
-        await ledger.settle({ id: tx.id, status, now: clock.now() });
-        report[status]++;
+        // A credit the balance cannot hold comes back failed (Ledger.settle): counted as what it became.
+        const settled = await ledger.settle({ id: tx.id, status, now: clock.now() });
+        report[settled.status === 'completed' ? 'completed' : 'failed']++;
       } catch (err) {
         if (err instanceof InvalidStateTransition) report.lostRace++;
         else report.errors++;

@@ -1,5 +1,6 @@
 import { Forbidden, InvalidRequest, TransactionNotFound } from '../errors';
 import { assertTransition, isTransactionId, toPublicTransaction, type Metadata, type Transaction, type TransactionStatus } from '../transaction';
+import { creditRefused } from './credit-refused';
 import type { Caller, Deps } from './deps';
 
 export interface UpdateTransactionInput {
@@ -28,5 +29,6 @@ export const makeUpdateTransaction = ({ ledger, clock }: Pick<Deps, 'ledger' | '
       now: clock.now(),
       ...(input.metadata !== undefined && { metadata: input.metadata }),
     });
+    if (input.status === 'completed' && settled.status === 'failed') throw creditRefused(settled);
     return toPublicTransaction(settled);
   };
