@@ -7,6 +7,7 @@ import { parseConfig, readEnv, type Config, type Settings } from './config';
 import type { Storage } from './adapters/storage';
 import { systemClock, uuidV7Ids } from './adapters/system/system-clock';
 import { instrumentGateway } from './observability/instrumented-gateway';
+import { instrumentLedger } from './observability/instrumented-ledger';
 
 /**
  * Replaced by a string literal in scripts/build.mjs ('all' or one storage kind);
@@ -56,7 +57,7 @@ export const buildApp = async (config: Config): Promise<App> => {
   const [storage, rawGateway] = await Promise.all([openStorage(config), openPaymentGateway(config)]);
   const gateway = instrumentGateway(rawGateway);
   const useCases = makeUseCases({
-    ledger: storage.ledger,
+    ledger: instrumentLedger(storage.ledger),
     users: storage.users,
     health: storage.health,
     gateway,

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'idempotency_key_reused'
   | 'insufficient_funds'
+  | 'balance_limit_exceeded'
   | 'invalid_state_transition'
   | 'same_account_transfer'
   | 'payment_failed'
@@ -76,6 +77,10 @@ export class Forbidden extends DomainError {
 export class NotFound extends DomainError {
   constructor(message = 'Not found', param?: string) { super('not_found', message, param); }
 }
+/** Also the answer for someone else's transaction: the two are indistinguishable. */
+export class TransactionNotFound extends NotFound {
+  constructor() { super('Transaction not found'); }
+}
 export class UserExists extends DomainError {
   constructor() { super('user_exists', 'A profile already exists for this user'); }
 }
@@ -97,6 +102,15 @@ export class UnsupportedMediaType extends DomainError {
 }
 export class InsufficientFunds extends DomainError {
   constructor() { super('insufficient_funds', 'The available balance does not cover this amount', 'amount'); }
+}
+/**
+ * A credit would push a balance over MAX_BALANCE (the most every backend stores
+ * exactly). Nothing moves; `message` names a deposit that was failed because of it.
+ */
+export class BalanceOverflow extends DomainError {
+  constructor(message = 'The balance would exceed the maximum it can hold') {
+    super('balance_limit_exceeded', message, 'amount');
+  }
 }
 export class InvalidStateTransition extends DomainError {
   constructor(from: string, to: string) {

@@ -9,11 +9,15 @@ import type { UserProfile } from './user';
 export interface Clock {
   /** ISO 8601 UTC with milliseconds. */
   now(): string;
+  /** Milliseconds since the epoch: for measuring elapsed time (time budgets). */
+  nowMs(): number;
 }
 
 export interface IdGenerator {
   /** A new transaction id (UUID v7). */
   transactionId(): string;
+  /** A new random idempotency claim token (see IdempotencyScope.token). */
+  claimToken(): string;
 }
 
 /** An idempotency key, scoped to its caller, with the fingerprint of the request it was first used for. */
@@ -91,6 +95,9 @@ export interface Ledger {
   /**
    * pending → completed | failed in one atomic step, crediting a completed deposit.
    * Records `{ kind: 'transaction' }` for `idem` in the same step.
+   * A deposit whose credit would push the balance over MAX_BALANCE becomes `failed`
+   * instead, in the same one step, with no credit and nothing recorded for `idem`:
+   * the returned status then differs from the one asked for.
    * Throws NotFound, or InvalidStateTransition when the transaction is no longer pending.
    */
   settle(input: SettleInput, idem?: IdempotencyScope): Promise<Transaction>;
@@ -103,7 +110,7 @@ export interface Ledger {
   /**
    * Like withdraw, debiting `userId` and crediting `toUserId` in the same step. Refusals,
    * in this order: the sender's NotFound, the recipient's NotFound (`param: "toUserId"`),
-   * then the balance checks.
+   * then the balance checks (BalanceOverflow when `toUserId` cannot hold the credit).
    */
   transfer(tx: Transaction, idem?: IdempotencyScope, claim?: ClaimTimes): Promise<Transaction>;
   /**

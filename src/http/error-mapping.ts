@@ -13,6 +13,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   idempotency_key_reused: 422,
   insufficient_funds: 422,
+  balance_limit_exceeded: 422,
   invalid_state_transition: 422,
   same_account_transfer: 422,
   rate_limited: 429,

@@ -3,8 +3,9 @@
 // fresh random user ids, so it runs against a shared, non-empty database.
 import { randomUUID } from 'node:crypto';
 import {
-  IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, NotFound, UserExists,
+  BalanceOverflow, IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, NotFound, UserExists,
 } from '../../src/core/errors';
+import { MAX_BALANCE } from '../../src/core/money';
 import type { ClaimTimes, IdempotencyScope, Ledger, UserStore } from '../../src/core/ports';
 import type { Transaction } from '../../src/core/transaction';
 import { uuidv7 } from '../../src/adapters/system/system-clock';
@@ -122,6 +123,43 @@ export const describeLedgerContract = (name: string, makeFixture: () => Promise<
         expect((await ledger.getTransaction(d.id))?.status).toBe('failed');
       });
 
+      it('fails a completed deposit the balance cannot hold, in one step, crediting nothing and recording nothing for its key', async () => {
+        const u = await newUser();
+        await fund(u, MAX_BALANCE - 50);
+        const s = scope(u);
+        await ledger.claimIdempotency(s, times());
+        const d = await ledger.createDeposit(tx({ type: 'deposit', userId: u, amount: 51 }), s);
+        const now = tick();
+        const settled = await ledger.settle({ id: d.id, status: 'completed', now, metadata: { m: '1' } }, s);
+        expect(settled).toEqual({ ...d, status: 'failed', updatedAt: now, metadata: { m: '1' } });
+        expect(await ledger.getTransaction(d.id)).toEqual(settled);
+        expect(await available(u)).toBe(MAX_BALANCE - 50);
+        expect((await ledger.listPendingDeposits({ createdBefore: tick(), limit: 1000 })).map((p) => p.id)).not.toContain(d.id);
+        await expect(ledger.settle({ id: d.id, status: 'completed', now: tick() })).rejects.toBeInstanceOf(InvalidStateTransition);
+        // The key is still in flight with this request: its refusal is the caller's to record.
+        await ledger.completeIdempotency(s, { kind: 'error', error: { code: 'balance_limit_exceeded', message: 'full', param: 'amount' } });
+        // Exactly up to the maximum still fits (without a key, as the reconciler settles).
+        const fits = await ledger.createDeposit(tx({ type: 'deposit', userId: u, amount: 50 }));
+        expect((await ledger.settle({ id: fits.id, status: 'completed', now: tick() })).status).toBe('completed');
+        expect(await available(u)).toBe(MAX_BALANCE);
+        const over = await ledger.createDeposit(tx({ type: 'deposit', userId: u, amount: 1 }));
+        expect((await ledger.settle({ id: over.id, status: 'completed', now: tick() })).status).toBe('failed');
+        expect(await available(u)).toBe(MAX_BALANCE);
+      });
+
+      it('refuses to fail an overflowing deposit for a request that no longer holds the key', async () => {
+        const u = await newUser();
+        await fund(u, MAX_BALANCE);
+        const first = scope(u);
+        const start = tick();
+        await ledger.claimIdempotency(first, times(start, 1_000));
+        const d = await ledger.createDeposit(tx({ type: 'deposit', userId: u, amount: 10 }), first);
+        await ledger.claimIdempotency(retryOf(first), times(new Date(Date.parse(start) + 5_000).toISOString()));
+        await expect(ledger.settle({ id: d.id, status: 'completed', now: tick() }, first)).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+        expect((await ledger.getTransaction(d.id))?.status).toBe('pending');
+        expect(await available(u)).toBe(MAX_BALANCE);
+      });
+
       it('credits exactly once when many settlements of one deposit race', async () => {
         const u = await newUser();
         const d = await ledger.createDeposit(tx({ type: 'deposit', userId: u, amount: 700 }));
@@ -196,6 +234,30 @@ export const describeLedgerContract = (name: string, makeFixture: () => Promise<
         expect(await available(u)).toBe(600);
         expect(await ledger.getTransaction(refused.id)).toBeNull();
         await expect(ledger.withdraw(tx({ type: 'withdrawal', userId: u, amount: 1, currency: 'GBP' }))).rejects.toBeInstanceOf(InsufficientFunds);
+      });
+
+      it('refuses a transfer the recipient cannot hold with BalanceOverflow and no effect', async () => {
+        const [a, b] = [await newUser(), await newUser()];
+        await fund(a, 100);
+        await fund(b, MAX_BALANCE - 50);
+        const refused = tx({ type: 'transfer', userId: a, toUserId: b, amount: 51 });
+        await expect(ledger.transfer(refused)).rejects.toBeInstanceOf(BalanceOverflow);
+        const s = scope(a);
+        await ledger.claimIdempotency(s, times());
+        await expect(ledger.transfer(tx({ type: 'transfer', userId: a, toUserId: b, amount: 51 }), s)).rejects.toBeInstanceOf(BalanceOverflow);
+        // Nothing recorded: the key is still in flight with this request.
+        expect(await ledger.claimIdempotency(retryOf(s), times())).toEqual({ kind: 'in_use' });
+        if (ledger.claimsWithMovement) {
+          const fresh = scope(a);
+          await expect(ledger.transfer(tx({ type: 'transfer', userId: a, toUserId: b, amount: 51 }), fresh, times())).rejects.toBeInstanceOf(BalanceOverflow);
+          expect(await ledger.claimIdempotency(retryOf(fresh), times())).toEqual({ kind: 'claimed' });
+        }
+        expect(await available(a)).toBe(100);
+        expect(await available(b)).toBe(MAX_BALANCE - 50);
+        expect(await ledger.getTransaction(refused.id)).toBeNull();
+        expect((await ledger.listTransactions({ userId: a, limit: 10, type: 'transfer' }))).toEqual([]);
+        await ledger.transfer(tx({ type: 'transfer', userId: a, toUserId: b, amount: 50 }));
+        expect(await available(b)).toBe(MAX_BALANCE);
       });
 
       it('lets exactly 10 of 100 concurrent withdrawals succeed when only 10 are affordable', async () => {

@@ -1,4 +1,5 @@
-import { makeMemoryLedger, makeMemoryUserStore } from '../../src/adapters/memory/memory-ledger';
+import { makeMemoryLedger } from '../../src/adapters/memory/memory-ledger';
+import { makeMemoryUserStore } from '../../src/adapters/memory/memory-user-store';
 import { createMemoryState } from '../../src/adapters/memory/memory-state';
 import { describeLedgerContract } from './ledger-contract';
 

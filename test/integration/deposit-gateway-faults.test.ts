@@ -1,7 +1,8 @@
 // Deposits through the real use cases, the memory ledger, the HTTP gateway adapter and
 // the sandbox gateway, while the gateway misbehaves.
 import { randomUUID } from 'node:crypto';
-import { makeMemoryLedger, makeMemoryUserStore } from '../../src/adapters/memory/memory-ledger';
+import { makeMemoryLedger } from '../../src/adapters/memory/memory-ledger';
+import { makeMemoryUserStore } from '../../src/adapters/memory/memory-user-store';
 import { createMemoryState } from '../../src/adapters/memory/memory-state';
 import { makeHttpPaymentGateway } from '../../src/adapters/payment-gateway/http-payment-gateway';
 import { systemClock, uuidV7Ids } from '../../src/adapters/system/system-clock';

@@ -4,7 +4,11 @@ import '../support/memory-http-env';
 
 import { randomUUID } from 'node:crypto';
 import { app, resetApp } from '../../src/composition-root';
+import { sharedFakeGatewayState } from '../../src/adapters/payment-gateway/fake-payment-gateway';
+import { uuidv7 } from '../../src/adapters/system/system-clock';
 import { ServiceUnavailable } from '../../src/core/errors';
+import { MAX_BALANCE } from '../../src/core/money';
+import { logger } from '../../src/observability/logger';
 import {
   balanceOf, call, callUnmatched, expectCommonHeaders, expectError, expectOk, fund, newUser, storedState, type TestUser,
 } from '../support/invoke';
@@ -28,6 +32,15 @@ const withdraw = (u: TestUser, body: Record<string, unknown>, headers?: Record<s
 const transfer = (u: TestUser, body: Record<string, unknown>, headers?: Record<string, string>) =>
   call('createTransfer', { token: u.token, body, ...(headers && { headers }) });
 const history = async (userId: string) => (await storedState([userId])).histories[userId] ?? [];
+/** A balance near the maximum, credited straight through the ledger (no request may carry that much). */
+const seedBalance = async (userId: string, amount: number): Promise<void> => {
+  const { storage } = await app();
+  const now = new Date().toISOString();
+  const d = await storage.ledger.createDeposit({
+    id: uuidv7(), type: 'deposit', status: 'pending', userId, amount, currency: 'USD', metadata: {}, createdAt: now, updatedAt: now,
+  });
+  await storage.ledger.settle({ id: d.id, status: 'completed', now });
+};
 
 describe('POST /users', () => {
   it('creates the caller\'s profile from the token sub with zero balances', async () => {
@@ -113,6 +126,24 @@ describe('POST /users/{id}/deposits', () => {
     const tx = expectOk(await call('getTransaction', { id: txId, token: u.token }));
     expect(tx).toMatchObject({ id: txId, type: 'deposit', status: 'failed', amount: 700, userId: u.id });
     expect(await balanceOf(u.id)).toBe(0);
+  });
+
+  it('422 balance_limit_exceeded when the balance cannot hold the deposit: refused before the gateway is asked, nothing stored', async () => {
+    const u = await newUser('full');
+    await seedBalance(u.id, MAX_BALANCE - 100);
+    const payments = sharedFakeGatewayState().payments;
+    const charged = payments.size;
+    const key = `key-${randomUUID()}`;
+    expectError(await deposit(u, { amount: 101, currency: 'USD' }, { 'idempotency-key': key }), 422, 'balance_limit_exceeded', 'amount');
+    const replay = await deposit(u, { amount: 101, currency: 'USD' }, { 'idempotency-key': key });
+    expectError(replay, 422, 'balance_limit_exceeded', 'amount');
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(payments.size).toBe(charged);
+    expect(await history(u.id)).toHaveLength(1);
+    expect(await balanceOf(u.id)).toBe(MAX_BALANCE - 100);
+    // Up to the maximum exactly is fine.
+    expect(expectOk(await deposit(u, { amount: 100, currency: 'USD' }), 201).status).toBe('completed');
+    expect(await balanceOf(u.id)).toBe(MAX_BALANCE);
   });
 
   it('is 404 without a profile and stores nothing', async () => {
@@ -205,6 +236,19 @@ describe('POST /transfers', () => {
     const before = await storedState([a.id]);
     expectError(await transfer(a, { toUserId: a.id, amount: 10, currency: 'USD' }), 422, 'same_account_transfer', 'toUserId');
     expect(await storedState([a.id])).toEqual(before);
+  });
+
+  it('422 balance_limit_exceeded when the recipient cannot hold the amount: nothing moves, and the key replays it', async () => {
+    const [a, b] = [await newUser('tfa'), await newUser('tfb')];
+    await fund(a, 100);
+    await seedBalance(b.id, MAX_BALANCE - 10);
+    const before = await storedState([a.id, b.id]);
+    const key = `key-${randomUUID()}`;
+    expectError(await transfer(a, { toUserId: b.id, amount: 11, currency: 'USD' }, { 'idempotency-key': key }), 422, 'balance_limit_exceeded', 'amount');
+    const replay = await transfer(a, { toUserId: b.id, amount: 11, currency: 'USD' }, { 'idempotency-key': key });
+    expectError(replay, 422, 'balance_limit_exceeded', 'amount');
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(await storedState([a.id, b.id])).toEqual(before);
   });
 
   it('404 param toUserId for an unknown recipient', async () => {
@@ -363,6 +407,24 @@ describe('PATCH /transactions/{id}', () => {
     expectError(await call('updateTransaction', { id: tx.id, token: admin, body: { status: 'completed' } }), 422, 'invalid_state_transition', 'status');
     expectError(await call('updateTransaction', { id: tx.id, token: admin, body: { status: 'failed' } }), 422, 'invalid_state_transition', 'status');
     expect(await balanceOf(u.id)).toBe(700);
+  });
+
+  it('an admin completing a deposit the balance can no longer hold fails it instead: 422 naming it, nothing credited, an ERROR logged', async () => {
+    const u = await newUser('pfull');
+    const tx = await pendingDeposit(u, 700);
+    await seedBalance(u.id, MAX_BALANCE - 500);
+    const errors = jest.spyOn(logger, 'error');
+    try {
+      const res = await call('updateTransaction', { id: tx.id, token: admin, body: { status: 'completed' } });
+      expectError(res, 422, 'balance_limit_exceeded', 'amount');
+      expect(res.body.error.message).toContain(tx.id);
+      expect(errors).toHaveBeenCalledWith(expect.stringContaining('not credited'), expect.objectContaining({ depositId: tx.id, amount: 700 }));
+    } finally {
+      errors.mockRestore();
+    }
+    expect(expectOk(await call('getTransaction', { id: tx.id, token: admin })).status).toBe('failed');
+    expect(await balanceOf(u.id)).toBe(MAX_BALANCE - 500);
+    expectError(await call('updateTransaction', { id: tx.id, token: admin, body: { status: 'completed' } }), 422, 'invalid_state_transition', 'status');
   });
 
   it('an admin fails a pending deposit: nothing credited', async () => {

@@ -2,14 +2,16 @@
 // adapter and the sandbox: pending and unknown-outcome deposits are settled exactly
 // once, whoever races for them.
 import { randomUUID } from 'node:crypto';
-import { makeMemoryLedger, makeMemoryUserStore } from '../../src/adapters/memory/memory-ledger';
+import { makeMemoryLedger } from '../../src/adapters/memory/memory-ledger';
+import { makeMemoryUserStore } from '../../src/adapters/memory/memory-user-store';
 import { createMemoryState, type MemoryState } from '../../src/adapters/memory/memory-state';
 import { makeHttpPaymentGateway } from '../../src/adapters/payment-gateway/http-payment-gateway';
-import { systemClock, uuidV7Ids } from '../../src/adapters/system/system-clock';
+import { systemClock, uuidV7Ids, uuidv7 } from '../../src/adapters/system/system-clock';
 import type { Config } from '../../src/config';
-import { DomainError, InvalidStateTransition, PaymentGatewayError } from '../../src/core/errors';
-import { CONTRACT_MAX_AMOUNT } from '../../src/core/money';
-import type { Ledger } from '../../src/core/ports';
+import { makeFakePaymentGateway } from '../../src/adapters/payment-gateway/fake-payment-gateway';
+import { BalanceOverflow, DomainError, InvalidStateTransition, PaymentGatewayError } from '../../src/core/errors';
+import { CONTRACT_MAX_AMOUNT, MAX_BALANCE } from '../../src/core/money';
+import type { Ledger, PaymentGateway } from '../../src/core/ports';
 import type { Transaction } from '../../src/core/transaction';
 import type { ReconcileOptions } from '../../src/core/use-cases/reconcile-deposits';
 import { makeUseCases, type Caller, type UseCases } from '../../src/core/use-cases';
@@ -62,7 +64,15 @@ describe('reconcile deposits (use cases + HTTP adapter + sandbox)', () => {
       api.createDeposit(user, { userId: user.id, amount: AMOUNT, currency: 'USD', paymentToken, ...(idempotencyKey && { idempotencyKey }) });
     const balance = async () => (await ledger.getBalances(user.id)).find((b) => b.currency === 'USD')?.available ?? 0;
     const get = async (id: string): Promise<Transaction | null> => ledger.getTransaction(id);
-    return { state, ledger, api, user, deposit, balance, get };
+    /** Credits `amount` straight through the ledger: more than any one request may carry. */
+    const seed = async (amount: number): Promise<void> => {
+      const now = systemClock.now();
+      const d = await ledger.createDeposit({
+        id: uuidv7(), type: 'deposit', status: 'pending', userId: user.id, amount, currency: 'USD', metadata: {}, createdAt: now, updatedAt: now,
+      });
+      await ledger.settle({ id: d.id, status: 'completed', now });
+    };
+    return { state, ledger, api, user, deposit, balance, get, seed };
   };
 
   it('settles tok_pending deposits exactly once while two reconcilers and admin PATCHes race', async () => {
@@ -143,6 +153,48 @@ describe('reconcile deposits (use cases + HTTP adapter + sandbox)', () => {
     expect((await w.get(id))?.status).toBe('failed');
     expect(sandbox.stats().charges[id]).toBeUndefined();
     expect(await w.balance()).toBe(0);
+  });
+
+  it('a deposit whose credit the balance can no longer hold is failed by the reconciler (charged elsewhere meanwhile), not retried forever', async () => {
+    const w = await setup();
+    const { transaction } = await w.deposit('tok_pending');
+    await w.seed(MAX_BALANCE - AMOUNT + 1);
+    await sleep(5);
+    expect(await instance(w.state).reconcileDeposits(OPTS)).toMatchObject({ examined: 1, completed: 0, failed: 1, errors: 0 });
+    expect((await w.get(transaction.id))?.status).toBe('failed');
+    expect(await w.balance()).toBe(MAX_BALANCE - AMOUNT + 1);
+    expect(await instance(w.state).reconcileDeposits(OPTS)).toMatchObject({ examined: 0 });
+  });
+
+  it('a deposit that passed the balance check but cannot be credited when the charge succeeds: 422 naming the failed deposit, replayed for its key', async () => {
+    const w = await setup();
+    const fake = makeFakePaymentGateway();
+    let charges = 0;
+    // Another credit lands while the gateway charges this deposit.
+    const racing: PaymentGateway = {
+      charge: async (req) => {
+        charges++;
+        await w.seed(MAX_BALANCE - AMOUNT + 1);
+        return fake.charge(req);
+      },
+      getPaymentStatus: (ref) => fake.getPaymentStatus(ref),
+    };
+    const api = makeUseCases({
+      ledger: w.ledger, users: makeMemoryUserStore(w.state), health: { ping: async () => undefined }, gateway: racing,
+      clock: systemClock, ids: uuidV7Ids, limits: { maxAmount: CONTRACT_MAX_AMOUNT, idempotencyLeaseMs: 60_000, idempotencyTtlMs: 86_400_000 },
+    });
+    const key = randomUUID();
+    const input = { userId: w.user.id, amount: AMOUNT, currency: 'USD', idempotencyKey: key };
+    const err = await errorOf(api.createDeposit(w.user, input));
+    expect(err).toBeInstanceOf(BalanceOverflow);
+    expect(err.code).toBe('balance_limit_exceeded');
+    const [failed] = await w.ledger.listTransactions({ userId: w.user.id, limit: 1, status: 'failed' });
+    expect(failed).toMatchObject({ type: 'deposit', amount: AMOUNT, status: 'failed' });
+    expect(err.publicMessage).toContain(failed?.id);
+    expect(await w.balance()).toBe(MAX_BALANCE - AMOUNT + 1);
+    const replay = await errorOf(api.createDeposit(w.user, input));
+    expect([replay.code, replay.replayed, replay.publicMessage]).toEqual(['balance_limit_exceeded', true, err.publicMessage]);
+    expect(charges).toBe(1);
   });
 
   it('a reconciler facing a broken gateway counts errors and leaves deposits pending', async () => {

@@ -7,7 +7,7 @@ import { closeRedisClient, createRedisClient } from '../../src/adapters/redis/re
 import { redisKeys } from '../../src/adapters/redis/redis-keys';
 import type { Storage } from '../../src/adapters/storage';
 import { uuidv7 } from '../../src/adapters/system/system-clock';
-import { IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, NotFound } from '../../src/core/errors';
+import { BalanceOverflow, IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, NotFound } from '../../src/core/errors';
 import { MAX_BALANCE } from '../../src/core/money';
 import type { ClaimTimes, IdempotencyScope } from '../../src/core/ports';
 import type { Transaction } from '../../src/core/transaction';
@@ -58,7 +58,7 @@ describe('redis ledger specifics', () => {
     expect(await storage.ledger.listTransactions({ userId: a, limit: 2, status: 'completed', type: 'deposit' })).toHaveLength(1);
   });
 
-  it('keeps balances exact up to 2^53-1 and refuses to credit past it with no effect', async () => {
+  it('keeps balances exact up to 2^53-1: a transfer past it is refused with no effect, a deposit past it is failed', async () => {
     const [a, b] = [await user(), await user()];
     await fund(a, 10);
     // Seed a balance just under the limit directly: reaching it through deposits would take 90,000 of them.
@@ -67,11 +67,12 @@ describe('redis ledger specifics', () => {
     expect(await storage.ledger.getBalances(b)).toEqual([{ currency: 'USD', available: MAX_BALANCE }]);
 
     const tooMuch = tx({ type: 'transfer', userId: a, toUserId: b, amount: 1 });
-    await expect(storage.ledger.transfer(tooMuch)).rejects.toThrow(RangeError);
+    await expect(storage.ledger.transfer(tooMuch)).rejects.toBeInstanceOf(BalanceOverflow);
     const pending = await storage.ledger.createDeposit(tx({ type: 'deposit', userId: b, amount: 1 }));
-    await expect(storage.ledger.settle({ id: pending.id, status: 'completed', now: new Date(++ms).toISOString() })).rejects.toThrow(RangeError);
+    expect((await storage.ledger.settle({ id: pending.id, status: 'completed', now: new Date(++ms).toISOString() })).status).toBe('failed');
     expect(await storage.ledger.getTransaction(tooMuch.id)).toBeNull();
-    expect((await storage.ledger.getTransaction(pending.id))?.status).toBe('pending');
+    expect((await storage.ledger.getTransaction(pending.id))?.status).toBe('failed');
+    expect(await storage.ledger.getBalances(b)).toEqual([{ currency: 'USD', available: MAX_BALANCE }]);
     expect(await storage.ledger.getBalances(a)).toEqual([{ currency: 'USD', available: 7 }]);
 
     // Debits near the limit stay exact, and a balance one short of the amount is refused.
@@ -199,7 +200,7 @@ describe('redis ledger specifics', () => {
       expect(await raw.exists(idemKey(poor))).toBe(0);
       await raw.hset(redisKeys(config.redis.keyPrefix).balances(b), 'USD', String(MAX_BALANCE));
       const full = newScope(a);
-      await expect(storage.ledger.transfer(tx({ type: 'transfer', userId: a, toUserId: b, amount: 1 }), full, times())).rejects.toThrow(RangeError);
+      await expect(storage.ledger.transfer(tx({ type: 'transfer', userId: a, toUserId: b, amount: 1 }), full, times())).rejects.toBeInstanceOf(BalanceOverflow);
       expect(await raw.exists(idemKey(full))).toBe(0);
       expect(await storage.ledger.getBalances(a)).toEqual([{ currency: 'USD', available: 10 }]);
     });

@@ -1,5 +1,5 @@
 import {
-  DomainError, Forbidden, IdempotencyKeyInUse, IdempotencyKeyReused, InsufficientFunds, InvalidRequest, InvalidStateTransition,
+  BalanceOverflow, DomainError, Forbidden, IdempotencyKeyInUse, IdempotencyKeyReused, InsufficientFunds, InvalidRequest, InvalidStateTransition,
   NotFound, PaymentFailed, PaymentGatewayError, PayloadTooLarge, RateLimited, SameAccountTransfer, ServiceUnavailable,
   Unauthenticated, UnsupportedMediaType, UserExists, type ErrorCode,
 } from '../../src/core/errors';
@@ -19,6 +19,8 @@ const CONTRACT: Record<ErrorCode, number> = {
   insufficient_funds: 422,
   invalid_state_transition: 422,
   same_account_transfer: 422,
+  // An addition to the contract: a credit the balance cannot hold (above 2^53 - 1).
+  balance_limit_exceeded: 422,
   payment_failed: 402,
   rate_limited: 429,
   payment_gateway_error: 502,
@@ -48,6 +50,7 @@ describe('error → HTTP mapping', () => {
     [new UnsupportedMediaType(), 415, 'unsupported_media_type'],
     [new IdempotencyKeyReused(), 422, 'idempotency_key_reused'],
     [new InsufficientFunds(), 422, 'insufficient_funds'],
+    [new BalanceOverflow(), 422, 'balance_limit_exceeded'],
     [new InvalidStateTransition('completed', 'failed'), 422, 'invalid_state_transition'],
     [new SameAccountTransfer(), 422, 'same_account_transfer'],
     [new PaymentFailed('tx-1'), 402, 'payment_failed'],

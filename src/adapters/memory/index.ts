@@ -1,6 +1,7 @@
 import type { Storage } from '../storage';
-import { makeMemoryLedger, makeMemoryUserStore } from './memory-ledger';
+import { makeMemoryLedger } from './memory-ledger';
 import { sharedMemoryState } from './memory-state';
+import { makeMemoryUserStore } from './memory-user-store';
 
 /** The in-process store shared by every function of one process (not durable). */
 export const openMemoryStorage = (): Storage => {

@@ -1,14 +1,13 @@
 // Every method runs its check-and-write synchronously, with no await in between,
 // so under any number of concurrent async callers each one is atomic.
-import { IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, NotFound } from '../../core/errors';
+import { BalanceOverflow, IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, TransactionNotFound } from '../../core/errors';
 import { decideClaim } from '../../core/idempotency-decision';
 import { MAX_BALANCE, type Balance, type Currency } from '../../core/money';
 import type {
-  ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput, UserStore,
+  ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput,
 } from '../../core/ports';
 import { compareNewestFirst, isOlderThan, type Metadata, type Transaction } from '../../core/transaction';
-import { profileNotFound, type UserProfile } from '../../core/user';
-import { UserExists } from '../../core/errors';
+import { profileNotFound } from '../../core/user';
 import type { IdempotencyRecord, MemoryState } from './memory-state';
 
 const copy = <T>(v: T): T => structuredClone(v);
@@ -25,11 +24,12 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
     if (!h) state.histories.set(userId, (h = new Set()));
     h.add(txId);
   };
+  const fits = (userId: string, currency: string, amount: number): boolean =>
+    (balancesOf(userId).get(currency) ?? 0) + amount <= MAX_BALANCE;
   const credit = (userId: string, currency: string, amount: number): void => {
+    if (!fits(userId, currency, amount)) throw new BalanceOverflow();
     const b = balancesOf(userId);
-    const next = (b.get(currency) ?? 0) + amount;
-    if (next > MAX_BALANCE) throw new RangeError('balance would exceed the representable maximum');
-    b.set(currency, next);
+    b.set(currency, (b.get(currency) ?? 0) + amount);
   };
   /** The record `scope` still holds, or IdempotencyKeyInUse (checked before any effect). */
   const held = (scope: IdempotencyScope | undefined): IdempotencyRecord | undefined => {
@@ -59,7 +59,7 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
   };
   const existing = (id: string): Transaction => {
     const tx = state.transactions.get(id);
-    if (!tx) throw new NotFound('Transaction not found');
+    if (!tx) throw new TransactionNotFound();
     return tx;
   };
   /** Profiles are checked in the movement's own critical section, sender first. */
@@ -120,11 +120,14 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
       const r = held(idem);
       const tx = existing(input.id);
       if (tx.status !== 'pending') throw new InvalidStateTransition(tx.status, input.status);
-      if (input.status === 'completed' && tx.type === 'deposit') credit(tx.userId, tx.currency, tx.amount);
-      tx.status = input.status;
+      const credits = input.status === 'completed' && tx.type === 'deposit';
+      // A credit that cannot be held fails the deposit instead; its outcome is the caller's to record.
+      const overflow = credits && !fits(tx.userId, tx.currency, tx.amount);
+      if (credits && !overflow) credit(tx.userId, tx.currency, tx.amount);
+      tx.status = overflow ? 'failed' : input.status;
       tx.updatedAt = input.now;
       if (input.metadata) tx.metadata = { ...input.metadata };
-      finish(idem, r, { kind: 'transaction', transaction: tx });
+      if (!overflow) finish(idem, r, { kind: 'transaction', transaction: tx });
       return copy(tx);
     },
     async withdraw(tx, idem, claim) {
@@ -139,8 +142,7 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
       if (!tx.toUserId) throw new RangeError('transfer without toUserId');
       const r = claim && idem ? claimFresh(idem, claim) : held(idem);
       requireProfiles(tx);
-      const to = balancesOf(tx.toUserId);
-      if ((to.get(tx.currency) ?? 0) + tx.amount > MAX_BALANCE) throw new RangeError('balance would exceed the representable maximum');
+      if (!fits(tx.toUserId, tx.currency, tx.amount)) throw new BalanceOverflow();
       debit(tx);
       credit(tx.toUserId, tx.currency, tx.amount);
       store(tx);
@@ -199,15 +201,3 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
     },
   };
 };
-
-export const makeMemoryUserStore = (state: MemoryState): UserStore => ({
-  async create(profile: UserProfile) {
-    if (state.users.has(profile.id)) throw new UserExists();
-    state.users.set(profile.id, copy(profile));
-    return copy(profile);
-  },
-  async get(id) {
-    const u = state.users.get(id);
-    return u ? copy(u) : null;
-  },
-});

@@ -3,7 +3,7 @@
 // back through parseStoredAmount, so no double ever holds a balance.
 import { Long, type Filter } from 'mongodb';
 import type { ErrorSnapshot } from '../../core/errors';
-import { isCurrency, parseStoredAmount, type Balance } from '../../core/money';
+import { isCurrency, MAX_BALANCE, parseStoredAmount, type Balance } from '../../core/money';
 import type { IdempotencyOutcome, IdempotencyScope } from '../../core/ports';
 import type { Metadata, Transaction } from '../../core/transaction';
 import type { UserProfile } from '../../core/user';
@@ -85,6 +85,13 @@ export const toLong = (amount: number): Long => {
 export const readAmount = (raw: unknown): number => {
   if (Long.isLong(raw)) return parseStoredAmount(raw.toBigInt());
   if (typeof raw === 'bigint' || typeof raw === 'number') return parseStoredAmount(raw);
+  throw new RangeError(`Stored amount has an unexpected type (${typeof raw})`);
+};
+
+/** True when a stored amount (Int64, bigint or int32) is above MAX_BALANCE, compared without a float. */
+export const exceedsMaxBalance = (raw: unknown): boolean => {
+  if (Long.isLong(raw)) return raw.toBigInt() > BigInt(MAX_BALANCE);
+  if (typeof raw === 'bigint' || (typeof raw === 'number' && Number.isInteger(raw))) return BigInt(raw) > BigInt(MAX_BALANCE);
   throw new RangeError(`Stored amount has an unexpected type (${typeof raw})`);
 };
 

@@ -7,14 +7,14 @@
 // before any effect, that the request still holds the key (holdIdempotency); a
 // request whose claim was taken over gets IdempotencyKeyInUse and moves nothing.
 import type { ClientSession, Filter } from 'mongodb';
-import { InsufficientFunds, InvalidStateTransition, NotFound } from '../../core/errors';
+import { BalanceOverflow, InsufficientFunds, InvalidStateTransition, NotFound, TransactionNotFound } from '../../core/errors';
 import { MAX_BALANCE } from '../../core/money';
 import type { HistoryQuery, IdempotencyScope, Ledger, SettleInput } from '../../core/ports';
 import type { Transaction } from '../../core/transaction';
 import { profileNotFound } from '../../core/user';
 import type { MongoCollections } from './mongo-collections';
 import {
-  balanceId, fromBalanceDoc, fromTransactionDoc, readAmount, toDate, toLong, toMetadataDoc, toTransactionDoc,
+  balanceId, exceedsMaxBalance, fromBalanceDoc, fromTransactionDoc, toDate, toLong, toMetadataDoc, toTransactionDoc,
   type TransactionDoc,
 } from './mongo-documents';
 import { guarded } from './mongo-errors';
@@ -45,7 +45,24 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
       ),
     );
     // Aborts the whole transaction: balances stay exactly representable everywhere.
-    if (!after || readAmount(after.available) > MAX_BALANCE) throw new RangeError('balance would exceed the representable maximum');
+    if (!after || exceedsMaxBalance(after.available)) throw new BalanceOverflow();
+  };
+
+  /**
+   * Credits a settling deposit when the balance can hold it; false (nothing written) when
+   * it cannot, so the transaction can go on to fail the deposit instead of aborting.
+   */
+  const creditIfFits = async (userId: string, currency: string, amount: number, session: ClientSession): Promise<boolean> => {
+    const r = await c.balances.updateOne(
+      { _id: balanceId(userId, currency), available: { $lte: toLong(MAX_BALANCE - amount) } },
+      { $inc: { available: toLong(amount) } },
+      { session },
+    );
+    if (r.matchedCount > 0) return true;
+    // Nothing matched: the row is missing (credit creates it) or the credit does not fit.
+    if (await c.balances.findOne({ _id: balanceId(userId, currency) }, { session })) return false;
+    await credit(userId, currency, amount, session);
+    return true;
   };
 
   /** Debits only when the balance covers it; the filter and the write are one atomic step. */
@@ -69,7 +86,7 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
 
   const transactionOrNotFound = async (id: string, session?: ClientSession): Promise<TransactionDoc> => {
     const doc = await c.transactions.findOne({ _id: id }, session ? { session } : {});
-    if (!doc) throw new NotFound('Transaction not found');
+    if (!doc) throw new TransactionNotFound();
     return doc;
   };
 
@@ -108,7 +125,16 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
           throw new InvalidStateTransition(current.status, input.status);
         }
         const tx = fromTransactionDoc(after);
-        if (tx.status === 'completed' && tx.type === 'deposit') await credit(tx.userId, tx.currency, tx.amount, session);
+        if (tx.status === 'completed' && tx.type === 'deposit' && !(await creditIfFits(tx.userId, tx.currency, tx.amount, session))) {
+          // The balance cannot hold it: the deposit fails instead; its outcome is the caller's to record.
+          const failed = await c.transactions.findOneAndUpdate(
+            { _id: input.id },
+            { $set: { status: 'failed' } },
+            { returnDocument: 'after', session },
+          );
+          if (!failed) throw new TransactionNotFound();
+          return fromTransactionDoc(failed);
+        }
         await finishIdempotency(c, idem, { kind: 'transaction', transaction: tx }, session);
         return tx;
       }),
@@ -144,7 +170,7 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
     setPaymentRef: (id, paymentRef) =>
       guarded('ledger', async () => {
         const r = await c.transactions.updateOne({ _id: id }, { $set: { paymentRef } });
-        if (r.matchedCount === 0) throw new NotFound('Transaction not found');
+        if (r.matchedCount === 0) throw new TransactionNotFound();
       }),
 
     updateMetadata: (id, metadata, now) =>
@@ -154,7 +180,7 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
           { $set: { metadata: toMetadataDoc(metadata), updatedAt: toDate(now) } },
           { returnDocument: 'after' },
         );
-        if (!after) throw new NotFound('Transaction not found');
+        if (!after) throw new TransactionNotFound();
         return fromTransactionDoc(after);
       }),
 

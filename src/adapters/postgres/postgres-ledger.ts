@@ -1,9 +1,9 @@
 // Ledger on PostgreSQL (pg Pool or PGlite, through SqlExecutor). Every money
 // operation is one SQL transaction at READ COMMITTED: guarded UPDATEs check and
 // write in one statement, and the idempotency outcome commits with the movement.
-import { IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, NotFound } from '../../core/errors';
+import { BalanceOverflow, IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, TransactionNotFound } from '../../core/errors';
 import { decideClaim } from '../../core/idempotency-decision';
-import type { Balance } from '../../core/money';
+import { MAX_BALANCE, parseStoredAmount, type Balance } from '../../core/money';
 import type {
   ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput,
 } from '../../core/ports';
@@ -30,14 +30,33 @@ const CLAIM_NEW_KEY = `INSERT INTO idempotency_keys (caller_id, key, fingerprint
 const outcomeJson = (tx: Transaction): string =>
   JSON.stringify({ kind: 'transaction', transaction: tx } satisfies IdempotencyOutcome);
 
-/** The "balance beyond the exact maximum" check becomes the memory adapter's RangeError. */
+/** The "balance beyond the exact maximum" check (balances_available_max) becomes BalanceOverflow. */
 const rethrowOverflow = (err: unknown): never => {
-  if (isCheckViolation(err, 'balances_available_max')) throw new RangeError('balance would exceed the representable maximum');
+  if (isCheckViolation(err, 'balances_available_max')) throw new BalanceOverflow();
   throw err;
 };
 
 const credit = async (s: SqlSession, userId: string, currency: string, amount: number): Promise<void> => {
   await s.query(CREDIT, [userId, currency, String(amount)]).catch(rethrowOverflow);
+};
+
+/** The guarded credit of a settling deposit: no row back when the row is missing or the credit would not fit. */
+const CREDIT_IF_FITS = `
+UPDATE balances SET available = available + $3::bigint
+WHERE user_id = $1 AND currency = $2 AND available <= ${MAX_BALANCE} - $3::bigint
+RETURNING 1 AS credited`;
+
+/**
+ * Credits a settling deposit when the balance can hold it; false (nothing written) when
+ * it cannot. A check violation would abort the SQL transaction, so the limit is checked
+ * first: one guarded statement in the common case, a locked re-read only when it matched nothing.
+ */
+const creditIfFits = async (s: SqlSession, userId: string, currency: string, amount: number): Promise<boolean> => {
+  if ((await s.query(CREDIT_IF_FITS, [userId, currency, String(amount)])).length > 0) return true;
+  const [row] = await s.query<BalanceRow>('SELECT currency, available FROM balances WHERE user_id = $1 AND currency = $2 FOR UPDATE', [userId, currency]);
+  if (row && parseStoredAmount(row.available) > MAX_BALANCE - amount) return false;
+  await credit(s, userId, currency, amount);
+  return true;
 };
 
 /**
@@ -171,7 +190,7 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
       }),
 
     settle: (input: SettleInput, idem) => {
-      if (!isUuid(input.id)) return Promise.reject(new NotFound('Transaction not found'));
+      if (!isUuid(input.id)) return Promise.reject(new TransactionNotFound());
       return db.transaction(async (s) => {
         // Only one of many racing settlements finds the row still pending (the others
         // wait on its row lock, then re-check the WHERE and match nothing).
@@ -183,11 +202,26 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
         );
         if (!row) {
           const [current] = await s.query<{ status: string }>('SELECT status FROM transactions WHERE id = $1::uuid', [input.id]);
-          if (!current) throw new NotFound('Transaction not found');
+          if (!current) throw new TransactionNotFound();
           throw new InvalidStateTransition(current.status, input.status);
         }
         const tx = toTransaction(row);
-        if (tx.status === 'completed' && tx.type === 'deposit') await credit(s, tx.userId, tx.currency, tx.amount);
+        if (tx.status === 'completed' && tx.type === 'deposit' && !(await creditIfFits(s, tx.userId, tx.currency, tx.amount))) {
+          // The balance cannot hold it: the deposit fails instead; its outcome is the caller's to record.
+          if (idem) {
+            mustHold(await s.query(
+              `SELECT 1 AS held FROM idempotency_keys
+               WHERE caller_id = $1 AND key = $2 AND state = 'in_flight' AND claim_token = $3 FOR UPDATE`,
+              [idem.callerId, idem.key, idem.token],
+            ));
+          }
+          const [failed] = await s.query<TransactionRow>(
+            `UPDATE transactions SET status = 'failed' WHERE id = $1::uuid RETURNING ${TX_COLUMNS}`,
+            [input.id],
+          );
+          if (!failed) throw new TransactionNotFound();
+          return toTransaction(failed);
+        }
         if (idem) await finish(s, idem, { kind: 'transaction', transaction: tx });
         return tx;
       });
@@ -219,7 +253,7 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
       const rows = isUuid(id)
         ? await db.query('UPDATE transactions SET payment_ref = $2 WHERE id = $1::uuid RETURNING id', [id, paymentRef], { idempotent: true })
         : [];
-      if (rows.length === 0) throw new NotFound('Transaction not found');
+      if (rows.length === 0) throw new TransactionNotFound();
     },
 
     async updateMetadata(id: string, metadata: Metadata, now: string) {
@@ -230,7 +264,7 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
           { idempotent: true },
         )
         : [];
-      if (!row) throw new NotFound('Transaction not found');
+      if (!row) throw new TransactionNotFound();
       return toTransaction(row);
     },
 

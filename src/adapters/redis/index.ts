@@ -4,7 +4,8 @@ import type { Storage } from '../storage';
 import { acquireRedisClient, waitUntilReady } from './redis-client';
 import { redisCall } from './redis-errors';
 import { redisKeys } from './redis-keys';
-import { makeRedisLedger, makeRedisUserStore } from './redis-ledger';
+import { makeRedisLedger } from './redis-ledger';
+import { makeRedisUserStore } from './redis-user-store';
 
 /** The storage ports over an already-built client (its scripts defined by createRedisClient). */
 export const makeRedisStorage = (client: Redis, keyPrefix: string, close: () => Promise<void>): Storage => {

@@ -1,13 +1,13 @@
-// Ledger and UserStore over Redis. Every write is one Lua script (redis-scripts.ts);
+// The Ledger over Redis. Every write is one Lua script (redis-scripts.ts);
 // reads are GET / MGET / HGETALL / ZREVRANGEBYLEX, never SCAN.
 import type { Redis } from 'ioredis';
-import { IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, NotFound, ServiceUnavailable, UserExists } from '../../core/errors';
+import { BalanceOverflow, IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, ServiceUnavailable, TransactionNotFound } from '../../core/errors';
 import { parseStoredAmount, type Balance, type Currency } from '../../core/money';
 import type {
-  ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput, UserStore,
+  ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput,
 } from '../../core/ports';
 import type { Metadata, Transaction } from '../../core/transaction';
-import { profileNotFound, type UserProfile } from '../../core/user';
+import { profileNotFound } from '../../core/user';
 import { redisCall } from './redis-errors';
 import { historyMember, idOfMember, type RedisKeys } from './redis-keys';
 import { runScript, type ScriptName } from './redis-scripts';
@@ -99,12 +99,12 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
   const replace = async (id: string, change: (tx: Transaction) => Transaction): Promise<Transaction> => {
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
       const current = await read(id);
-      if (!current) throw new NotFound('Transaction not found');
+      if (!current) throw new TransactionNotFound();
       const next = change(current.tx);
       const json = transactionJson(next);
       const result = await run('replaceTransaction', { keys: [keys.transaction(id)], args: [current.raw, json] });
       if (result === 'ok') return parseTransaction(json);
-      if (result === 'missing') throw new NotFound('Transaction not found');
+      if (result === 'missing') throw new TransactionNotFound();
     }
     throw new ServiceUnavailable('The transaction is changing too often, try again shortly');
   };
@@ -122,7 +122,7 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
       case 'insufficient':
         throw new InsufficientFunds();
       case 'overflow':
-        throw new RangeError('balance would exceed the representable maximum');
+        throw new BalanceOverflow();
       default:
         throw new Error(`unexpected script reply ${String(result)}`);
     }
@@ -180,14 +180,14 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
         if (idem) {
           await run('settle', {
             keys: withIdem(keys, [keys.transaction(input.id), keys.balances(userId), keys.pendingDeposits()], idem),
-            args: withToken(['', '', '0', '', '', '', ''], idem),
+            args: withToken(['', '', '0', '', '', '', '', ''], idem),
           });
         }
         throw err;
       };
       for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
         const current = await read(input.id);
-        if (!current) return refuse(new NotFound('Transaction not found'), '');
+        if (!current) return refuse(new TransactionNotFound(), '');
         const { tx } = current;
         if (tx.status !== 'pending') return refuse(new InvalidStateTransition(tx.status, input.status), tx.userId);
         const next: Transaction = {
@@ -198,14 +198,16 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
         };
         const json = transactionJson(next);
         const credit = input.status === 'completed' && tx.type === 'deposit';
+        // Stored instead when the balance cannot hold the credit.
+        const failedJson = credit ? transactionJson({ ...next, status: 'failed' }) : '';
         const result = await run('settle', {
           keys: withIdem(keys, [keys.transaction(tx.id), keys.balances(tx.userId), keys.pendingDeposits()], idem),
           args: withToken([current.raw, json, credit ? '1' : '0', tx.currency, amountArg(tx.amount), historyMember(tx),
-            `{"kind":"transaction","transaction":${json}}`], idem),
+            `{"kind":"transaction","transaction":${json}}`, failedJson], idem),
         });
         if (result === 'ok') return parseTransaction(json);
-        if (result === 'missing') throw new NotFound('Transaction not found');
-        if (result === 'overflow') throw new RangeError('balance would exceed the representable maximum');
+        if (result === 'missing') throw new TransactionNotFound();
+        if (result === 'overflow') return parseTransaction(failedJson);
         // 'conflict': someone changed it meanwhile; the next round sees their version.
       }
       throw new ServiceUnavailable('The transaction is changing too often, try again shortly');
@@ -258,15 +260,3 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
     },
   };
 };
-
-export const makeRedisUserStore = (client: Redis, keys: RedisKeys): UserStore => ({
-  async create(profile: UserProfile) {
-    const result = await redisCall(runScript(client, 'createUser', [keys.user(profile.id)], [JSON.stringify(profile)]));
-    if (result === 'exists') throw new UserExists();
-    return { ...profile };
-  },
-  async get(id) {
-    const raw = await redisCall(client.get(keys.user(id)));
-    return raw === null ? null : (JSON.parse(raw) as UserProfile);
-  },
-});

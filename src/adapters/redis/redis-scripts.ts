@@ -130,18 +130,25 @@ return 'ok'
 `;
 
 /**
- * KEYS: tx, balances, pending, [idem]. ARGV: expected JSON, new JSON, credit?, currency, amount, member, outcome, [token].
+ * KEYS: tx, balances, pending, [idem]. ARGV: expected JSON, new JSON, credit?, currency, amount, member, outcome,
+ * failed JSON, [token].
  * Compare-and-set on the whole stored JSON: the caller read it, decided the new state,
  * and the script applies it only if nothing changed meanwhile ('conflict' → re-read).
+ * A credit the balance cannot hold stores the failed JSON instead, records no outcome
+ * (the caller records its refusal) and answers 'overflow'.
  */
 const settle = `
-if not held(KEYS[4], ARGV[8]) then return 'not_held' end
+if not held(KEYS[4], ARGV[9]) then return 'not_held' end
 local current = redis.call('GET', KEYS[1])
 if not current then return 'missing' end
 if current ~= ARGV[1] then return 'conflict' end
 if ARGV[3] == '1' then
   local balance = tonumber(redis.call('HGET', KEYS[2], ARGV[4]) or '0')
-  if balance > MAX - tonumber(ARGV[5]) then return 'overflow' end
+  if balance > MAX - tonumber(ARGV[5]) then
+    redis.call('SET', KEYS[1], ARGV[8])
+    redis.call('ZREM', KEYS[3], ARGV[6])
+    return 'overflow'
+  end
   redis.call('HINCRBY', KEYS[2], ARGV[4], ARGV[5])
 end
 redis.call('SET', KEYS[1], ARGV[2])

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Clock, IdGenerator } from '../../core/ports';
 
-export const systemClock: Clock = { now: () => new Date().toISOString() };
+export const systemClock: Clock = { now: () => new Date().toISOString(), nowMs: () => Date.now() };
 
 /** UUID v7 (RFC 9562): 48-bit millisecond timestamp, then random bits. */
 export const uuidv7 = (ms = Date.now()): string => {
@@ -13,4 +13,4 @@ export const uuidv7 = (ms = Date.now()): string => {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 };
 
-export const uuidV7Ids: IdGenerator = { transactionId: () => uuidv7() };
+export const uuidV7Ids: IdGenerator = { transactionId: () => uuidv7(), claimToken: () => randomUUID() };

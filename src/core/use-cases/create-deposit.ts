@@ -1,9 +1,15 @@
-import { InvalidStateTransition, NotFound, PaymentFailed, PaymentGatewayError } from '../errors';
+import { BalanceOverflow, InvalidStateTransition, NotFound, PaymentFailed, PaymentGatewayError } from '../errors';
+import { MAX_BALANCE } from '../money';
 import { withIdempotency, type IdempotentResult } from '../idempotency';
 import type { IdempotencyScope, PaymentResult } from '../ports';
 import type { Metadata, Transaction } from '../transaction';
+import { creditRefused } from './credit-refused';
 import type { Caller, Deps } from './deps';
-import { assertOwner, checkMoney, early, idempotencyContext, idempotencyScope, requireUser } from './shared';
+import { checkMoney } from './check-money';
+import { early } from './early';
+import { idempotencyContext, idempotencyScope } from './idempotency-scope';
+import { assertOwner } from './ownership';
+import { requireUser } from './require-user';
 
 export interface DepositInput {
   userId: string;
@@ -41,6 +47,7 @@ export const makeCreateDeposit = (deps: Pick<Deps, 'ledger' | 'users' | 'gateway
     const status = result.status === 'succeeded' ? 'completed' : 'failed';
     try {
       const settled = await ledger.settle({ id: tx.id, status, now: deps.clock.now() }, status === 'completed' ? scope : undefined);
+      if (status === 'completed' && settled.status === 'failed') throw creditRefused(settled);
       if (settled.status === 'failed') throw new PaymentFailed(settled.id);
       return settled;
     } catch (err) {
@@ -56,15 +63,19 @@ export const makeCreateDeposit = (deps: Pick<Deps, 'ledger' | 'users' | 'gateway
     const money = checkMoney(deps, input.amount, input.currency);
     const { idempotencyKey, ...request } = input;
     const paymentToken = input.paymentToken ?? DEFAULT_PAYMENT_TOKEN;
-    const scope = idempotencyScope(caller.id, idempotencyKey, 'deposit', { ...request, paymentToken });
+    const scope = idempotencyScope(deps, caller.id, idempotencyKey, 'deposit', { ...request, paymentToken });
     const ctx = idempotencyContext(deps);
     const owner = early(requireUser(deps, input.userId));
+    const balances = early(ledger.getBalances(input.userId));
 
     return withIdempotency(ctx, scope, async (claim) => {
       await owner;
       let tx = claim.transactionId ? await ledger.getTransaction(claim.transactionId) : null;
       if (tx && tx.status !== 'pending') return finish(tx, scope);
       if (!tx) {
+        // Never charge what cannot be credited. (A race past this check fails the deposit at settlement.)
+        const held = (await balances).find((b) => b.currency === money.currency)?.available ?? 0;
+        if (held > MAX_BALANCE - money.amount) throw new BalanceOverflow();
         tx = await ledger.createDeposit(
           {
             id: deps.ids.transactionId(),

@@ -3,7 +3,10 @@ import type { Metadata } from '../transaction';
 import { isValidUserId, profileNotFound } from '../user';
 import { SameAccountTransfer } from '../errors';
 import type { Caller, Deps } from './deps';
-import { checkMoney, completedMovement, idempotencyContext, idempotencyScope, requireUser } from './shared';
+import { checkMoney } from './check-money';
+import { completedMovement } from './completed-movement';
+import { idempotencyContext, idempotencyScope } from './idempotency-scope';
+import { requireUser } from './require-user';
 
 export interface TransferInput {
   toUserId: string;
@@ -22,7 +25,7 @@ export const makeCreateTransfer = (deps: Pick<Deps, 'ledger' | 'users' | 'clock'
   async (caller: Caller, input: TransferInput): Promise<IdempotentResult> => {
     const money = checkMoney(deps, input.amount, input.currency);
     const { idempotencyKey, ...request } = input;
-    const scope = idempotencyScope(caller.id, idempotencyKey, 'transfer', request);
+    const scope = idempotencyScope(deps, caller.id, idempotencyKey, 'transfer', request);
     const ctx = idempotencyContext(deps);
     const precheck = (): void => {
       if (input.toUserId === caller.id) throw new SameAccountTransfer();

@@ -1,7 +1,10 @@
 import { moveOnce, type IdempotentResult } from '../idempotency';
 import type { Metadata } from '../transaction';
 import type { Caller, Deps } from './deps';
-import { assertOwner, checkMoney, completedMovement, idempotencyContext, idempotencyScope } from './shared';
+import { checkMoney } from './check-money';
+import { completedMovement } from './completed-movement';
+import { idempotencyContext, idempotencyScope } from './idempotency-scope';
+import { assertOwner } from './ownership';
 
 export interface WithdrawalInput {
   userId: string;
@@ -17,7 +20,7 @@ export const makeCreateWithdrawal = (deps: Pick<Deps, 'ledger' | 'clock' | 'ids'
     assertOwner(caller, input.userId);
     const money = checkMoney(deps, input.amount, input.currency);
     const { idempotencyKey, ...request } = input;
-    const scope = idempotencyScope(caller.id, idempotencyKey, 'withdrawal', request);
+    const scope = idempotencyScope(deps, caller.id, idempotencyKey, 'withdrawal', request);
     const ctx = idempotencyContext(deps);
     return moveOnce(ctx, scope, (claim) => deps.ledger.withdraw(
       completedMovement(deps, ctx.now, { type: 'withdrawal', userId: input.userId, ...money, metadata: input.metadata }),

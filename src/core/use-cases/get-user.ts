@@ -1,6 +1,7 @@
 import type { User } from '../user';
 import type { Caller, Deps } from './deps';
-import { assertOwnerOrAdmin, requireUser } from './shared';
+import { assertOwnerOrAdmin } from './ownership';
+import { requireUser } from './require-user';
 
 export const makeGetUser = (deps: Pick<Deps, 'users' | 'ledger'>) =>
   async (caller: Caller, userId: string): Promise<User> => {

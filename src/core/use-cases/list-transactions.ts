@@ -1,7 +1,8 @@
 import type { HistoryQuery } from '../ports';
 import { toPublicTransaction, type HistoryPosition, type Transaction, type TransactionStatus, type TransactionType } from '../transaction';
 import type { Caller, Deps } from './deps';
-import { assertOwnerOrAdmin, requireUser } from './shared';
+import { assertOwnerOrAdmin } from './ownership';
+import { requireUser } from './require-user';
 
 export interface ListInput {
   userId: string;

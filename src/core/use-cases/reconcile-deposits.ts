@@ -28,7 +28,7 @@ export interface ReconcileReport {
  */
 export const makeReconcileDeposits = ({ ledger, gateway, clock }: Pick<Deps, 'ledger' | 'gateway' | 'clock'>) =>
   async (opts: ReconcileOptions): Promise<ReconcileReport> => {
-    const started = Date.now();
+    const started = clock.nowMs();
     const now = Date.parse(clock.now());
     const report: ReconcileReport = { examined: 0, completed: 0, failed: 0, stillPending: 0, lostRace: 0, errors: 0 };
     const pending = await ledger.listPendingDeposits({
@@ -36,7 +36,7 @@ export const makeReconcileDeposits = ({ ledger, gateway, clock }: Pick<Deps, 'le
       limit: opts.batchSize,
     });
     for (const tx of pending) {
-      if (Date.now() - started > opts.timeBudgetMs) break;
+      if (clock.nowMs() - started > opts.timeBudgetMs) break;
       report.examined++;
       try {
         const result = await gateway.getPaymentStatus({ depositId: tx.id, ...(tx.paymentRef && { paymentRef: tx.paymentRef }) });
@@ -46,8 +46,9 @@ export const makeReconcileDeposits = ({ ledger, gateway, clock }: Pick<Deps, 'le
           continue;
         }
         const status = result?.status === 'succeeded' ? 'completed' : 'failed';
-        await ledger.settle({ id: tx.id, status, now: clock.now() });
-        report[status]++;
+        // A credit the balance cannot hold comes back failed (Ledger.settle): counted as what it became.
+        const settled = await ledger.settle({ id: tx.id, status, now: clock.now() });
+        report[settled.status === 'completed' ? 'completed' : 'failed']++;
       } catch (err) {
         if (err instanceof InvalidStateTransition) report.lostRace++;
         else report.errors++;

@@ -1,5 +1,6 @@
-import { Forbidden, InvalidRequest, NotFound } from '../errors';
+import { Forbidden, InvalidRequest, TransactionNotFound } from '../errors';
 import { assertTransition, isTransactionId, toPublicTransaction, type Metadata, type Transaction, type TransactionStatus } from '../transaction';
+import { creditRefused } from './credit-refused';
 import type { Caller, Deps } from './deps';
 
 export interface UpdateTransactionInput {
@@ -11,12 +12,12 @@ export interface UpdateTransactionInput {
 export const makeUpdateTransaction = ({ ledger, clock }: Pick<Deps, 'ledger' | 'clock'>) =>
   async (caller: Caller, input: UpdateTransactionInput): Promise<Transaction> => {
     if (!caller.isAdmin) throw new Forbidden('Only an admin can change a transaction');
-    if (!isTransactionId(input.id)) throw new NotFound('Transaction not found');
+    if (!isTransactionId(input.id)) throw new TransactionNotFound();
     if (input.status === undefined && input.metadata === undefined) {
       throw new InvalidRequest('Send status, metadata or both');
     }
     const tx = await ledger.getTransaction(input.id);
-    if (!tx) throw new NotFound('Transaction not found');
+    if (!tx) throw new TransactionNotFound();
     if (input.status === undefined) {
       return toPublicTransaction(await ledger.updateMetadata(tx.id, input.metadata ?? {}, clock.now()));
     }
@@ -28,5 +29,6 @@ export const makeUpdateTransaction = ({ ledger, clock }: Pick<Deps, 'ledger' | '
       now: clock.now(),
       ...(input.metadata !== undefined && { metadata: input.metadata }),
     });
+    if (input.status === 'completed' && settled.status === 'failed') throw creditRefused(settled);
     return toPublicTransaction(settled);
   };
