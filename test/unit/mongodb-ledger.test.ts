@@ -10,7 +10,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { BSON, Long, MongoError, MongoServerError, type ClientSession, type Document } from 'mongodb';
-import { IdempotencyKeyInUse, InsufficientFunds, ServiceUnavailable } from '../../src/core/errors';
+import { BalanceOverflow, IdempotencyKeyInUse, InsufficientFunds, ServiceUnavailable } from '../../src/core/errors';
 import type { ClaimTimes, IdempotencyScope, Ledger } from '../../src/core/ports';
 import type { Transaction } from '../../src/core/transaction';
 import type { MongoCollections } from '../../src/adapters/mongodb/mongo-collections';
@@ -501,5 +501,24 @@ describe('mongodb ledger: only the request holding the key writes for it', () =>
     const reviver = { ...retryOf(s), fingerprint: 'other' };
     await ledger.claimIdempotency(reviver, times(at(start, 3_000)));
     expect(await tokenOf(s)).toBe(reviver.token);
+  });
+});
+
+describe('mongodb ledger: the server-side balance bounds', () => {
+  it('a credit the collection validator refuses (code 121) is BalanceOverflow, and the transfer moves nothing', async () => {
+    const { db, ledger } = makeLedger();
+    const [a, b] = [await withProfile(db, `u-${randomUUID()}`), await withProfile(db, `u-${randomUUID()}`)];
+    await fund(ledger, a, 100);
+    // The imitation runs no validators: refuse the recipient's $inc the way a real server does.
+    db.hook = (rec) => {
+      if (rec.txn !== undefined && rec.coll === 'balances' && rec.op === 'findOneAndUpdate') {
+        throw new MongoServerError({ code: 121, codeName: 'DocumentValidationFailure', errmsg: 'Document failed validation' });
+      }
+    };
+    const t: Transaction = { ...tx({ type: 'transfer', userId: a, amount: 10 }), toUserId: b };
+    await expect(ledger.transfer(t)).rejects.toBeInstanceOf(BalanceOverflow);
+    db.hook = undefined;
+    expect(await available(ledger, a)).toBe(100);
+    expect(await ledger.getTransaction(t.id)).toBeNull();
   });
 });

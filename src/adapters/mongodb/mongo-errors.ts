@@ -54,6 +54,9 @@ export const isDuplicateKeyError = (err: unknown): boolean =>
  * A duplicate key on the `_id` index, not on a secondary unique index: from the
  * server's `keyPattern` (4.4+ sends it), else from the index named in the message.
  */
+/** A write refused by a collection's $jsonSchema validator (server code 121). */
+export const isDocumentValidationFailure = (err: unknown): boolean => err instanceof MongoServerError && err.code === 121;
+
 export const isIdDuplicateKeyError = (err: unknown): boolean => {
   if (!isDuplicateKeyError(err)) return false;
   const keyPattern: unknown = (err as MongoServerError).keyPattern;

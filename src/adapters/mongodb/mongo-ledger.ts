@@ -17,7 +17,7 @@ import {
   balanceId, exceedsMaxBalance, fromBalanceDoc, fromTransactionDoc, toDate, toLong, toMetadataDoc, toTransactionDoc,
   type TransactionDoc,
 } from './mongo-documents';
-import { guarded } from './mongo-errors';
+import { guarded, isDocumentValidationFailure } from './mongo-errors';
 import { finishIdempotency, holdIdempotency, makeMongoIdempotency, outcomeUpdate } from './mongo-idempotency';
 import { retryOnDuplicate, runInTransaction, type RetryPolicy, type SessionSource } from './mongo-transaction';
 
@@ -43,7 +43,11 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
         { $inc: { available: toLong(amount) }, $setOnInsert: { userId, currency } },
         { upsert: true, returnDocument: 'after', session },
       ),
-    );
+    ).catch((err: unknown) => {
+      // The collection's validator (migrate.ts) refuses a balance above 2^53 − 1 on a real server.
+      if (isDocumentValidationFailure(err)) throw new BalanceOverflow();
+      throw err;
+    });
     // Aborts the whole transaction: balances stay exactly representable everywhere.
     if (!after || exceedsMaxBalance(after.available)) throw new BalanceOverflow();
   };
