@@ -104,7 +104,7 @@ describe('mongodb client', () => {
   it('fails to open on a standalone mongod, naming the replica set requirement', async () => {
     const fake = await fakeMongod(() => baseHello);
     try {
-      await expect(openMongoStorage(configFor(fake.uri))).rejects.toThrow(ReplicaSetRequired);
+      await expect(openMongoStorage(configFor(fake.uri).mongodb)).rejects.toThrow(ReplicaSetRequired);
     } finally {
       await fake.stop();
     }
@@ -114,8 +114,8 @@ describe('mongodb client', () => {
     const fake = await fakeMongod((port) => ({ ...baseHello, setName: 'rs0', hosts: [`127.0.0.1:${port}`], me: `127.0.0.1:${port}` }));
     try {
       const config = configFor(fake.uri);
-      const storage = await openMongoStorage(config);
-      const again = await openMongoStorage(config);
+      const storage = await openMongoStorage(config.mongodb);
+      const again = await openMongoStorage(config.mongodb);
       expect(storage.kind).toBe('mongodb');
       await expect(storage.health.ping()).resolves.toBeUndefined();
       await expect(again.health.ping()).resolves.toBeUndefined();
@@ -136,11 +136,11 @@ describe('mongodb client', () => {
     const port = Number(new URL(probe.uri).port);
     await probe.stop(); // nothing listens on the port now
     const config = configFor(probe.uri);
-    await expect(openMongoStorage(config)).rejects.toBeInstanceOf(ServiceUnavailable);
+    await expect(openMongoStorage(config.mongodb)).rejects.toBeInstanceOf(ServiceUnavailable);
     // The failure was not cached: once the server is up, the next open succeeds.
     const fake = await fakeMongod((p) => ({ ...baseHello, setName: 'rs0', hosts: [`127.0.0.1:${p}`] }), port);
     try {
-      const storage = await openMongoStorage(config);
+      const storage = await openMongoStorage(config.mongodb);
       await expect(storage.health.ping()).resolves.toBeUndefined();
       await storage.close();
     } finally {

@@ -3,10 +3,15 @@
 // selection timeout well below the function timeout so an unreachable cluster
 // answers 503 instead of timing the function out.
 import { MongoClient, type Document, type MongoClientOptions } from 'mongodb';
-import type { Config } from '../../config';
 import { guarded } from './mongo-errors';
 
-export type MongoSettings = Config['mongodb'];
+/** What STORAGE=mongodb needs (built by src/config.ts from the MONGODB_* variables). */
+export interface MongoSettings {
+  uri?: string | undefined;
+  database: string;
+  maxPoolSize: number;
+  serverSelectionTimeoutMs: number;
+}
 
 /** Thrown at open when the deployment cannot run multi-document transactions. */
 export class ReplicaSetRequired extends Error {
