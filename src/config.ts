@@ -22,7 +22,7 @@ export type Settings = Record<string, string | undefined>;
 export const LOCAL_STAGE = 'local';
 /** HS256 keys need at least as many bytes as the hash (RFC 7518 §3.2). */
 export const MIN_SECRET_BYTES_OUTSIDE_LOCAL = 32;
-/** Added to the function timeout for the default idempotency lease: the clock skew between instances. */
+/** Added to the function timeout for the default idempotency lease: time around the handler and clock skew between instances. */
 export const LEASE_MARGIN_SECONDS = 5;
 /** FUNCTION_TIMEOUT_SECONDS when unset (tests, scripts): the longest HTTP function's timeout in serverless.yml. */
 export const DEFAULT_FUNCTION_TIMEOUT_SECONDS = 25;
@@ -32,7 +32,7 @@ const int = (min: number, max: number) => z.pipe(z.string().check(z.regex(/^-?\d
 const optionalString = z.optional(z.string().check(z.minLength(1)));
 
 const schema = z.object({
-  STAGE: z._default(z.string(), 'local'),
+  STAGE: z._default(z.string(), LOCAL_STAGE),
   STORAGE: z.optional(z.enum(STORAGE_KINDS)),
   DATA_DIR: z._default(z.string(), '.data'),
   MAX_AMOUNT: z._default(int(1, CONTRACT_MAX_AMOUNT), CONTRACT_MAX_AMOUNT),
@@ -129,7 +129,6 @@ const toConfig = (v: Values) => {
      * timeout plus a margin); a take-over after it is safe anyway, thanks to claim tokens.
      */
     idempotency: { leaseMs: leaseSeconds * 1000, ttlMs: v.IDEMPOTENCY_TTL_HOURS * 3_600_000 },
-    functionTimeoutMs: v.FUNCTION_TIMEOUT_SECONDS * 1000,
     // Each adapter's own options (the adapter declares the type; only config.ts reads the environment).
     pglite: { dataDir: v.DATA_DIR } satisfies PgliteOptions,
     postgres: {
