@@ -8,6 +8,7 @@ import type { Storage } from './adapters/storage';
 import { systemClock, uuidV7Ids } from './adapters/system/system-clock';
 import { instrumentGateway } from './observability/instrumented-gateway';
 import { instrumentLedger } from './observability/instrumented-ledger';
+import { logger } from './observability/logger';
 
 /**
  * Replaced by a string literal in scripts/build.mjs ('all' or one storage kind);
@@ -29,23 +30,23 @@ export const openStorage = async (config: Config): Promise<Storage> => {
     case 'memory':
       return (await import('./adapters/memory')).openMemoryStorage();
     case 'pglite':
-      if (typeof __WALLET_STORAGE__ === 'undefined' || __WALLET_STORAGE__ === 'all' || __WALLET_STORAGE__ === 'pglite') return (await import('./adapters/postgres')).openPgliteStorage(config);
+      if (typeof __WALLET_STORAGE__ === 'undefined' || __WALLET_STORAGE__ === 'all' || __WALLET_STORAGE__ === 'pglite') return (await import('./adapters/postgres')).openPgliteStorage(config.pglite);
       break;
     case 'postgres':
-      if (typeof __WALLET_STORAGE__ === 'undefined' || __WALLET_STORAGE__ === 'all' || __WALLET_STORAGE__ === 'postgres') return (await import('./adapters/postgres')).openPostgresStorage(config);
+      if (typeof __WALLET_STORAGE__ === 'undefined' || __WALLET_STORAGE__ === 'all' || __WALLET_STORAGE__ === 'postgres') return (await import('./adapters/postgres')).openPostgresStorage(config.postgres);
       break;
     case 'redis':
-      if (typeof __WALLET_STORAGE__ === 'undefined' || __WALLET_STORAGE__ === 'all' || __WALLET_STORAGE__ === 'redis') return (await import('./adapters/redis')).openRedisStorage(config);
+      if (typeof __WALLET_STORAGE__ === 'undefined' || __WALLET_STORAGE__ === 'all' || __WALLET_STORAGE__ === 'redis') return (await import('./adapters/redis')).openRedisStorage(config.redis);
       break;
     case 'mongodb':
-      if (typeof __WALLET_STORAGE__ === 'undefined' || __WALLET_STORAGE__ === 'all' || __WALLET_STORAGE__ === 'mongodb') return (await import('./adapters/mongodb')).openMongoStorage(config);
+      if (typeof __WALLET_STORAGE__ === 'undefined' || __WALLET_STORAGE__ === 'all' || __WALLET_STORAGE__ === 'mongodb') return (await import('./adapters/mongodb')).openMongoStorage(config.mongodb);
       break;
   }
   throw new Error(`STORAGE=${config.storage} is not included in this build (built for ${BUILT_STORAGE})`);
 };
 
 export const openPaymentGateway = async (config: Config): Promise<PaymentGateway> => {
-  if (config.payment.apiUrl) {
+  if (config.paymentGateway === 'http') {
     const { makeHttpPaymentGateway } = await import('./adapters/payment-gateway/http-payment-gateway');
     return makeHttpPaymentGateway(config.payment);
   }
@@ -82,6 +83,12 @@ export const loadSettings = async (): Promise<Settings> => {
   return { ...env, ...(await loadAppSecret(secretId, Number.isFinite(maxAge) ? maxAge : 300)) };
 };
 
+/** Every cold start (and rebuild) says out loud which safety defaults this stage turned off. */
+const announced = (config: Config): Config => {
+  for (const warning of config.warnings) logger.warn(warning);
+  return config;
+};
+
 let current: { key: string; app: Promise<App> } | undefined;
 
 /**
@@ -94,7 +101,7 @@ export const app = async (): Promise<App> => {
   const key = JSON.stringify(Object.entries(settings).sort(([a], [b]) => (a < b ? -1 : 1)));
   if (!current || current.key !== key) {
     const previous = current;
-    const built = Promise.resolve().then(() => buildApp(parseConfig(settings)));
+    const built = Promise.resolve().then(() => buildApp(announced(parseConfig(settings))));
     const entry = { key, app: built };
     current = entry;
     built.catch(() => {

@@ -1,6 +1,13 @@
 // The only reader of process.env. Validated once per cold start; an invalid
 // variable fails fast with a message naming it (and never echoing its value).
+import { randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
+import devDefaults from '../scripts/dev-defaults.json';
+import type { MongoSettings } from './adapters/mongodb/mongo-client';
+import type { HttpPaymentGatewayOptions } from './adapters/payment-gateway/http-payment-gateway';
+import type { PgliteOptions } from './adapters/postgres';
+import type { PostgresOptions } from './adapters/postgres/pg-executor';
+import type { RedisSettings } from './adapters/redis/redis-client';
 import { CONTRACT_MAX_AMOUNT } from './core/money';
 
 export const STORAGE_KINDS = ['memory', 'pglite', 'postgres', 'redis', 'mongodb'] as const;
@@ -11,12 +18,21 @@ export const EMBEDDED_DEFAULT: StorageKind = 'pglite';
 /** Raw settings: environment variables, overlaid by the app secret's keys. */
 export type Settings = Record<string, string | undefined>;
 
+/** The one stage where development conveniences (fake gateway, short secrets, plain-text connections) are allowed. */
+export const LOCAL_STAGE = 'local';
+/** HS256 keys need at least as many bytes as the hash (RFC 7518 §3.2). */
+export const MIN_SECRET_BYTES_OUTSIDE_LOCAL = 32;
+/** Added to the function timeout for the default idempotency lease: time around the handler and clock skew between instances. */
+export const LEASE_MARGIN_SECONDS = 5;
+/** FUNCTION_TIMEOUT_SECONDS when unset (tests, scripts): the longest HTTP function's timeout in serverless.yml. */
+export const DEFAULT_FUNCTION_TIMEOUT_SECONDS = 25;
+
 const bool = z.pipe(z.enum(['true', 'false', '1', '0']), z.transform((v) => v === 'true' || v === '1'));
 const int = (min: number, max: number) => z.pipe(z.string().check(z.regex(/^-?\d+$/, 'must be an integer')), z.pipe(z.transform(Number), z.int().check(z.minimum(min), z.maximum(max))));
 const optionalString = z.optional(z.string().check(z.minLength(1)));
 
 const schema = z.object({
-  STAGE: z._default(z.string(), 'local'),
+  STAGE: z._default(z.string(), LOCAL_STAGE),
   STORAGE: z.optional(z.enum(STORAGE_KINDS)),
   DATA_DIR: z._default(z.string(), '.data'),
   MAX_AMOUNT: z._default(int(1, CONTRACT_MAX_AMOUNT), CONTRACT_MAX_AMOUNT),
@@ -28,7 +44,9 @@ const schema = z.object({
   AUTH_AUDIENCE: optionalString,
   CURSOR_SECRET: z.optional(z.string().check(z.minLength(16, 'must be at least 16 characters'))),
 
-  IDEMPOTENCY_LEASE_SECONDS: z._default(int(1, 3600), 60),
+  // Lambda does not tell a function its timeout; serverless.yml sets this per function.
+  FUNCTION_TIMEOUT_SECONDS: z._default(int(1, 900), DEFAULT_FUNCTION_TIMEOUT_SECONDS),
+  IDEMPOTENCY_LEASE_SECONDS: z.optional(int(1, 3600)),
   IDEMPOTENCY_TTL_HOURS: z._default(int(24, 24 * 30), 24),
 
   POSTGRES_HOST: z._default(z.string(), '127.0.0.1'),
@@ -36,7 +54,7 @@ const schema = z.object({
   POSTGRES_USER: z._default(z.string(), 'postgres'),
   POSTGRES_PASSWORD: z.optional(z.string()),
   POSTGRES_DB: z._default(z.string(), 'wallet'),
-  POSTGRES_SSL: z._default(bool, false),
+  POSTGRES_SSL: z.optional(bool),
   POSTGRES_SYNC: z._default(bool, false),
   POSTGRES_POOL_MAX: z._default(int(1, 50), 2),
   POSTGRES_CONNECT_TIMEOUT_MS: z._default(int(100, 60_000), 3000),
@@ -46,7 +64,7 @@ const schema = z.object({
   REDIS_PORT: z._default(int(1, 65535), 6379),
   REDIS_PASSWORD: z.optional(z.string()),
   REDIS_DB: z._default(int(0, 15), 0),
-  REDIS_TLS: z._default(bool, false),
+  REDIS_TLS: z.optional(bool),
   REDIS_KEY_PREFIX: z._default(z.string(), 'wallet:'),
   REDIS_CONNECT_TIMEOUT_MS: z._default(int(100, 60_000), 3000),
   REDIS_COMMAND_TIMEOUT_MS: z._default(int(100, 60_000), 3000),
@@ -55,7 +73,10 @@ const schema = z.object({
   MONGODB_DB: z._default(z.string(), 'wallet'),
   MONGODB_MAX_POOL_SIZE: z._default(int(1, 100), 5),
   MONGODB_SERVER_SELECTION_TIMEOUT_MS: z._default(int(100, 60_000), 3000),
+  MONGODB_TRANSACTION_TIMEOUT_MS: z._default(int(100, 60_000), 5000),
 
+  // `sandbox`: the built-in fake gateway, on purpose (the default in STAGE=local only).
+  PAYMENT_GATEWAY: z.optional(z.enum(['http', 'sandbox'])),
   PAYMENT_API_URL: z.optional(z.url()),
   PAYMENT_API_KEY: optionalString,
   PAYMENT_TIMEOUT_MS: z._default(int(50, 60_000), 5000),
@@ -81,71 +102,143 @@ export class ConfigError extends Error {
   }
 }
 
-const toConfig = (v: z.infer<typeof schema>) => ({
-  stage: v.STAGE,
-  storage: v.STORAGE ?? EMBEDDED_DEFAULT,
-  dataDir: v.DATA_DIR,
-  maxAmount: v.MAX_AMOUNT,
-  logLevel: v.LOG_LEVEL.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT',
-  auth: {
-    jwtSecret: v.AUTH_JWT_SECRET,
-    jwksUrl: v.AUTH_JWKS_URL,
-    issuer: v.AUTH_ISSUER,
-    audience: v.AUTH_AUDIENCE,
-  },
-  /** Signs pagination cursors; defaults to a key derived from the JWT secret. */
-  cursorSecret: v.CURSOR_SECRET ?? `cursor:${v.AUTH_JWT_SECRET ?? v.AUTH_JWKS_URL ?? 'local'}`,
-  idempotency: { leaseMs: v.IDEMPOTENCY_LEASE_SECONDS * 1000, ttlMs: v.IDEMPOTENCY_TTL_HOURS * 3_600_000 },
-  postgres: {
-    host: v.POSTGRES_HOST,
-    port: v.POSTGRES_PORT,
-    user: v.POSTGRES_USER,
-    password: v.POSTGRES_PASSWORD,
-    database: v.POSTGRES_DB,
-    ssl: v.POSTGRES_SSL,
-    /** Run migrations at start (local use only). */
-    runMigrations: v.POSTGRES_SYNC,
-    poolMax: v.POSTGRES_POOL_MAX,
-    connectTimeoutMs: v.POSTGRES_CONNECT_TIMEOUT_MS,
-    statementTimeoutMs: v.POSTGRES_STATEMENT_TIMEOUT_MS,
-  },
-  redis: {
-    host: v.REDIS_HOST,
-    port: v.REDIS_PORT,
-    password: v.REDIS_PASSWORD,
-    db: v.REDIS_DB,
-    tls: v.REDIS_TLS,
-    keyPrefix: v.REDIS_KEY_PREFIX,
-    connectTimeoutMs: v.REDIS_CONNECT_TIMEOUT_MS,
-    commandTimeoutMs: v.REDIS_COMMAND_TIMEOUT_MS,
-  },
-  mongodb: {
-    uri: v.MONGODB_URI,
-    database: v.MONGODB_DB,
-    maxPoolSize: v.MONGODB_MAX_POOL_SIZE,
-    serverSelectionTimeoutMs: v.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
-  },
-  payment: {
-    /** Unset: the built-in fake gateway (sandbox tokens). */
-    apiUrl: v.PAYMENT_API_URL,
-    apiKey: v.PAYMENT_API_KEY,
-    timeoutMs: v.PAYMENT_TIMEOUT_MS,
-    maxRetries: v.PAYMENT_MAX_RETRIES,
-    circuitThreshold: v.PAYMENT_CIRCUIT_THRESHOLD,
-    circuitHalfOpenMs: v.PAYMENT_CIRCUIT_HALF_OPEN_MS,
-  },
-  reconcile: {
-    olderThanMs: v.RECONCILE_OLDER_THAN_SECONDS * 1000,
-    batchSize: v.RECONCILE_BATCH_SIZE,
-    timeBudgetMs: v.RECONCILE_TIME_BUDGET_MS,
-    abandonAfterMs: v.RECONCILE_ABANDON_AFTER_SECONDS * 1000,
-  },
-  appSecret: { id: v.APP_SECRET_ID, maxAgeSeconds: v.APP_SECRET_MAX_AGE_SECONDS },
-});
+type Values = z.infer<typeof schema>;
+
+const toConfig = (v: Values) => {
+  const local = v.STAGE === LOCAL_STAGE;
+  const leaseSeconds = v.IDEMPOTENCY_LEASE_SECONDS ?? v.FUNCTION_TIMEOUT_SECONDS + LEASE_MARGIN_SECONDS;
+  return {
+    stage: v.STAGE,
+    storage: v.STORAGE ?? EMBEDDED_DEFAULT,
+    dataDir: v.DATA_DIR,
+    maxAmount: v.MAX_AMOUNT,
+    logLevel: v.LOG_LEVEL.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT',
+    auth: {
+      jwtSecret: v.AUTH_JWT_SECRET,
+      jwksUrl: v.AUTH_JWKS_URL,
+      issuer: v.AUTH_ISSUER,
+      audience: v.AUTH_AUDIENCE,
+    },
+    /**
+     * Signs pagination cursors: CURSOR_SECRET, else derived from the JWT secret. Never
+     * from a public value (the JWKS URL): parseConfig requires CURSOR_SECRET then, so the
+     * random key is left for tools that verify no token and sign no cursor.
+     */
+    cursorSecret: v.CURSOR_SECRET ?? (v.AUTH_JWT_SECRET === undefined ? randomBytes(32).toString('base64url') : `cursor:${v.AUTH_JWT_SECRET}`),
+    /**
+     * A claim's lease outlives any request that can still be running (the function's
+     * timeout plus a margin); a take-over after it is safe anyway, thanks to claim tokens.
+     */
+    idempotency: { leaseMs: leaseSeconds * 1000, ttlMs: v.IDEMPOTENCY_TTL_HOURS * 3_600_000 },
+    // Each adapter's own options (the adapter declares the type; only config.ts reads the environment).
+    pglite: { dataDir: v.DATA_DIR } satisfies PgliteOptions,
+    postgres: {
+      host: v.POSTGRES_HOST,
+      port: v.POSTGRES_PORT,
+      user: v.POSTGRES_USER,
+      password: v.POSTGRES_PASSWORD,
+      database: v.POSTGRES_DB,
+      // TLS unless said otherwise, except on a developer's machine.
+      ssl: v.POSTGRES_SSL ?? !local,
+      /** Run migrations at start (local use only). */
+      runMigrations: v.POSTGRES_SYNC,
+      poolMax: v.POSTGRES_POOL_MAX,
+      connectTimeoutMs: v.POSTGRES_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: v.POSTGRES_STATEMENT_TIMEOUT_MS,
+    } satisfies PostgresOptions,
+    redis: {
+      host: v.REDIS_HOST,
+      port: v.REDIS_PORT,
+      password: v.REDIS_PASSWORD,
+      db: v.REDIS_DB,
+      tls: v.REDIS_TLS ?? !local,
+      keyPrefix: v.REDIS_KEY_PREFIX,
+      connectTimeoutMs: v.REDIS_CONNECT_TIMEOUT_MS,
+      commandTimeoutMs: v.REDIS_COMMAND_TIMEOUT_MS,
+    } satisfies RedisSettings,
+    mongodb: {
+      uri: v.MONGODB_URI,
+      database: v.MONGODB_DB,
+      maxPoolSize: v.MONGODB_MAX_POOL_SIZE,
+      serverSelectionTimeoutMs: v.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
+      transactionTimeoutMs: v.MONGODB_TRANSACTION_TIMEOUT_MS,
+    } satisfies MongoSettings,
+    /** `http` (PAYMENT_API_URL) or `sandbox` (the built-in fake); see gatewayProblems. */
+    paymentGateway: v.PAYMENT_GATEWAY ?? (v.PAYMENT_API_URL !== undefined || !local ? 'http' : 'sandbox'),
+    payment: {
+      apiUrl: v.PAYMENT_API_URL,
+      apiKey: v.PAYMENT_API_KEY,
+      timeoutMs: v.PAYMENT_TIMEOUT_MS,
+      maxRetries: v.PAYMENT_MAX_RETRIES,
+      circuitThreshold: v.PAYMENT_CIRCUIT_THRESHOLD,
+      circuitHalfOpenMs: v.PAYMENT_CIRCUIT_HALF_OPEN_MS,
+    } satisfies HttpPaymentGatewayOptions,
+    reconcile: {
+      olderThanMs: v.RECONCILE_OLDER_THAN_SECONDS * 1000,
+      batchSize: v.RECONCILE_BATCH_SIZE,
+      timeBudgetMs: v.RECONCILE_TIME_BUDGET_MS,
+      abandonAfterMs: v.RECONCILE_ABANDON_AFTER_SECONDS * 1000,
+    },
+    /**
+     * Deliberate choices outside STAGE=local that weaken a default; the composition
+     * root logs each as a warning at every cold start.
+     */
+    warnings: local ? [] : stageWarnings(v),
+  };
+};
+
+const outsideLocal = (v: Values): string => `STAGE=${v.STAGE} (outside ${LOCAL_STAGE})`;
+
+const stageWarnings = (v: Values): string[] => {
+  const warnings: string[] = [];
+  const storage = v.STORAGE ?? EMBEDDED_DEFAULT;
+  if (v.PAYMENT_GATEWAY === 'sandbox') {
+    warnings.push(`PAYMENT_GATEWAY=sandbox on ${outsideLocal(v)}: deposits go to the built-in fake gateway, which charges nobody and credits test tokens`);
+  }
+  if (storage === 'postgres' && v.POSTGRES_SSL === false) warnings.push(`POSTGRES_SSL=false on ${outsideLocal(v)}: PostgreSQL traffic, password included, is not encrypted`);
+  if (storage === 'redis' && v.REDIS_TLS === false) warnings.push(`REDIS_TLS=false on ${outsideLocal(v)}: Redis traffic, password included, is not encrypted`);
+  return warnings;
+};
+
+const gatewayProblems = (v: Values): string[] => {
+  const local = v.STAGE === LOCAL_STAGE;
+  if (v.PAYMENT_GATEWAY === 'sandbox') {
+    return v.PAYMENT_API_URL === undefined ? [] : ['PAYMENT_GATEWAY: sandbox (the built-in fake) and PAYMENT_API_URL exclude each other; unset one'];
+  }
+  if (v.PAYMENT_API_URL === undefined) {
+    if (local && v.PAYMENT_GATEWAY === undefined) return [];
+    return [
+      local
+        ? 'PAYMENT_API_URL: required when PAYMENT_GATEWAY=http'
+        : `PAYMENT_API_URL: required on ${outsideLocal(v)}; to use the built-in fake gateway on purpose, set PAYMENT_GATEWAY=sandbox`,
+    ];
+  }
+  const problems: string[] = [];
+  if (!v.PAYMENT_API_KEY) problems.push('PAYMENT_API_KEY: required when PAYMENT_API_URL is set');
+  if (!local && new URL(v.PAYMENT_API_URL).protocol !== 'https:') problems.push(`PAYMENT_API_URL: must be an https: URL on ${outsideLocal(v)}`);
+  return problems;
+};
+
+/** Keys that sign or verify (HS256 tokens, cursors): neither the committed development secret nor short, outside local. */
+const secretProblems = (v: Values): string[] => {
+  if (v.STAGE === LOCAL_STAGE) return [];
+  const problems: string[] = [];
+  for (const name of ['AUTH_JWT_SECRET', 'CURSOR_SECRET'] as const) {
+    const secret = v[name];
+    if (secret === undefined) continue;
+    if (secret === devDefaults.devJwtSecret) problems.push(`${name}: the committed development secret is refused on ${outsideLocal(v)}`);
+    else if (Buffer.byteLength(secret, 'utf8') < MIN_SECRET_BYTES_OUTSIDE_LOCAL) {
+      problems.push(`${name}: must be at least ${MIN_SECRET_BYTES_OUTSIDE_LOCAL} bytes on ${outsideLocal(v)}`);
+    }
+  }
+  return problems;
+};
 
 /**
  * Builds the config from raw settings; throws ConfigError naming every invalid variable.
- * `requireAuth: false` for tools that verify no token (the migration CLI).
+ * Outside STAGE=local it also refuses what is only safe on a developer's machine
+ * (docs/production-safety.md). `requireAuth: false` for tools that verify no token
+ * (the migration CLI).
  */
 export const parseConfig = (settings: Settings, { requireAuth = true } = {}): Config => {
   const present = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined && v !== ''));
@@ -153,17 +246,24 @@ export const parseConfig = (settings: Settings, { requireAuth = true } = {}): Co
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
-  const config = toConfig(result.data);
-  if (requireAuth && !config.auth.jwtSecret && !config.auth.jwksUrl) {
-    throw new ConfigError(['AUTH_JWT_SECRET or AUTH_JWKS_URL must be set']);
+  const v = result.data;
+  const problems: string[] = [];
+  if (requireAuth && !v.AUTH_JWT_SECRET && !v.AUTH_JWKS_URL) problems.push('AUTH_JWT_SECRET or AUTH_JWKS_URL must be set');
+  if (requireAuth && v.AUTH_JWKS_URL && !v.AUTH_JWT_SECRET && !v.CURSOR_SECRET) {
+    problems.push('CURSOR_SECRET: required when AUTH_JWKS_URL is the only auth setting (the cursor key is never derived from a public value)');
   }
-  if (config.storage === 'mongodb' && !config.mongodb.uri) throw new ConfigError(['MONGODB_URI: required when STORAGE=mongodb']);
+  if ((v.STORAGE ?? EMBEDDED_DEFAULT) === 'mongodb' && !v.MONGODB_URI) problems.push('MONGODB_URI: required when STORAGE=mongodb');
+  if (v.IDEMPOTENCY_LEASE_SECONDS !== undefined && v.IDEMPOTENCY_LEASE_SECONDS < v.FUNCTION_TIMEOUT_SECONDS) {
+    problems.push('IDEMPOTENCY_LEASE_SECONDS: must be at least FUNCTION_TIMEOUT_SECONDS, or a request still running could lose its key');
+  }
+  problems.push(...gatewayProblems(v), ...secretProblems(v));
+  if (problems.length > 0) throw new ConfigError(problems);
+  const config = toConfig(v);
   // A client may resume a deposit with its key until the key expires; abandoning it
   // earlier could fail a deposit that a late retry then charges.
   if (config.reconcile.abandonAfterMs < config.idempotency.ttlMs + config.idempotency.leaseMs) {
-    throw new ConfigError(['RECONCILE_ABANDON_AFTER_SECONDS: must be at least IDEMPOTENCY_TTL_HOURS plus IDEMPOTENCY_LEASE_SECONDS']);
+    throw new ConfigError(['RECONCILE_ABANDON_AFTER_SECONDS: must be at least IDEMPOTENCY_TTL_HOURS plus the idempotency lease (IDEMPOTENCY_LEASE_SECONDS, by default FUNCTION_TIMEOUT_SECONDS + 5)']);
   }
-  if (config.payment.apiUrl && !config.payment.apiKey) throw new ConfigError(['PAYMENT_API_KEY: required when PAYMENT_API_URL is set']);
   return config;
 };
 

@@ -15,7 +15,7 @@ const main = async (): Promise<void> => {
       const embedded = config.storage === 'pglite';
       const db = embedded
         ? (await import('./adapters/postgres/pglite-executor')).openPgliteExecutor(join(config.dataDir, 'pglite'))
-        : (await import('./adapters/postgres/pg-executor')).openPgExecutor(config);
+        : (await import('./adapters/postgres/pg-executor')).openPgExecutor(config.postgres);
       const target = embedded ? `pglite:${config.dataDir}` : `${config.postgres.host}:${config.postgres.port}/${config.postgres.database}`;
       try {
         const { applied, current } = await runMigrations(db);

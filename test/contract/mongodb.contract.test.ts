@@ -32,7 +32,7 @@ if (!uri) {
     const client = await sharedMongoClient(config.mongodb);
     const db = client.db(config.mongodb.database);
     await migrateMongo(db);
-    const storage = await openMongoStorage(config);
+    const storage = await openMongoStorage(config.mongodb);
     return {
       ledger: storage.ledger,
       users: storage.users,

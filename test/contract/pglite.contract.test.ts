@@ -7,7 +7,7 @@ import { describeLedgerContract } from './ledger-contract';
 
 describeLedgerContract('pglite', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'wallet-pglite-contract-'));
-  const storage = await openPgliteStorage(parseConfig({ AUTH_JWT_SECRET: 'test-secret-at-least-16-chars', STORAGE: 'pglite', DATA_DIR: dataDir }));
+  const storage = await openPgliteStorage(parseConfig({ AUTH_JWT_SECRET: 'test-secret-at-least-16-chars', STORAGE: 'pglite', DATA_DIR: dataDir }).pglite);
   return {
     ledger: storage.ledger,
     users: storage.users,

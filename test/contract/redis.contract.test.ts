@@ -4,7 +4,7 @@ import { describeLedgerContract } from './ledger-contract';
 
 describeLedgerContract('redis', async () => {
   const config = redisTestConfig();
-  const storage = await openRedisStorage(config);
+  const storage = await openRedisStorage(config.redis);
   return {
     ledger: storage.ledger,
     users: storage.users,

@@ -44,6 +44,9 @@ const configure = (env: { secret?: boolean; jwks?: boolean; issuer?: boolean }) 
   else delete process.env.AUTH_JWT_SECRET;
   if (env.jwks) process.env.AUTH_JWKS_URL = jwks.url;
   else delete process.env.AUTH_JWKS_URL;
+  // JWKS alone leaves no secret to derive the cursor key from.
+  if (env.jwks && !env.secret) process.env.CURSOR_SECRET = 'test-cursor-secret-0123456789';
+  else delete process.env.CURSOR_SECRET;
   if (env.issuer) {
     process.env.AUTH_ISSUER = ISSUER;
     process.env.AUTH_AUDIENCE = AUDIENCE;
@@ -281,6 +284,7 @@ describe('JWKS endpoint unreachable', () => {
     delete process.env.AUTH_ISSUER;
     delete process.env.AUTH_AUDIENCE;
     process.env.AUTH_JWKS_URL = dead.url;
+    process.env.CURSOR_SECRET = 'test-cursor-secret-0123456789';
   });
   afterAll(() => configure({ secret: true }));
 

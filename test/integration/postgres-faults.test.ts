@@ -26,14 +26,14 @@ let admin: Client;
 beforeAll(async () => {
   await ensureDatabase(DATABASE);
   proxy = await startTcpProxy({ host: PG_HOST, port: PG_PORT });
-  direct = await openPostgresStorage(pgTestConfig(DATABASE));
+  direct = await openPostgresStorage(pgTestConfig(DATABASE).postgres);
   storage = await openPostgresStorage(
     pgTestConfig(DATABASE, {
       POSTGRES_PORT: String(proxy.port),
       POSTGRES_SYNC: 'false',
       POSTGRES_CONNECT_TIMEOUT_MS: '1000',
       POSTGRES_STATEMENT_TIMEOUT_MS: '3000',
-    }),
+    }).postgres,
   );
   admin = await directClient('postgres');
 });

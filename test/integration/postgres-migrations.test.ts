@@ -37,7 +37,7 @@ describe('postgres migrations', () => {
   });
 
   it('serves history pages and pending deposits from indexes, not table scans', async () => {
-    const storage = await openPostgresStorage(pgTestConfig(DATABASE));
+    const storage = await openPostgresStorage(pgTestConfig(DATABASE).postgres);
     const client = await directClient(DATABASE);
     try {
       // Enough rows that a plan choice is meaningful, then ask the planner.

@@ -25,14 +25,14 @@ const deposit = (userId: string, amount: number): Transaction => {
 describe('pglite storage', () => {
   it('keeps users, balances and transactions across close and reopen of the same directory', async () => {
     const dataDir = freshDir();
-    const first = await openPgliteStorage(configFor(dataDir));
+    const first = await openPgliteStorage(configFor(dataDir).pglite);
     expect(existsSync(join(dataDir, 'pglite'))).toBe(true);
     await first.users.create({ id: 'ada', email: 'ada@example.com', name: 'Ada', createdAt: '2030-01-01T00:00:00.123Z' });
     const d = await first.ledger.createDeposit(deposit('ada', 9_007_199_254_740_000));
     const settled = await first.ledger.settle({ id: d.id, status: 'completed', now: '2030-01-01T00:00:01.456Z' });
     await first.close();
 
-    const second = await openPgliteStorage(configFor(dataDir));
+    const second = await openPgliteStorage(configFor(dataDir).pglite);
     try {
       await expect(second.health.ping()).resolves.toBeUndefined();
       expect(await second.users.get('ada')).toEqual({ id: 'ada', email: 'ada@example.com', name: 'Ada', createdAt: '2030-01-01T00:00:00.123Z' });
@@ -46,8 +46,8 @@ describe('pglite storage', () => {
 
   it('shares one instance per directory within a process, and keeps it open until the last holder closes', async () => {
     const dataDir = freshDir();
-    const a = await openPgliteStorage(configFor(dataDir));
-    const b = await openPgliteStorage(configFor(dataDir));
+    const a = await openPgliteStorage(configFor(dataDir).pglite);
+    const b = await openPgliteStorage(configFor(dataDir).pglite);
     const shared = (globalThis as Record<symbol, Map<string, unknown>>)[Symbol.for('wallet-service.pglite')];
     expect(shared?.has(join(dataDir, 'pglite'))).toBe(true);
     await a.users.create({ id: 'bob', email: 'bob@example.com', name: 'Bob', createdAt: new Date().toISOString() });

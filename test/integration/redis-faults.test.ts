@@ -218,7 +218,7 @@ describe('redis adapter under faults', () => {
 
   it('opens at a cold start during an outage and serves once Redis is back', async () => {
     await proxy.stop();
-    const storage = await openRedisStorage({ ...config, redis: { ...config.redis, port: proxy.port, connectTimeoutMs: 200 } });
+    const storage = await openRedisStorage({ ...config.redis, port: proxy.port, connectTimeoutMs: 200 });
     try {
       await expect(storage.health.ping()).rejects.toBeInstanceOf(ServiceUnavailable);
       await expect(storage.users.get('nobody')).rejects.toBeInstanceOf(ServiceUnavailable);

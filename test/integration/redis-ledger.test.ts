@@ -24,7 +24,7 @@ describe('redis ledger specifics', () => {
   let storage: Storage;
   let raw: Redis;
   beforeAll(async () => {
-    storage = await openRedisStorage(config);
+    storage = await openRedisStorage(config.redis);
     raw = new Redis({ host: config.redis.host, port: config.redis.port });
   });
   afterAll(async () => {
@@ -217,8 +217,8 @@ describe('redis storage lifecycle', () => {
   it('keeps serving the next storage when the previous one on the same server is closed', async () => {
     // What the composition root does when only non-Redis settings change: build new, then close old.
     const config = redisTestConfig();
-    const previous = await openRedisStorage(config);
-    const next = await openRedisStorage({ ...config, redis: { ...config.redis } });
+    const previous = await openRedisStorage(config.redis);
+    const next = await openRedisStorage({ ...config.redis });
     await previous.close();
     try {
       await expect(next.health.ping()).resolves.toBeUndefined();

@@ -3,6 +3,7 @@
 import { inspect } from 'node:util';
 import { app, resetApp } from '../../src/composition-root';
 import { AppSecretError, parseAppSecret } from '../../src/adapters/secrets/app-secret';
+import { logger } from '../../src/observability/logger';
 import { startFakeSecretsManager, type FakeSecretsManager } from '../support/fake-secrets-manager';
 
 const JWT_SECRET = 'jwt-secret-from-secrets-manager-0001';
@@ -43,7 +44,9 @@ beforeEach(() => {
   // The secret must be the only source of the JWT secret in these tests.
   delete process.env.AUTH_JWT_SECRET;
   delete process.env.AUTH_JWKS_URL;
+  delete process.env.CURSOR_SECRET;
   delete process.env.MAX_AMOUNT;
+  delete process.env.STAGE;
 });
 
 afterEach(async () => {
@@ -59,18 +62,38 @@ afterAll(async () => {
 describe('app secret through the composition root', () => {
   it('overlays the environment: secret keys win, env-only keys stay, numbers become strings', async () => {
     const id = freshId('override');
-    fake.setSecret(id, { AUTH_JWT_SECRET: JWT_SECRET, MAX_AMOUNT: 500, POSTGRES_SSL: true });
+    // A stage outside local must opt in to the fake gateway; the secret may say so too.
+    fake.setSecret(id, { AUTH_JWT_SECRET: JWT_SECRET, MAX_AMOUNT: 500, POSTGRES_SSL: true, PAYMENT_GATEWAY: 'sandbox' });
     process.env.MAX_AMOUNT = '1000';
     process.env.STAGE = 'from-env';
     useSecret(id);
+    const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
 
     const { config } = await app();
+    // Said at every cold start of a stage that opted in to the fake gateway.
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^PAYMENT_GATEWAY=sandbox on STAGE=from-env/));
+    warn.mockRestore();
 
     expect(config.auth.jwtSecret).toBe(JWT_SECRET);
     expect(config.maxAmount).toBe(500);
     expect(config.postgres.ssl).toBe(true);
     expect(config.stage).toBe('from-env');
     expect(config.storage).toBe('memory');
+    expect(config.paymentGateway).toBe('sandbox');
+  });
+
+  it('supplies the cursor key when AUTH_JWKS_URL is the only auth setting, and fails the cold start without one', async () => {
+    process.env.AUTH_JWKS_URL = 'https://issuer.example.com/.well-known/jwks.json';
+    const id = freshId('cursor');
+    fake.setSecret(id, { CURSOR_SECRET: 'cursor-secret-from-secrets-manager-01' });
+    useSecret(id);
+    expect((await app()).config.cursorSecret).toBe('cursor-secret-from-secrets-manager-01');
+
+    await resetApp();
+    const bare = freshId('no-cursor');
+    fake.setSecret(bare, { MAX_AMOUNT: 500 });
+    useSecret(bare);
+    await expect(app()).rejects.toThrow(/CURSOR_SECRET: required when AUTH_JWKS_URL/);
   });
 
   it('fetches once per max age, also when cold calls arrive together', async () => {

@@ -13,6 +13,13 @@ interface Template {
   Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
 }
 
+/** The parts of a Fn::Join, flattened to text (Refs as ${Name}). */
+const joined = (value: unknown): string => {
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (!join) return String(value);
+  return join[1].map((p) => (typeof p === 'string' ? p : `\${${(p as { Ref: string }).Ref}}`)).join(join[0]);
+};
+
 const packageStage = (params: string[] = []): { dir: string; template: Template } => {
   const dir = mkdtempSync(join(tmpdir(), 'wallet-package-'));
   const env: NodeJS.ProcessEnv = { ...process.env, WALLET_BUILD_DIR: '.build/package-test' };
@@ -53,7 +60,10 @@ describe('serverless package --stage prod (no AWS credentials)', () => {
       .flatMap((p) => p.PolicyDocument.Statement);
     const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
     expect(actions.filter((a) => !a.startsWith('logs:'))).toEqual(['secretsmanager:GetSecretValue']);
-    expect(JSON.stringify(statements)).toContain('wallet/prod/app');
+    // Exactly the stage secret: its name plus Secrets Manager's 6-character suffix.
+    const secretStatements = statements.filter((s) => s.Action === 'secretsmanager:GetSecretValue' || (Array.isArray(s.Action) && s.Action.includes('secretsmanager:GetSecretValue')));
+    const arns = secretStatements.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource])).map(joined);
+    expect(arns).toEqual(['arn:aws:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:wallet/prod/app-??????']);
     const stage = resources.find((r) => r.Type === 'AWS::ApiGatewayV2::Stage');
     expect(stage?.Properties.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 });
     const logGroups = resources.filter((r) => r.Type === 'AWS::Logs::LogGroup');
@@ -61,6 +71,19 @@ describe('serverless package --stage prod (no AWS credentials)', () => {
     for (const g of logGroups) expect(g.Properties.RetentionInDays).toBe(365);
     for (const f of resources.filter((r) => r.Type === 'AWS::Lambda::Function')) expect(f.Properties.Runtime).toBe('nodejs22.x');
     expect(resources.some((r) => r.Type === 'AWS::ApiGatewayV2::Authorizer')).toBe(false);
+  });
+
+  it('tells each function its own timeout (the basis of the idempotency lease) and passes the gateway opt-in through', () => {
+    const functions = Object.values(plain.template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThan(0);
+    const timeouts = new Set<number>();
+    for (const f of functions) {
+      const env = (f.Properties.Environment as { Variables: Record<string, string> }).Variables;
+      expect(Number(env.FUNCTION_TIMEOUT_SECONDS)).toBe(f.Properties.Timeout);
+      expect(env).toHaveProperty('PAYMENT_GATEWAY');
+      timeouts.add(f.Properties.Timeout as number);
+    }
+    expect([...timeouts].sort((a, b) => a - b)).toEqual([15, 25, 60]);
   });
 
   it('puts a Cognito JWT authorizer in front of every authenticated route when asked', () => {

@@ -48,8 +48,10 @@ export const describeBankUnderFaults = (backend: Backend, storageFaults?: () => 
         PAYMENT_TIMEOUT_MS: '300',
         PAYMENT_MAX_RETRIES: '1',
         PAYMENT_CIRCUIT_HALF_OPEN_MS: '1000',
-        // Longer than any request can run (15 s function timeout), so a takeover never
-        // races a live request; short enough for a key orphaned by an outage to free up.
+        // Longer than any request can run (15 s function timeout; the deposit function's
+        // 25 s cannot be used up with these gateway timeouts), so a takeover never races
+        // a live request; short enough for a key orphaned by an outage to free up.
+        FUNCTION_TIMEOUT_SECONDS: '15',
         IDEMPOTENCY_LEASE_SECONDS: '20',
         ...faults.env,
       });

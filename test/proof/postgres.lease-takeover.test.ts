@@ -1,5 +1,6 @@
 // Idempotency when a key's lease runs out while its first request is still running
-// (IDEMPOTENCY_LEASE_SECONDS accepts 1): a row lock held from outside keeps the first
+// (IDEMPOTENCY_LEASE_SECONDS=1, allowed because the functions are told a 1 s timeout
+// while serverless-offline still gives them 15 s): a row lock held from outside keeps the first
 // transfer waiting past its lease, the retry takes the key over, then the lock goes.
 // The contract: "Same key while the first request is still running: 409
 // idempotency_key_in_use, no effect" — the money may move once only.
@@ -17,7 +18,7 @@ describeOn('idempotency lease takeover', backend, () => {
   let server: OfflineServer | undefined;
   let client: BankClient;
   beforeAll(async () => {
-    server = await startProofServer(backend, { IDEMPOTENCY_LEASE_SECONDS: '1' });
+    server = await startProofServer(backend, { IDEMPOTENCY_LEASE_SECONDS: '1', FUNCTION_TIMEOUT_SECONDS: '1' });
     client = new BankClient(server.url);
   }, 120_000);
   afterAll(async () => {

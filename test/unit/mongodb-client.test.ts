@@ -99,12 +99,18 @@ describe('mongodb client', () => {
   it('builds a small pool with a short server selection timeout from the config', () => {
     const o = clientOptions(configFor('mongodb://localhost').mongodb);
     expect(o).toMatchObject({ maxPoolSize: 2, serverSelectionTimeoutMS: 500 });
+    // The driver's default (0) would wait for a pooled connection forever, past the function timeout.
+    expect(o.waitQueueTimeoutMS).toBe(500);
+  });
+
+  it('bounds each ledger transaction by MONGODB_TRANSACTION_TIMEOUT_MS (default 5 s)', () => {
+    expect(configFor('mongodb://localhost').mongodb.transactionTimeoutMs).toBe(5000);
   });
 
   it('fails to open on a standalone mongod, naming the replica set requirement', async () => {
     const fake = await fakeMongod(() => baseHello);
     try {
-      await expect(openMongoStorage(configFor(fake.uri))).rejects.toThrow(ReplicaSetRequired);
+      await expect(openMongoStorage(configFor(fake.uri).mongodb)).rejects.toThrow(ReplicaSetRequired);
     } finally {
       await fake.stop();
     }
@@ -114,8 +120,8 @@ describe('mongodb client', () => {
     const fake = await fakeMongod((port) => ({ ...baseHello, setName: 'rs0', hosts: [`127.0.0.1:${port}`], me: `127.0.0.1:${port}` }));
     try {
       const config = configFor(fake.uri);
-      const storage = await openMongoStorage(config);
-      const again = await openMongoStorage(config);
+      const storage = await openMongoStorage(config.mongodb);
+      const again = await openMongoStorage(config.mongodb);
       expect(storage.kind).toBe('mongodb');
       await expect(storage.health.ping()).resolves.toBeUndefined();
       await expect(again.health.ping()).resolves.toBeUndefined();
@@ -136,11 +142,11 @@ describe('mongodb client', () => {
     const port = Number(new URL(probe.uri).port);
     await probe.stop(); // nothing listens on the port now
     const config = configFor(probe.uri);
-    await expect(openMongoStorage(config)).rejects.toBeInstanceOf(ServiceUnavailable);
+    await expect(openMongoStorage(config.mongodb)).rejects.toBeInstanceOf(ServiceUnavailable);
     // The failure was not cached: once the server is up, the next open succeeds.
     const fake = await fakeMongod((p) => ({ ...baseHello, setName: 'rs0', hosts: [`127.0.0.1:${p}`] }), port);
     try {
-      const storage = await openMongoStorage(config);
+      const storage = await openMongoStorage(config.mongodb);
       await expect(storage.health.ping()).resolves.toBeUndefined();
       await storage.close();
     } finally {

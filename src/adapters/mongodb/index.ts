@@ -1,26 +1,28 @@
 // STORAGE=mongodb: the Ledger, UserStore and HealthCheck on the official driver.
 // Indexes are created by migrate (npm run migrate), not on every cold start.
-import type { Config } from '../../config';
 import type { Storage } from '../storage';
 import { mongoCollections } from './mongo-collections';
 import { guarded } from './mongo-errors';
-import { closeSharedMongoClient, sharedMongoClient } from './mongo-client';
+import { closeSharedMongoClient, sharedMongoClient, type MongoSettings } from './mongo-client';
 import { makeMongoLedger } from './mongo-ledger';
+import { retryPolicy } from './mongo-transaction';
 import { makeMongoUserStore } from './mongo-user-store';
 
-export const openMongoStorage = async (config: Config): Promise<Storage> => {
-  const client = await sharedMongoClient(config.mongodb);
-  const db = client.db(config.mongodb.database);
+export type { MongoSettings } from './mongo-client';
+
+export const openMongoStorage = async (settings: MongoSettings): Promise<Storage> => {
+  const client = await sharedMongoClient(settings);
+  const db = client.db(settings.database);
   const collections = mongoCollections(db);
   return {
     kind: 'mongodb',
-    ledger: makeMongoLedger(client, collections),
+    ledger: makeMongoLedger(client, collections, retryPolicy(settings.transactionTimeoutMs)),
     users: makeMongoUserStore(collections),
     health: {
       ping: () => guarded('ledger', async () => {
         await db.command({ ping: 1 });
       }),
     },
-    close: () => closeSharedMongoClient(config.mongodb),
+    close: () => closeSharedMongoClient(settings),
   };
 };

@@ -3,10 +3,17 @@
 // selection timeout well below the function timeout so an unreachable cluster
 // answers 503 instead of timing the function out.
 import { MongoClient, type Document, type MongoClientOptions } from 'mongodb';
-import type { Config } from '../../config';
 import { guarded } from './mongo-errors';
 
-export type MongoSettings = Config['mongodb'];
+/** What STORAGE=mongodb needs (built by src/config.ts from the MONGODB_* variables). */
+export interface MongoSettings {
+  uri?: string | undefined;
+  database: string;
+  maxPoolSize: number;
+  serverSelectionTimeoutMs: number;
+  /** One deadline for a ledger transaction, every retry and commit retry included (mongo-transaction.ts). */
+  transactionTimeoutMs: number;
+}
 
 /** Thrown at open when the deployment cannot run multi-document transactions. */
 export class ReplicaSetRequired extends Error {
@@ -35,6 +42,9 @@ export const clientOptions = (s: MongoSettings): MongoClientOptions => ({
   maxIdleTimeMS: 60_000,
   serverSelectionTimeoutMS: s.serverSelectionTimeoutMs,
   connectTimeoutMS: s.serverSelectionTimeoutMs,
+  // Waiting for a pooled connection is bounded too (the driver's default, 0, waits forever):
+  // a WaitQueueTimeoutError answers 503 (mongo-errors.ts).
+  waitQueueTimeoutMS: s.serverSelectionTimeoutMs,
   // A socket that stops answering fails the call (503) before the function times out.
   socketTimeoutMS: Math.max(10_000, 3 * s.serverSelectionTimeoutMs),
   retryWrites: true,

@@ -5,11 +5,21 @@
 // Each attempt has its own timeout; transient failures are retried with the same
 // Idempotency-Key behind a shared circuit breaker (gateway-resilience.ts). Errors name
 // neither the URL nor the key: fetch's own errors are dropped, not wrapped.
-import type { Config } from '../../config';
 import { PaymentGatewayError } from '../../core/errors';
 import type { ChargeRequest, PaymentGateway, PaymentResult } from '../../core/ports';
 import { makeGatewayPolicy, TransientGatewayError } from './gateway-resilience';
 import { isRetryableStatus, parseDecline, parsePayment, parseRetryAfter, rejectionMessage } from './gateway-wire';
+
+/** What the HTTP gateway needs (built by src/config.ts from the PAYMENT_* variables). */
+export interface HttpPaymentGatewayOptions {
+  apiUrl?: string | undefined;
+  apiKey?: string | undefined;
+  /** Per attempt. */
+  timeoutMs: number;
+  maxRetries: number;
+  circuitThreshold: number;
+  circuitHalfOpenMs: number;
+}
 
 export interface HttpGatewayTuning {
   /** First retry delay (default 100 ms); later ones grow exponentially with jitter. */
@@ -25,7 +35,7 @@ interface Answer {
   body: unknown;
 }
 
-export const makeHttpPaymentGateway = (config: Config['payment'], tuning: HttpGatewayTuning = {}): PaymentGateway => {
+export const makeHttpPaymentGateway = (config: HttpPaymentGatewayOptions, tuning: HttpGatewayTuning = {}): PaymentGateway => {
   const { apiUrl, apiKey } = config;
   if (!apiUrl || !apiKey) throw new Error('PAYMENT_API_URL and PAYMENT_API_KEY are both required for the HTTP payment gateway');
   // Trailing slash so that a base path (https://host/v1) is kept by relative URLs.

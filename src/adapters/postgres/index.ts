@@ -2,9 +2,9 @@
 // ledger, user store and health check over two SqlExecutors. Drivers are imported
 // lazily so a process only loads the one it uses.
 import { join } from 'node:path';
-import type { Config } from '../../config';
 import type { Storage } from '../storage';
 import { runMigrations } from './migrate';
+import type { PostgresOptions } from './pg-executor';
 import { makePostgresHealthCheck } from './postgres-health';
 import { makePostgresLedger } from './postgres-ledger';
 import { makePostgresUserStore } from './postgres-user-store';
@@ -31,14 +31,22 @@ const open = async (kind: string, db: SqlExecutor, migrate: boolean): Promise<St
   return storageOver(kind, db);
 };
 
+export type { PostgresOptions } from './pg-executor';
+
+/** What STORAGE=pglite needs. */
+export interface PgliteOptions {
+  /** The data lives under `${dataDir}/pglite`. */
+  dataDir: string;
+}
+
 /** A pg Pool for this process. Connects lazily; migrates first only with POSTGRES_SYNC=true (local use). */
-export const openPostgresStorage = async (config: Config): Promise<Storage> => {
+export const openPostgresStorage = async (options: PostgresOptions): Promise<Storage> => {
   const { openPgExecutor } = await import('./pg-executor');
-  return open('postgres', openPgExecutor(config), config.postgres.runMigrations);
+  return open('postgres', openPgExecutor(options), options.runMigrations);
 };
 
-/** The embedded default: the same SQL on PGlite, data under `${config.dataDir}/pglite`, always migrated. */
-export const openPgliteStorage = async (config: Config): Promise<Storage> => {
+/** The embedded default: the same SQL on PGlite, data under `${options.dataDir}/pglite`, always migrated. */
+export const openPgliteStorage = async (options: PgliteOptions): Promise<Storage> => {
   const { openPgliteExecutor } = await import('./pglite-executor');
-  return open('pglite', openPgliteExecutor(join(config.dataDir, 'pglite')), true);
+  return open('pglite', openPgliteExecutor(join(options.dataDir, 'pglite')), true);
 };

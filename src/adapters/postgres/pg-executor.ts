@@ -2,14 +2,29 @@
 // small pool per process, short connect timeout, keep-alive, server- and
 // client-side statement timeouts, and no session state (RDS Proxy can multiplex).
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
-import type { Config } from '../../config';
 import { isConnectionError, isRetryableConflict, translateError } from './pg-errors';
 import type { QueryOptions, Row, SqlExecutor, SqlSession } from './sql-executor';
 
 /** Attempts per transaction (conflicts, or a connection lost before COMMIT). */
 const MAX_ATTEMPTS = 3;
 
-export const poolConfig = (pg: Config['postgres']): PoolConfig => ({
+/** What STORAGE=postgres needs (built by src/config.ts from the POSTGRES_* variables). */
+export interface PostgresOptions {
+  host: string;
+  port: number;
+  user: string;
+  password?: string | undefined;
+  database: string;
+  /** TLS with certificate verification. */
+  ssl: boolean;
+  /** Run migrations at start (local use only). */
+  runMigrations: boolean;
+  poolMax: number;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+}
+
+export const poolConfig = (pg: PostgresOptions): PoolConfig => ({
   host: pg.host,
   port: pg.port,
   user: pg.user,
@@ -117,4 +132,4 @@ export const makePgExecutor = (pool: Pool): SqlExecutor => {
   };
 };
 
-export const openPgExecutor = (config: Config): SqlExecutor => makePgExecutor(new Pool(poolConfig(config.postgres)));
+export const openPgExecutor = (options: PostgresOptions): SqlExecutor => makePgExecutor(new Pool(poolConfig(options)));

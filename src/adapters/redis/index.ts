@@ -1,11 +1,12 @@
 import type { Redis } from 'ioredis';
-import type { Config } from '../../config';
 import type { Storage } from '../storage';
-import { acquireRedisClient, waitUntilReady } from './redis-client';
+import { acquireRedisClient, waitUntilReady, type RedisSettings } from './redis-client';
 import { redisCall } from './redis-errors';
 import { redisKeys } from './redis-keys';
 import { makeRedisLedger } from './redis-ledger';
 import { makeRedisUserStore } from './redis-user-store';
+
+export type { RedisSettings } from './redis-client';
 
 /** The storage ports over an already-built client (its scripts defined by createRedisClient). */
 export const makeRedisStorage = (client: Redis, keyPrefix: string, close: () => Promise<void>): Storage => {
@@ -28,8 +29,8 @@ export const makeRedisStorage = (client: Redis, keyPrefix: string, close: () => 
  * is down it still returns the storage: calls answer 503 until the client reconnects
  * on its own, so a cold start during an outage needs no rebuild.
  */
-export const openRedisStorage = async (config: Config): Promise<Storage> => {
-  const { client, release } = acquireRedisClient(config.redis);
-  await waitUntilReady(client, config.redis.connectTimeoutMs);
-  return makeRedisStorage(client, config.redis.keyPrefix, release);
+export const openRedisStorage = async (settings: RedisSettings): Promise<Storage> => {
+  const { client, release } = acquireRedisClient(settings);
+  await waitUntilReady(client, settings.connectTimeoutMs);
+  return makeRedisStorage(client, settings.keyPrefix, release);
 };

@@ -3,10 +3,19 @@
 // retry per request, and no resending of commands whose reply was lost — a resent
 // script could apply twice; the caller's idempotency key decides instead.
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Config } from '../../config';
 import { defineScripts } from './redis-scripts';
 
-export type RedisSettings = Config['redis'];
+/** What STORAGE=redis needs (built by src/config.ts from the REDIS_* variables). */
+export interface RedisSettings {
+  host: string;
+  port: number;
+  password?: string | undefined;
+  db: number;
+  tls: boolean;
+  keyPrefix: string;
+  connectTimeoutMs: number;
+  commandTimeoutMs: number;
+}
 
 /** Reconnects forever, backing off to at most one second between attempts. */
 export const reconnectDelayMs = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt, 10), 1000);

@@ -4,10 +4,12 @@
 // GetSecretValue call per max age and picks up a rotated value after it.
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { GetParameterError, TransformParameterError } from '@aws-lambda-powertools/parameters/errors';
-import type { Settings } from '../../config';
 import { AppSecretError } from './app-secret-error';
 
 export { AppSecretError, isAppSecretError, type AppSecretFailure } from './app-secret-error';
+
+/** The secret's keys (setting names) to their values, as strings; src/config.ts validates them. */
+export type AppSecretSettings = Record<string, string>;
 
 // Built on first use, not at import: the region and endpoint (AWS_ENDPOINT_URL_SECRETS_MANAGER
 // for the local fake) come from the environment, and a cold start should not pay
@@ -26,13 +28,13 @@ const secretsProvider = (): SecretsProvider =>
 // instead of serving the cached bad value until the max age runs out.
 const refetch = new Set<string>();
 // One GetSecretValue in flight per secret even if concurrent requests miss the cache.
-const inflight = new Map<string, Promise<Settings>>();
+const inflight = new Map<string, Promise<AppSecretSettings>>();
 
 /**
  * The app secret as settings, cached for `maxAgeSeconds` (0: fetched on every call).
  * Throws AppSecretError naming the secret id and the reason, never the value.
  */
-export const loadAppSecret = (secretId: string, maxAgeSeconds: number): Promise<Settings> => {
+export const loadAppSecret = (secretId: string, maxAgeSeconds: number): Promise<AppSecretSettings> => {
   const running = inflight.get(secretId);
   if (running) return running;
   const loading = fetchAppSecret(secretId, maxAgeSeconds).finally(() => inflight.delete(secretId));
@@ -40,7 +42,7 @@ export const loadAppSecret = (secretId: string, maxAgeSeconds: number): Promise<
   return loading;
 };
 
-const fetchAppSecret = async (secretId: string, maxAgeSeconds: number): Promise<Settings> => {
+const fetchAppSecret = async (secretId: string, maxAgeSeconds: number): Promise<AppSecretSettings> => {
   let raw: unknown;
   try {
     raw = await secretsProvider().get(secretId, {
@@ -65,7 +67,7 @@ const fetchAppSecret = async (secretId: string, maxAgeSeconds: number): Promise<
  * Validates a parsed secret: a flat JSON object; numbers and booleans become strings.
  * Pure, so the rules are unit-testable without an endpoint.
  */
-export const parseAppSecret = (secretId: string, value: unknown): Settings => {
+export const parseAppSecret = (secretId: string, value: unknown): AppSecretSettings => {
   if (value === undefined || value === null) {
     throw new AppSecretError(secretId, 'empty', `App secret "${secretId}" has no value (SecretString is empty or null)`);
   }
