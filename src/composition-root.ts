@@ -3,10 +3,14 @@
 // storage driver the stage uses is loaded (and, in a per-storage build, bundled).
 import { makeUseCases, type UseCases } from './core/use-cases';
 import type { PaymentGateway } from './core/ports';
+import { ServiceUnavailable } from './core/errors';
 import { parseConfig, readEnv, type Config, type Settings } from './config';
 import type { Storage } from './adapters/storage';
 import { systemClock, uuidV7Ids } from './adapters/system/system-clock';
+import { isAppSecretError } from './adapters/secrets/app-secret-error';
 import { instrumentGateway } from './observability/instrumented-gateway';
+import { instrumentUseCases } from './observability/instrumented-use-cases';
+import { logger } from './observability/logger';
 
 /**
  * Replaced by a string literal in scripts/build.mjs ('all' or one storage kind);
@@ -55,7 +59,9 @@ export const openPaymentGateway = async (config: Config): Promise<PaymentGateway
 export const buildApp = async (config: Config): Promise<App> => {
   const [storage, rawGateway] = await Promise.all([openStorage(config), openPaymentGateway(config)]);
   const gateway = instrumentGateway(rawGateway);
-  const useCases = makeUseCases({
+  // The log level is known once the config is: set here, for every function.
+  logger.setLogLevel(config.logLevel);
+  const useCases = instrumentUseCases(makeUseCases({
     ledger: storage.ledger,
     users: storage.users,
     health: storage.health,
@@ -67,7 +73,7 @@ export const buildApp = async (config: Config): Promise<App> => {
       idempotencyLeaseMs: config.idempotency.leaseMs,
       idempotencyTtlMs: config.idempotency.ttlMs,
     },
-  });
+  }));
   return { config, storage, gateway, useCases };
 };
 
@@ -78,7 +84,16 @@ export const loadSettings = async (): Promise<Settings> => {
   if (!secretId) return env;
   const { loadAppSecret } = await import('./adapters/secrets/app-secret');
   const maxAge = Number(env.APP_SECRET_MAX_AGE_SECONDS ?? 300);
-  return { ...env, ...(await loadAppSecret(secretId, Number.isFinite(maxAge) ? maxAge : 300)) };
+  try {
+    return { ...env, ...(await loadAppSecret(secretId, Number.isFinite(maxAge) ? maxAge : 300)) };
+  } catch (err) {
+    // Translated here, so the HTTP layer knows only the core's errors. The cause
+    // (secret id and reason, never the value) stays for the log.
+    if (!isAppSecretError(err)) throw err;
+    const unavailable = new ServiceUnavailable('Configuration is temporarily unavailable, try again shortly');
+    unavailable.cause = err;
+    throw unavailable;
+  }
 };
 
 let current: { key: string; app: Promise<App> } | undefined;
