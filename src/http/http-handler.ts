@@ -1,25 +1,22 @@
 // The middy wrapper every HTTP function uses: it only composes the middlewares of
 // src/http/middleware, in the order a request meets them: (tracing) → request log →
-// authentication → path id → body guard → JSON parser → object check → the handler
-// (query, Idempotency-Key and body validation) → the one onError, registered last.
+// authentication → path id → body guard → JSON parser → object check → validation
+// (query, Idempotency-Key, body) → the handler → the one onError, registered last.
 import middy from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type * as z from 'zod/mini';
 import { app, type App } from '../composition-root';
-import { InvalidRequest } from '../core/errors';
 import type { Caller } from '../core/use-cases';
 import { authenticate } from './middleware/authenticate';
 import { bodyGuard, jsonObjectBody } from './middleware/body-guard';
 import { errorResponse } from './middleware/error-response';
 import { lazyTracing } from './middleware/lazy-tracing';
 import { pathIds } from './middleware/path-ids';
-import { header, requestIdOf, respond, type Event, type Result, type WalletContext } from './middleware/request-context';
+import { requestIdOf, respond, type Event, type Result, type WalletContext } from './middleware/request-context';
 import { requestLog } from './middleware/request-log';
-import { parseWith } from './validation';
+import { validate } from './middleware/validate';
 
 export { MAX_BODY_BYTES } from './middleware/body-guard';
-
-const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
 
 export interface HttpResult {
   statusCode: number;
@@ -69,19 +66,13 @@ export const httpHandler = <BS extends z.ZodMiniType | undefined = undefined, QS
 ) => {
   const base = async (event: Event, context: WalletContext): Promise<Result> => {
     const requestId = requestIdOf(event, context);
-    const query = spec.query ? parseWith(spec.query, event.queryStringParameters ?? {}) : undefined;
-    const key = header(event, 'idempotency-key');
-    if (spec.idempotent && key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-      throw new InvalidRequest('Idempotency-Key must be 1–255 printable ASCII characters', 'Idempotency-Key');
-    }
-    const body = spec.body ? parseWith(spec.body, event.body) : undefined;
     const result = await fn({
       app: context.app ?? (await app()),
       caller: context.caller ?? ANONYMOUS,
-      body: body as Out<BS>,
-      query: query as Out<QS>,
+      body: context.input?.body as Out<BS>,
+      query: context.input?.query as Out<QS>,
       path: (event.pathParameters ?? {}) as Record<string, string>,
-      idempotencyKey: spec.idempotent ? key : undefined,
+      idempotencyKey: context.input?.idempotencyKey,
       requestId,
     });
     return respond(result.statusCode, result.body, requestId, result.headers);
@@ -94,5 +85,5 @@ export const httpHandler = <BS extends z.ZodMiniType | undefined = undefined, QS
   if (spec.auth === 'user') chain.use(authenticate());
   chain.use(pathIds());
   if (spec.body) chain.use(bodyGuard()).use(httpJsonBodyParser()).use(jsonObjectBody());
-  return chain.use(errorResponse());
+  return chain.use(validate(spec)).use(errorResponse());
 };

@@ -14,6 +14,8 @@ export interface WalletContext extends Context {
   /** Set by `authenticate` on routes that need a caller. */
   caller?: Caller;
   app?: App;
+  /** Set by `validate`: the request's parsed input. */
+  input?: { body: unknown; query: unknown; idempotencyKey: string | undefined };
   /** Set by `errorResponse`: the contract code the request failed with. */
   errorCode?: ErrorCode;
 }
