@@ -1,5 +1,5 @@
 import { httpHandler, ok } from '../src/http/http-handler';
-import { transactionResource } from '../src/http/resources';
+import { publicTransaction } from '../src/http/resources';
 
 export const handler = httpHandler({ auth: 'user' }, async ({ app, caller, path }) =>
-  ok(transactionResource(await app.useCases.getTransaction(caller, path.id ?? ''))));
+  ok(publicTransaction(await app.useCases.getTransaction(caller, path.id ?? ''))));

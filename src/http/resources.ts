@@ -1,37 +1,33 @@
 // Every response body is built here, field by field: a whitelist per resource, so
 // a field added to a core type stays internal until it is added here on purpose.
+// Each mapper's type is its documented schema's (src/http/schemas.ts), so the
+// OpenAPI document and what is sent cannot drift apart.
+import type * as z from 'zod/mini';
+import type { DomainError, ErrorCode } from '../core/errors';
 import type { Balance } from '../core/money';
 import type { Transaction } from '../core/transaction';
 import type { User } from '../core/user';
+import type { errorResource, healthResource, pageResource, transactionResource, userResource } from './schemas';
 
-export interface BalanceResource { currency: string; available: number }
-export interface UserResource { id: string; email: string; name: string; createdAt: string; balances: BalanceResource[] }
-export interface TransactionResource {
-  id: string;
-  type: string;
-  status: string;
-  userId: string;
-  toUserId?: string;
-  amount: number;
-  currency: string;
-  metadata: Record<string, string>;
-  createdAt: string;
-  updatedAt: string;
-}
-export interface PageResource { data: TransactionResource[]; nextCursor: string | null }
-export interface HealthResource { status: 'ok' | 'unavailable' }
+export type PublicUser = z.output<typeof userResource>;
+export type PublicBalance = PublicUser['balances'][number];
+export type PublicTransaction = z.output<typeof transactionResource>;
+export type PublicPage = z.output<typeof pageResource>;
+export type PublicHealth = z.output<typeof healthResource>;
+/** The documented error shape, its code narrowed to the contract's codes. */
+export type PublicError = z.output<typeof errorResource> & { error: { code: ErrorCode } };
 
-export const balanceResource = (b: Balance): BalanceResource => ({ currency: b.currency, available: b.available });
+export const publicBalance = (b: Balance): PublicBalance => ({ currency: b.currency, available: b.available });
 
-export const userResource = (u: User): UserResource => ({
+export const publicUser = (u: User): PublicUser => ({
   id: u.id,
   email: u.email,
   name: u.name,
   createdAt: u.createdAt,
-  balances: u.balances.map(balanceResource),
+  balances: u.balances.map(publicBalance),
 });
 
-export const transactionResource = (tx: Transaction): TransactionResource => ({
+export const publicTransaction = (tx: Transaction): PublicTransaction => ({
   id: tx.id,
   type: tx.type,
   status: tx.status,
@@ -44,9 +40,19 @@ export const transactionResource = (tx: Transaction): TransactionResource => ({
   updatedAt: tx.updatedAt,
 });
 
-export const pageResource = (data: Transaction[], nextCursor: string | null): PageResource => ({
-  data: data.map(transactionResource),
+export const publicPage = (data: Transaction[], nextCursor: string | null): PublicPage => ({
+  data: data.map(publicTransaction),
   nextCursor,
 });
 
-export const healthResource = (status: 'ok' | 'unavailable'): HealthResource => ({ status });
+export const publicHealth = (status: PublicHealth['status']): PublicHealth => ({ status });
+
+export const publicError = (e: DomainError, requestId: string): PublicError => ({
+  error: {
+    code: e.code,
+    message: e.publicMessage,
+    ...(e.param !== undefined && { param: e.param }),
+    requestId,
+    ...(e.transactionId !== undefined && { transactionId: e.transactionId }),
+  },
+});

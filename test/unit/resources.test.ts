@@ -2,7 +2,8 @@
 // names it. (The replay path goes through the same mappers: functions/create-*.ts.)
 import type { Transaction } from '../../src/core/transaction';
 import type { User } from '../../src/core/user';
-import { healthResource, pageResource, transactionResource, userResource } from '../../src/http/resources';
+import { InsufficientFunds } from '../../src/core/errors';
+import { publicError, publicHealth, publicPage, publicTransaction, publicUser } from '../../src/http/resources';
 
 const tx: Transaction = {
   id: '018f4c1e-0000-7000-8000-000000000001',
@@ -22,22 +23,29 @@ const withInternals = <T extends object>(o: T): T => ({ ...o, paymentRef: 'pay_i
 
 describe('response mappers', () => {
   it('a transaction shows exactly the contract fields, whatever else the core carries', () => {
-    expect(Object.keys(transactionResource(withInternals(tx))).sort()).toEqual(
+    expect(Object.keys(publicTransaction(withInternals(tx))).sort()).toEqual(
       ['amount', 'createdAt', 'currency', 'id', 'metadata', 'status', 'toUserId', 'type', 'updatedAt', 'userId'],
     );
     const { toUserId: _to, ...deposit } = { ...tx, type: 'deposit' as const };
-    expect(transactionResource(deposit)).not.toHaveProperty('toUserId');
+    expect(publicTransaction(deposit)).not.toHaveProperty('toUserId');
   });
 
   it('a user and its balances show exactly the contract fields', () => {
     const user: User = { id: 'alice', email: 'a@example.com', name: 'A', createdAt: tx.createdAt, balances: [withInternals({ currency: 'USD', available: 5 })] };
-    const shown = userResource(withInternals(user));
+    const shown = publicUser(withInternals(user));
     expect(shown).toEqual({ id: 'alice', email: 'a@example.com', name: 'A', createdAt: tx.createdAt, balances: [{ currency: 'USD', available: 5 }] });
   });
 
   it('a page maps every transaction; health shows its status only', () => {
-    expect(pageResource([withInternals(tx)], null).data[0]).not.toHaveProperty('paymentRef');
-    expect(Object.keys(pageResource([], 'c'))).toEqual(['data', 'nextCursor']);
-    expect(healthResource('ok')).toEqual({ status: 'ok' });
+    expect(publicPage([withInternals(tx)], null).data[0]).not.toHaveProperty('paymentRef');
+    expect(Object.keys(publicPage([], 'c'))).toEqual(['data', 'nextCursor']);
+    expect(publicHealth('ok')).toEqual({ status: 'ok' });
+  });
+
+  it('an error shows code, message, param and request id only', () => {
+    const e = Object.assign(new InsufficientFunds(), { sql: 'SELECT …', host: 'db.internal' });
+    expect(publicError(e, 'req-1')).toEqual({
+      error: { code: 'insufficient_funds', message: 'The available balance does not cover this amount', param: 'amount', requestId: 'req-1' },
+    });
   });
 });
