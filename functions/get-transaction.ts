@@ -1,4 +1,5 @@
 import { httpHandler, ok } from '../src/http/http-handler';
+import { publicTransaction } from '../src/http/resources';
 
 export const handler = httpHandler({ auth: 'user' }, async ({ app, caller, path }) =>
-  ok(await app.useCases.getTransaction(caller, path.id ?? '')));
+  ok(publicTransaction(await app.useCases.getTransaction(caller, path.id ?? ''))));

@@ -1,5 +1,6 @@
 import { decodeCursor, encodeCursor } from '../src/http/cursor';
 import { httpHandler, ok } from '../src/http/http-handler';
+import { publicPage } from '../src/http/resources';
 import { listQuery } from '../src/http/schemas';
 
 export const handler = httpHandler({ auth: 'user', query: listQuery }, async ({ app, caller, path, query }) => {
@@ -13,5 +14,5 @@ export const handler = httpHandler({ auth: 'user', query: listQuery }, async ({ 
     ...(query.type && { type: query.type }),
     ...(query.status && { status: query.status }),
   });
-  return ok({ data: page.data, nextCursor: page.next ? encodeCursor(secret, page.next, binding) : null });
+  return ok(publicPage(page.data, page.next ? encodeCursor(secret, page.next, binding) : null));
 });

@@ -1,7 +1,4 @@
-import { NotFound } from '../src/core/errors';
-import { httpHandler } from '../src/http/http-handler';
+import { notFoundHandler } from '../src/http/not-found';
 
 /** The catch-all ($default) route: unknown paths and methods. */
-export const handler = httpHandler({ auth: 'none' }, async () => {
-  throw new NotFound('No such route');
-});
+export const handler = notFoundHandler;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: every suite (unit, contract per backend, integration, e2e and proofs
-// over serverless-offline), then one plain closing line:
+// `npm test`: the layer rules (dependency-cruiser, .dependency-cruiser.cjs), then every
+// suite (unit, contract per backend, integration, e2e and proofs over
+// serverless-offline), then one plain closing line:
 //   tests: N passed, N failed, N skipped
 // The fault-injection proofs stop and restart the local PostgreSQL and cut
 // connections, so they run last and alone (--runInBand), never beside other suites.
@@ -9,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const jest = join(dirname(require.resolve('jest/package.json')), 'bin/jest.js');
@@ -29,6 +31,13 @@ const phase = (name, args) => {
   }
 };
 
+// Layer rules first: a broken boundary fails the run however the suites go.
+// (Its package exports no bin path, so the installed file is named directly.)
+const depcruise = fileURLToPath(new URL('../node_modules/dependency-cruiser/bin/dependency-cruise.mjs', import.meta.url));
+const layers = spawnSync(process.execPath, [depcruise, '--config', '.dependency-cruiser.cjs', 'src', 'functions', 'scripts', 'test'], { stdio: 'inherit' });
+const layersOk = layers.status === 0;
+if (!layersOk) console.error('dependency-cruiser: layer rules broken (see above)');
+
 const userArgs = process.argv.slice(2);
 const phases = [phase('main', [...userArgs, `--testPathIgnorePatterns=${FAULTS}`])];
 if (userArgs.length === 0) phases.push(phase('faults', ['--runInBand', '--passWithNoTests', FAULTS]));
@@ -40,9 +49,9 @@ if (skippedNames.length) {
   console.log(`\nSKIPPED (${skippedNames.length}) — these did not run:`);
   for (const name of skippedNames) console.log(`  SKIPPED: ${name}`);
 }
-console.log(`\ntests: ${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped`);
+console.log(`\ntests: ${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped${layersOk ? '' : ' (and the layer rules failed)'}`);
 if (sum('total') === 0) {
   console.error('No test ran.');
   process.exit(1);
 }
-process.exit(phases.some((p) => p.status !== 0) ? 1 : 0);
+process.exit(!layersOk || phases.some((p) => p.status !== 0) ? 1 : 0);

@@ -3,11 +3,14 @@
 // storage driver the stage uses is loaded (and, in a per-storage build, bundled).
 import { makeUseCases, type UseCases } from './core/use-cases';
 import type { PaymentGateway } from './core/ports';
+import { ServiceUnavailable } from './core/errors';
 import { parseConfig, readEnv, type Config, type Settings } from './config';
 import type { Storage } from './adapters/storage';
 import { systemClock, uuidV7Ids } from './adapters/system/system-clock';
+import { isAppSecretError } from './adapters/secrets/app-secret-error';
 import { instrumentGateway } from './observability/instrumented-gateway';
 import { instrumentLedger } from './observability/instrumented-ledger';
+import { instrumentUseCases } from './observability/instrumented-use-cases';
 import { logger } from './observability/logger';
 
 /**
@@ -57,7 +60,9 @@ export const openPaymentGateway = async (config: Config): Promise<PaymentGateway
 export const buildApp = async (config: Config): Promise<App> => {
   const [storage, rawGateway] = await Promise.all([openStorage(config), openPaymentGateway(config)]);
   const gateway = instrumentGateway(rawGateway);
-  const useCases = makeUseCases({
+  // The log level is known once the config is: set here, for every function.
+  logger.setLogLevel(config.logLevel);
+  const useCases = instrumentUseCases(makeUseCases({
     ledger: instrumentLedger(storage.ledger),
     users: storage.users,
     health: storage.health,
@@ -69,7 +74,7 @@ export const buildApp = async (config: Config): Promise<App> => {
       idempotencyLeaseMs: config.idempotency.leaseMs,
       idempotencyTtlMs: config.idempotency.ttlMs,
     },
-  });
+  }));
   return { config, storage, gateway, useCases };
 };
 
@@ -80,7 +85,16 @@ export const loadSettings = async (): Promise<Settings> => {
   if (!secretId) return env;
   const { loadAppSecret } = await import('./adapters/secrets/app-secret');
   const maxAge = Number(env.APP_SECRET_MAX_AGE_SECONDS ?? 300);
-  return { ...env, ...(await loadAppSecret(secretId, Number.isFinite(maxAge) ? maxAge : 300)) };
+  try {
+    return { ...env, ...(await loadAppSecret(secretId, Number.isFinite(maxAge) ? maxAge : 300)) };
+  } catch (err) {
+    // Translated here, so the HTTP layer knows only the core's errors. The cause
+    // (secret id and reason, never the value) stays for the log.
+    if (!isAppSecretError(err)) throw err;
+    const unavailable = new ServiceUnavailable('Configuration is temporarily unavailable, try again shortly');
+    unavailable.cause = err;
+    throw unavailable;
+  }
 };
 
 /** Every cold start (and rebuild) says out loud which safety defaults this stage turned off. */

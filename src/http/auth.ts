@@ -8,6 +8,8 @@ import { isValidUserId } from '../core/user';
 
 /** Longer than any real token; refuses to spend work on oversized input. */
 const MAX_TOKEN_LENGTH = 8192;
+/** A token issued further in the future than this clock skew is refused. */
+const MAX_IAT_SKEW_SECONDS = 60;
 
 export type VerifyCaller = (authorization: string | undefined) => Promise<Caller>;
 
@@ -25,7 +27,8 @@ export const makeVerifier = (auth: Config['auth']): VerifyCaller => {
   };
 
   return async (authorization) => {
-    const match = /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(authorization?.trim() ?? '');
+    // The scheme name is case-insensitive (RFC 7235 §2.1).
+    const match = /^Bearer ([A-Za-z0-9_\-.]+)$/i.exec(authorization?.trim() ?? '');
     const token = match?.[1];
     if (!token || token.length > MAX_TOKEN_LENGTH) throw new Unauthenticated();
     try {
@@ -36,6 +39,8 @@ export const makeVerifier = (auth: Config['auth']): VerifyCaller => {
         ...(auth.issuer && { issuer: auth.issuer }),
         ...(auth.audience && { audience: auth.audience }),
       });
+      // jose checks a future `iat` only with maxTokenAge, which would also make `iat` required.
+      if (payload.iat !== undefined && payload.iat > Date.now() / 1000 + MAX_IAT_SKEW_SECONDS) throw new Unauthenticated();
       if (!isValidUserId(payload.sub)) throw new Unauthenticated();
       const scope = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
       return { id: payload.sub, isAdmin: scope.includes('admin') };

@@ -1,5 +1,6 @@
 // The one place where a DomainError code becomes an HTTP status.
 import { DomainError, ServiceUnavailable, RateLimited, type ErrorCode } from '../core/errors';
+import { publicError, type PublicError } from './resources';
 
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   invalid_request: 400,
@@ -25,7 +26,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
 export interface ErrorResponse {
   statusCode: number;
   headers: Record<string, string>;
-  body: { error: { code: ErrorCode; message: string; param?: string; requestId: string; transactionId?: string } };
+  body: PublicError;
 }
 
 /** Errors whose meaning we do not know become a bare 500: no stack, SQL, host or secret leaves. */
@@ -34,17 +35,5 @@ export const toErrorResponse = (err: unknown, requestId: string): ErrorResponse 
   const headers: Record<string, string> = {};
   if (e instanceof ServiceUnavailable || e instanceof RateLimited) headers['Retry-After'] = String(e.retryAfterSeconds);
   if (e.replayed) headers['Idempotent-Replayed'] = 'true';
-  return {
-    statusCode: STATUS_BY_CODE[e.code],
-    headers,
-    body: {
-      error: {
-        code: e.code,
-        message: e.publicMessage,
-        ...(e.param !== undefined && { param: e.param }),
-        requestId,
-        ...(e.transactionId !== undefined && { transactionId: e.transactionId }),
-      },
-    },
-  };
+  return { statusCode: STATUS_BY_CODE[e.code], headers, body: publicError(e, requestId) };
 };

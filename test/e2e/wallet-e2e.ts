@@ -132,6 +132,33 @@ export const describeWalletE2E = (storage: string, { env = {}, primary = false, 
       expect((await call('GET', `/users/${u.id}/transactions`, { token: u.token })).body.data).toHaveLength(1);
     });
 
+    it('answers hostile paths and bodies with a 4xx, never a 5xx: NUL, surrogates, overlong UTF-8, rounding literals', async () => {
+      const u = await newUser();
+      // NUL in a path id reaches the function: 404 in the error shape.
+      for (const id of ['%00', `${u.id}%00`, 'a%00b']) {
+        for (const path of [`/users/${id}`, `/users/${id}/transactions`, `/transactions/${id}`]) {
+          const r = await call('GET', path, { token: u.token });
+          expect([path, r.status, r.body.error.code]).toEqual([path, 404, 'not_found']);
+        }
+      }
+      // Overlong and invalid UTF-8 percent-encodings (and encoded surrogates): serverless-offline's
+      // router refuses them with its own 400 before any function runs (in-process, the function's
+      // own answer is a 404: see test/integration/http-fuzz-suite.ts). Never a 5xx.
+      for (const id of ['%C0%AE', '%E0%80%AE', '%C0%80', '%ED%A0%80', '%FF', '%F8%88%80%80%80']) {
+        for (const path of [`/users/${id}`, `/users/${id}/transactions`, `/transactions/${id}`, `/users/${id}/withdrawals`]) {
+          const r = await call(path.endsWith('withdrawals') ? 'POST' : 'GET', path, { token: u.token, ...(path.endsWith('withdrawals') && { body: { amount: 1, currency: 'USD' } }) });
+          expect([path, r.status >= 400 && r.status < 500]).toEqual([path, true]);
+        }
+      }
+      const nul = await call('POST', `/users/${u.id}/deposits`, { token: u.token, body: { amount: 5, currency: 'USD', metadata: { k: 'a\u0000b' } } });
+      expect([nul.status, nul.body.error.param]).toEqual([400, 'metadata.k']);
+      const lone = await call('POST', `/users/${u.id}/deposits`, { token: u.token, body: '{"amount":5,"currency":"USD","metadata":{"k":"\\ud800"}}' });
+      expect([lone.status, lone.body.error.param]).toEqual([400, 'metadata.k']);
+      const rounding = await call('POST', `/users/${u.id}/deposits`, { token: u.token, body: '{"amount":1.00000000000000001,"currency":"USD"}' });
+      expect([rounding.status, rounding.body.error.param]).toEqual([400, 'amount']);
+      expect(await balance(u)).toBeUndefined();
+    });
+
     it('replays an idempotent request instead of moving money twice', async () => {
       const u = await newUser();
       const key = randomUUID();

@@ -2,9 +2,8 @@
 // could send is 401 unauthenticated in the error shape, never a 5xx, under each
 // way of configuring verification (HS256 secret, JWKS, both with issuer/audience).
 //
-// Decision on the scheme's case: the contract specifies `Authorization: Bearer <JWT>`
-// literally and names "malformed" headers as 401, so only `Bearer` (capital B) is
-// accepted; `bearer <token>` is treated as malformed (401). Documented in the report.
+// The scheme name is case-insensitive (RFC 7235 §2.1): `bearer` and `BEARER` work too.
+// A token issued more than 60 s in the future (`iat`) is refused.
 import '../support/memory-http-env';
 
 import { randomUUID } from 'node:crypto';
@@ -121,8 +120,8 @@ describe('HS256 only (AUTH_JWT_SECRET)', () => {
     ['junk segments', () => 'Bearer a.b.c'],
     ['a JSON header that is not an object', () => `Bearer ${Buffer.from('"x"').toString('base64url')}.e30.x`],
     ['Basic credentials', () => `Basic ${Buffer.from(`${user.id}:password`).toString('base64')}`],
-    ['lower-case bearer (see the note at the top)', () => `bearer ${user.token}`],
-    ['BEARER', () => `BEARER ${user.token}`],
+    ['a token issued 5 minutes in the future (iat)', () => bearer(rawHs256({ typ: 'JWT' }, { ...validClaims(user.id), iat: Math.floor(Date.now() / 1000) + 300 }))],
+    ['a token issued a day in the future (iat)', () => bearer(rawHs256({ typ: 'JWT' }, { ...validClaims(user.id), iat: Math.floor(Date.now() / 1000) + 86_400 }))],
     ['Bearer without a token', () => 'Bearer '],
     ['the token without a scheme', () => user.token],
     ['two tokens', () => `Bearer ${user.token}, Bearer ${user.token}`],
@@ -148,6 +147,15 @@ describe('HS256 only (AUTH_JWT_SECRET)', () => {
 
   it('rawHs256 itself yields an accepted token when the header is ordinary (control)', async () => {
     expectOk(await getMe(bearer(rawHs256({ typ: 'JWT' }, validClaims(user.id)))));
+  });
+
+  it.each(['bearer', 'BEARER', 'bEaReR'])('accepts the scheme written %s (case-insensitive, RFC 7235)', async (scheme) => {
+    expect(expectOk(await getMe(`${scheme} ${user.token}`)).id).toBe(user.id);
+  });
+
+  it('accepts a token issued within the 60 s clock skew (iat 10 s ahead)', async () => {
+    const token = rawHs256({ typ: 'JWT' }, { ...validClaims(user.id), iat: Math.floor(Date.now() / 1000) + 10 });
+    expect(expectOk(await getMe(bearer(token))).id).toBe(user.id);
   });
 
   it('401 for a token sent in another header', async () => {

@@ -57,6 +57,14 @@ describe('observability', () => {
     expect(requestLog(denied)).toMatchObject({ route: 'GET /users/{id}', status: 401, code: 'unauthenticated' });
   });
 
+  it('the scheduled job logs what it reconciled and purged (the use cases report it, not the function)', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { handler } = require('../../functions/reconcile-deposits') as typeof import('../../functions/reconcile-deposits');
+    await handler();
+    expect(json().find((j) => j.message === 'reconciled deposits')).toMatchObject({ level: 'INFO', service: 'wallet-service' });
+    expect(json().find((j) => j.message === 'purged expired idempotency keys')).toMatchObject({ level: 'INFO', purged: expect.any(Number) });
+  });
+
   it('emits EMF metrics for requests, amounts moved, refusals and replays, each line with its dimensions', async () => {
     const [a, b] = [await newUser(), await newUser()];
     await fund(a, 1000);

@@ -4,6 +4,7 @@ import { inspect } from 'node:util';
 import { app, resetApp } from '../../src/composition-root';
 import { AppSecretError, parseAppSecret } from '../../src/adapters/secrets/app-secret';
 import { logger } from '../../src/observability/logger';
+import { ServiceUnavailable } from '../../src/core/errors';
 import { startFakeSecretsManager, type FakeSecretsManager } from '../support/fake-secrets-manager';
 
 const JWT_SECRET = 'jwt-secret-from-secrets-manager-0001';
@@ -209,14 +210,17 @@ describe('app secret through the composition root', () => {
 
     const error = await rejectionOf(app());
 
-    expect(error).toBeInstanceOf(AppSecretError);
-    const e = error as AppSecretError;
+    // The composition root answers in the core's terms; the adapter's error is the cause.
+    expect(error).toBeInstanceOf(ServiceUnavailable);
+    expect((error as ServiceUnavailable).publicMessage).toBe('Configuration is temporarily unavailable, try again shortly');
+    const e = (error as Error).cause as AppSecretError;
+    expect(e).toBeInstanceOf(AppSecretError);
     expect(e.reason).toBe(f.reason);
     expect(e.secretId).toBe(id);
     expect(e.message).toContain(`"${id}"`);
     expect(e.message).toMatch(f.message);
     // The whole error as a logger would print it: message, stack and cause.
-    const printed = inspect(e, { depth: 10 });
+    const printed = inspect(error, { depth: 10 });
     expect(printed).not.toContain(SECRET_PREFIX);
     expect(printed).not.toContain(JWT_SECRET.slice(0, 10));
 
@@ -232,7 +236,7 @@ describe('app secret through the composition root', () => {
     await app();
 
     fake.setError(id, 'AccessDeniedException');
-    await expect(app()).rejects.toThrow(AppSecretError);
+    await expect(app()).rejects.toThrow(ServiceUnavailable);
     fake.setError(id, undefined);
     expect((await app()).config.auth.jwtSecret).toBe(JWT_SECRET);
   });
@@ -247,12 +251,13 @@ describe('app secret through the composition root', () => {
 
     const error = await rejectionOf(app());
 
-    expect(error).toBeInstanceOf(AppSecretError);
-    const e = error as AppSecretError;
+    expect(error).toBeInstanceOf(ServiceUnavailable);
+    const e = (error as Error).cause as AppSecretError;
+    expect(e).toBeInstanceOf(AppSecretError);
     expect(e.reason).toBe('unreachable');
     expect(e.message).toContain(`"${id}"`);
     expect(e.message).toMatch(/endpoint unreachable \(ECONNREFUSED\)/);
-    expect(inspect(e, { depth: 10 })).not.toContain(SECRET_PREFIX);
+    expect(inspect(error, { depth: 10 })).not.toContain(SECRET_PREFIX);
   });
 });
 

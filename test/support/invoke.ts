@@ -74,12 +74,21 @@ const toResponse = (result: APIGatewayProxyStructuredResultV2 | string | undefin
 export const invokeHandler = async (handler: LambdaHandler, event: APIGatewayProxyEventV2, context: Context = lambdaContext()): Promise<HttpResponse> =>
   toResponse(await handler(event, context), context.awsRequestId);
 
+/** encodeURIComponent, which throws on an unpaired surrogate: rawPath then carries U+FFFD (the id itself is sent as is). */
+const encodePathSegment = (id: string): string => {
+  try {
+    return encodeURIComponent(id);
+  } catch {
+    return encodeURIComponent(id.replace(/[\uD800-\uDFFF]/g, '\uFFFD'));
+  }
+};
+
 /** Calls a contract route through its Lambda handler with a real v2 event. */
 export const call = async (route: RouteName, init: CallInit = {}): Promise<HttpResponse> => {
   const def: RouteDef = ROUTES[route];
   const { id, ...rest } = init;
   if (routeHasId(route) && id === undefined) throw new Error(`${route} needs an id`);
-  const path = def.path.replace('{id}', encodeURIComponent(id ?? ''));
+  const path = def.path.replace('{id}', encodePathSegment(id ?? ''));
   const event = apiGatewayEvent({
     ...rest,
     method: def.method,

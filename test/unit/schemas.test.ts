@@ -107,3 +107,46 @@ describe('deeply nested bodies', () => {
     expect(() => parseWith(depositBody, body)).toThrow(expect.objectContaining({ code: 'invalid_request' }));
   });
 });
+
+describe('hostile strings: NUL and unpaired surrogates are refused naming the field', () => {
+  it.each([
+    [createUserBody, { email: 'a@example.com', name: 'A\u0000' }, 'name'],
+    [createUserBody, { email: 'a@example.com', name: '\uD83D' }, 'name'],
+    [depositBody, { amount: 1, currency: 'USD', metadata: { k: 'v\uDE00' } }, 'metadata.k'],
+    [depositBody, { amount: 1, currency: 'USD', metadata: { 'k\u0000': 'v' } }, 'metadata'],
+    [depositBody, { amount: 1, currency: 'USD', paymentToken: 'tok\u0000' }, 'paymentToken'],
+    [transferBody, { toUserId: 'b\uDBFF', amount: 1, currency: 'USD' }, 'toUserId'],
+    [updateTransactionBody, { metadata: { a: '\uDC00\uD800' } }, 'metadata.a'],
+  ] as const)('%#: param %s', (schema, input, param) => {
+    expect(paramOf(schema, input)).toBe(param);
+  });
+
+  it('keeps real characters, surrogate pairs included', () => {
+    expect(parseWith(createUserBody, { email: 'a@example.com', name: 'Zoë 😀 漢字' }).name).toBe('Zoë 😀 漢字');
+  });
+});
+
+describe('JSON number literals', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { exactNumbers, isIntegralLiteral } = require('../../src/http/json-numbers') as typeof import('../../src/http/json-numbers');
+
+  it.each(['1', '0', '-0', '100.0', '1e2', '1E+2', '1.5e1', '0.2e2', '2.50e1', '0.0', '0e-5', '123456789012345678901234567890', '1.0000000000e10'])('%s is an integer', (l) => {
+    expect(isIntegralLiteral(l)).toBe(true);
+  });
+
+  it.each(['1.5', '0.99999999999999999', '1.00000000000000001', '1e-1', '1e-400', '10000000000000000001e-19', '1.0000000000000000000001e2'])('%s is not', (l) => {
+    expect(isIntegralLiteral(l)).toBe(false);
+  });
+
+  it('rewrites only literals that JSON.parse would round to an integer, never inside strings', () => {
+    const text = '{"amount":1.00000000000000001,"a":"1.00000000000000001","b":[1e2,1.5,0.99999999999999999]}';
+    expect(JSON.parse(exactNumbers(text))).toEqual({ amount: 0.5, a: '1.00000000000000001', b: [100, 1.5, 0.5] });
+    expect(exactNumbers('{"a":"\\"1.00000000000000001"}')).toBe('{"a":"\\"1.00000000000000001"}');
+  });
+
+  it('leaves invalid JSON invalid', () => {
+    for (const bad of ['01.00000000000000001', '{"amount":1.00000000000000001', '1.00000000000000001.0']) {
+      expect(() => JSON.parse(exactNumbers(bad))).toThrow();
+    }
+  });
+});

@@ -1,4 +1,4 @@
-// Kept apart from app-secret.ts so the HTTP error mapper can import it without
+// Kept apart from app-secret.ts so the composition root can recognise it without
 // pulling the Secrets Manager client into every bundle.
 
 export type AppSecretFailure =
