@@ -4,10 +4,13 @@
 import { join } from 'node:path';
 import type { Config } from '../../config';
 import type { Storage } from '../storage';
+import { logger } from '../../observability/logger';
 import { runMigrations } from './migrate';
+import { MIGRATIONS } from './migrations';
 import { makePostgresHealthCheck } from './postgres-health';
 import { makePostgresLedger } from './postgres-ledger';
 import { makePostgresUserStore } from './postgres-user-store';
+import { requireCurrentSchema } from './schema-check';
 import type { SqlExecutor } from './sql-executor';
 
 const storageOver = (kind: string, db: SqlExecutor): Storage => ({
@@ -31,10 +34,24 @@ const open = async (kind: string, db: SqlExecutor, migrate: boolean): Promise<St
   return storageOver(kind, db);
 };
 
-/** A pg Pool for this process. Connects lazily; migrates first only with POSTGRES_SYNC=true (local use). */
+/**
+ * A pg Pool for this process. Connects lazily; with POSTGRES_SYNC=true (local use)
+ * creates the database when missing and migrates first. Otherwise the first
+ * statement checks that the schema is current (503 and one log line until it is).
+ */
 export const openPostgresStorage = async (config: Config): Promise<Storage> => {
   const { openPgExecutor } = await import('./pg-executor');
-  return open('postgres', openPgExecutor(config), config.postgres.runMigrations);
+  if (config.postgres.runMigrations) {
+    const { ensureDatabaseExists } = await import('./create-database');
+    await ensureDatabaseExists(config);
+    return open('postgres', openPgExecutor(config), true);
+  }
+  const db = requireCurrentSchema(openPgExecutor(config), {
+    database: config.postgres.database,
+    expected: Math.max(...MIGRATIONS.map((m) => m.version)),
+    log: (message, details) => logger.error(message, details),
+  });
+  return open('postgres', db, false);
 };
 
 /** The embedded default: the same SQL on PGlite, data under `${config.dataDir}/pglite`, always migrated. */
