@@ -10,8 +10,16 @@ const errorCode = (err: unknown): string | undefined => {
 /** The driver's SQLSTATE, when it has one. */
 export const sqlState = errorCode;
 
-/** 3D000 invalid_catalog_name: the configured database does not exist. */
-export const isMissingDatabase = (err: unknown): boolean => errorCode(err) === '3D000';
+/**
+ * 3D000 invalid_catalog_name: the configured database does not exist. A pooler
+ * (PgBouncer) reports the server's refusal as 08P01 with the same message.
+ */
+export const isMissingDatabase = (err: unknown): boolean => {
+  const code = errorCode(err);
+  if (code === '3D000') return true;
+  const message = (err as { message?: unknown } | null)?.message;
+  return code === '08P01' && typeof message === 'string' && /^database ".*" does not exist$/.test(message);
+};
 
 /** PostgreSQL unique_violation. */
 export const isUniqueViolation = (err: unknown): boolean => errorCode(err) === '23505';
@@ -44,6 +52,8 @@ const PG_CONNECTION_MESSAGES = [
 export const isConnectionError = (err: unknown): boolean => {
   // Duck-typed: socket errors may come from another realm (e.g. a test VM), failing instanceof Error.
   if (typeof err !== 'object' || err === null || err instanceof DomainError) return false;
+  // Not transient: trying again at once cannot help (it is still a 503, below).
+  if (isMissingDatabase(err)) return false;
   const code = errorCode(err);
   if (code !== undefined) {
     if (NODE_NETWORK_CODES.has(code)) return true;
