@@ -51,15 +51,25 @@ const adminClient = async (port: number, database: string): Promise<Client> => {
   return c;
 };
 
-/** Polls pg_stat_activity (straight to the server) for the most backends on the bench database. */
-const watchServerConnections = async (): Promise<{ stop: () => Promise<number> }> => {
+/**
+ * Polls pg_stat_activity (straight to the server) for the most backends on the bench
+ * database and, through a pooler, its admin console for the most clients connected.
+ */
+const watchConnections = async (poolerPort?: number): Promise<{ stop: () => Promise<{ server: number; clients: number }> }> => {
   const c = await adminClient(server.postgres.port, 'postgres');
-  let max = 0;
+  const pooler = poolerPort === undefined ? undefined : await adminClient(poolerPort, 'pgbouncer').catch(() => undefined);
+  let server_ = 0;
+  let clients = 0;
   let running = true;
   const loop = (async () => {
     while (running) {
       const { rows } = await c.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'", [DATABASE]);
-      max = Math.max(max, Number(rows[0]?.n ?? 0));
+      server_ = Math.max(server_, Number(rows[0]?.n ?? 0));
+      if (pooler) {
+        const pools = (await pooler.query<{ database: string; cl_active: string; cl_waiting: string }>('SHOW POOLS')).rows;
+        const mine = pools.filter((p) => p.database === DATABASE);
+        clients = Math.max(clients, mine.reduce((n, p) => n + Number(p.cl_active) + Number(p.cl_waiting), 0));
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
@@ -68,7 +78,8 @@ const watchServerConnections = async (): Promise<{ stop: () => Promise<number> }
       running = false;
       await loop;
       await c.end();
-      return max;
+      await pooler?.end();
+      return { server: server_, clients: pooler ? clients : server_ };
     },
   };
 };
@@ -98,9 +109,10 @@ interface RunResult {
   errors: number;
   firstErrors: string[];
   serverConnections: number;
+  clientConnections: number;
 }
 
-const runLoad = async (port: number, instances: number, poolMaxOf: (i: number) => number, accounts: string[]): Promise<RunResult> => {
+const runLoad = async (port: number, instances: number, poolMaxOf: (i: number) => number, accounts: string[], pooled: boolean): Promise<RunResult> => {
   await drained();
   const apps: App[] = [];
   try {
@@ -117,7 +129,7 @@ const runLoad = async (port: number, instances: number, poolMaxOf: (i: number) =
     // Cold starts first (each instance connects and moves money once), outside the window.
     await Promise.all(apps.map((a) => transfer(a)));
 
-    const watcher = await watchServerConnections();
+    const watcher = await watchConnections(pooled ? port : undefined);
     const latencies: number[] = [];
     const errors: string[] = [];
     const started = Date.now();
@@ -137,7 +149,7 @@ const runLoad = async (port: number, instances: number, poolMaxOf: (i: number) =
       }),
     );
     const elapsed = Date.now() - started;
-    const serverConnections = await watcher.stop();
+    const seen = await watcher.stop();
     latencies.sort((x, y) => x - y);
     const sizes = [...new Set(apps.map((a) => a.config.postgres.poolMax))].sort();
     return {
@@ -148,7 +160,8 @@ const runLoad = async (port: number, instances: number, poolMaxOf: (i: number) =
       p99: percentile(latencies, 99),
       errors: errors.length,
       firstErrors: [...new Set(errors)].slice(0, 3),
-      serverConnections,
+      serverConnections: seen.server,
+      clientConnections: seen.clients,
     };
   } finally {
     await Promise.all(apps.map((a) => a.storage.close().catch(() => undefined)));
@@ -184,8 +197,8 @@ const main = async (): Promise<void> => {
   await admin.end();
 
   const rows: string[] = [];
-  const row = (path: string, r: RunResult, clients: string): string =>
-    `| ${path} | ${r.instances} (pool max ${r.poolMax}) | ${clients} | ${r.serverConnections} | ${Math.round(r.perSecond)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} |`;
+  const row = (path: string, r: RunResult): string =>
+    `| ${path} | ${r.instances} (pool max ${r.poolMax}) | ${r.clientConnections} | ${r.serverConnections} | ${Math.round(r.perSecond)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} |`;
   const notes: string[] = [];
 
   let poolSize = '?';
@@ -198,15 +211,15 @@ const main = async (): Promise<void> => {
     } catch {
       // The admin console is optional; the server-side count below is what matters.
     }
-    const pooled = await runLoad(poolerPort, INSTANCES, (i) => 1 + (i % 2), accounts);
-    rows.push(row(`through PgBouncer (transaction mode, pool ${poolSize})`, pooled, `up to ${INSTANCES * 2}`));
+    const pooled = await runLoad(poolerPort, INSTANCES, (i) => 1 + (i % 2), accounts, true);
+    rows.push(row(`through PgBouncer (transaction mode, pool ${poolSize})`, pooled));
     if (pooled.errors) notes.push(`Errors through PgBouncer: ${pooled.firstErrors.join('; ')}`);
   } else {
     notes.push(`PgBouncer was not reachable on port ${poolerPort} (start it with \`npm run pgbouncer\`): that row did not run.`);
   }
   const directInstances = Math.max(1, Math.min(INSTANCES, maxConnections - reserved - inUse - DIRECT_MARGIN));
-  const direct = await runLoad(server.postgres.port, directInstances, () => 1, accounts);
-  rows.push(row('straight to PostgreSQL', direct, String(directInstances)));
+  const direct = await runLoad(server.postgres.port, directInstances, () => 1, accounts, false);
+  rows.push(row('straight to PostgreSQL', direct));
   if (direct.errors) notes.push(`Errors straight to PostgreSQL: ${direct.firstErrors.join('; ')}`);
 
   console.log(`## PostgreSQL at Lambda scale (PgBouncer)
@@ -219,7 +232,7 @@ connection each) as its free connections allow (max_connections ${maxConnections
 Server connections: the most backends on the bench database seen in \`pg_stat_activity\` (polled every 100 ms).
 PostgreSQL ${version}, Node ${process.version}, all on loopback in one process.
 
-| path | instances | client connections | server connections (max seen) | transfers/s | p50 ms | p99 ms | errors |
+| path | instances | client connections (max seen) | server connections (max seen) | transfers/s | p50 ms | p99 ms | errors |
 |---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 ${notes.length ? `\n${notes.join('\n')}\n` : ''}`);

@@ -35,7 +35,7 @@ export const requireCurrentSchema = (db: SqlExecutor, { database, expected, log 
     } catch (err) {
       const cause = err instanceof ServiceUnavailable ? (err as { cause?: unknown }).cause : err;
       if (isMissingDatabase(cause)) {
-        logOnce('missing', `PostgreSQL database "${database}" does not exist: run \`npm run migrate\` (it creates the database when the server allows) or create it`, { database });
+        logOnce('missing', `PostgreSQL database "${database}" does not exist: run npm run migrate (it creates the database when the server allows) or create it`, { database });
         throw err;
       }
       // 42P01 undefined_table: never migrated.
@@ -43,7 +43,7 @@ export const requireCurrentSchema = (db: SqlExecutor, { database, expected, log 
       current = 0;
     }
     if (current < expected) {
-      logOnce('behind', `PostgreSQL database "${database}" schema is at version ${current}, this code needs version ${expected}: run \`npm run migrate\``, { database, schemaVersion: current, expectedVersion: expected });
+      logOnce('behind', `PostgreSQL database "${database}" schema is at version ${current}, this code needs version ${expected}: run npm run migrate`, { database, schemaVersion: current, expectedVersion: expected });
       throw new ServiceUnavailable();
     }
     ready = true;
