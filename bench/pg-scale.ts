@@ -229,7 +229,8 @@ request at a time, make keyed transfers (a fresh Idempotency-Key each, through t
 credit, record) between random pairs of ${ACCOUNTS} accounts for ${RUN_MS / 1000} s through PgBouncer in transaction
 pooling mode (\`.ci/pgbouncer.ini\`), next to the same load straight to PostgreSQL with as many instances (one
 connection each) as its free connections allow (max_connections ${maxConnections}, ${inUse} in use by others, ${DIRECT_MARGIN} left free).
-Server connections: the most backends on the bench database seen in \`pg_stat_activity\` (polled every 100 ms).
+Connections: the most seen in the 10 s window, polled every 100 ms: client connections from PgBouncer's \`SHOW POOLS\`
+(\`cl_active\` + \`cl_waiting\`), server connections as backends on the bench database in \`pg_stat_activity\`.
 PostgreSQL ${version}, Node ${process.version}, all on loopback in one process.
 
 | path | instances | client connections (max seen) | server connections (max seen) | transfers/s | p50 ms | p99 ms | errors |
