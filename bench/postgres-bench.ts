@@ -111,7 +111,7 @@ const fund = async ({ ledger, users }: { ledger: Ledger; users: UserStore }, use
 
 const main = async (): Promise<void> => {
   await ensureDatabase();
-  const storage = await openPostgresStorage(config);
+  const storage = await openPostgresStorage(config.postgres);
   const raw = new Pool(poolConfig(config.postgres));
   try {
     const run = randomUUID().slice(0, 8);

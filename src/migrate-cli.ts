@@ -1,7 +1,8 @@
 // `npm run migrate`: brings the schema of the configured STORAGE up to date —
 // SQL migrations for postgres / pglite, collections and indexes for mongodb.
 // Reads the same settings as the API (environment plus the app secret), needs no
-// auth settings, and is safe to run concurrently.
+// auth settings, creates a missing PostgreSQL database when the role may, and is
+// safe to run concurrently.
 import { join } from 'node:path';
 import { loadSettings } from './composition-root';
 import { parseConfig } from './config';
@@ -17,6 +18,10 @@ const main = async (): Promise<void> => {
         ? (await import('./adapters/postgres/pglite-executor')).openPgliteExecutor(join(config.dataDir, 'pglite'))
         : (await import('./adapters/postgres/pg-executor')).openPgExecutor(config.postgres);
       const target = embedded ? `pglite:${config.dataDir}` : `${config.postgres.host}:${config.postgres.port}/${config.postgres.database}`;
+      // From nothing: the database itself too, when the server allows it.
+      if (!embedded && (await (await import('./adapters/postgres/create-database')).ensureDatabaseExists(config.postgres))) {
+        console.log(`${target}: created the database`);
+      }
       try {
         const { applied, current } = await runMigrations(db);
         console.log(applied.length ? `${target}: applied ${applied.join(', ')}; now at version ${current}` : `${target}: up to date at version ${current}`);

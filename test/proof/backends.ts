@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureDatabase } from '../support/postgres';
+import { ensureDatabase, pgServerEnv } from '../support/postgres';
 import { deleteKeysWithPrefix, redisTestConfig } from '../support/redis-test-env';
 import { startOffline, type OfflineServer } from '../support/offline';
 
@@ -35,7 +35,7 @@ export const pgliteBackend = (): Backend => {
 export const postgresBackend = (database: string): Backend => ({
   storage: 'postgres',
   database,
-  env: { POSTGRES_DB: database, POSTGRES_SYNC: 'true' },
+  env: { ...pgServerEnv(), POSTGRES_DB: database, POSTGRES_SYNC: 'true' },
   prepare: () => ensureDatabase(database),
 });
 

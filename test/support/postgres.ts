@@ -7,6 +7,16 @@ export const PG_HOST = process.env.TEST_POSTGRES_HOST ?? '127.0.0.1';
 export const PG_PORT = Number(process.env.TEST_POSTGRES_PORT ?? 5432);
 export const PG_USER = process.env.TEST_POSTGRES_USER ?? 'postgres';
 
+/**
+ * The server settings for an API process started by a test (serverless-offline),
+ * so TEST_POSTGRES_PORT=6432 sends it through PgBouncer too.
+ */
+export const pgServerEnv = (): Record<string, string> => ({
+  POSTGRES_HOST: PG_HOST,
+  POSTGRES_PORT: String(PG_PORT),
+  POSTGRES_USER: PG_USER,
+});
+
 /** Creates `database` unless it exists; safe when several jest workers race to do it. */
 export const ensureDatabase = async (database: string): Promise<void> => {
   const admin = new Client({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: 'postgres', connectionTimeoutMillis: 5000 });

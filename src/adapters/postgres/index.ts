@@ -3,11 +3,14 @@
 // lazily so a process only loads the one it uses.
 import { join } from 'node:path';
 import type { Storage } from '../storage';
+import { logger } from '../../observability/logger';
 import { runMigrations } from './migrate';
 import type { PostgresOptions } from './pg-executor';
+import { MIGRATIONS } from './migrations';
 import { makePostgresHealthCheck } from './postgres-health';
 import { makePostgresLedger } from './postgres-ledger';
 import { makePostgresUserStore } from './postgres-user-store';
+import { requireCurrentSchema } from './schema-check';
 import type { SqlExecutor } from './sql-executor';
 
 const storageOver = (kind: string, db: SqlExecutor): Storage => ({
@@ -39,10 +42,24 @@ export interface PgliteOptions {
   dataDir: string;
 }
 
-/** A pg Pool for this process. Connects lazily; migrates first only with POSTGRES_SYNC=true (local use). */
+/**
+ * A pg Pool for this process. Connects lazily; with POSTGRES_SYNC=true (local use)
+ * creates the database when missing and migrates first. Otherwise the first
+ * statement checks that the schema is current (503 and one log line until it is).
+ */
 export const openPostgresStorage = async (options: PostgresOptions): Promise<Storage> => {
   const { openPgExecutor } = await import('./pg-executor');
-  return open('postgres', openPgExecutor(options), options.runMigrations);
+  if (options.runMigrations) {
+    const { ensureDatabaseExists } = await import('./create-database');
+    await ensureDatabaseExists(options);
+    return open('postgres', openPgExecutor(options), true);
+  }
+  const db = requireCurrentSchema(openPgExecutor(options), {
+    database: options.database,
+    expected: Math.max(...MIGRATIONS.map((m) => m.version)),
+    log: (message, details) => logger.error(message, details),
+  });
+  return open('postgres', db, false);
 };
 
 /** The embedded default: the same SQL on PGlite, data under `${options.dataDir}/pglite`, always migrated. */

@@ -1,10 +1,24 @@
 // Classifies driver failures: which ones mean "the database is unreachable" (503,
 // retry later) and which ones mean "this attempt was rolled back, run it again".
-import { DomainError, ServiceUnavailable } from '../../core/errors';
+import { DomainError, InvalidRequest, ServiceUnavailable } from '../../core/errors';
 
 const errorCode = (err: unknown): string | undefined => {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
+};
+
+/** The driver's SQLSTATE, when it has one. */
+export const sqlState = errorCode;
+
+/**
+ * 3D000 invalid_catalog_name: the configured database does not exist. A pooler
+ * (PgBouncer) reports the server's refusal as 08P01 with the same message.
+ */
+export const isMissingDatabase = (err: unknown): boolean => {
+  const code = errorCode(err);
+  if (code === '3D000') return true;
+  const message = (err as { message?: unknown } | null)?.message;
+  return code === '08P01' && typeof message === 'string' && /^database ".*" does not exist$/.test(message);
 };
 
 /** PostgreSQL unique_violation. */
@@ -38,6 +52,8 @@ const PG_CONNECTION_MESSAGES = [
 export const isConnectionError = (err: unknown): boolean => {
   // Duck-typed: socket errors may come from another realm (e.g. a test VM), failing instanceof Error.
   if (typeof err !== 'object' || err === null || err instanceof DomainError) return false;
+  // Not transient: trying again at once cannot help (it is still a 503, below).
+  if (isMissingDatabase(err)) return false;
   const code = errorCode(err);
   if (code !== undefined) {
     if (NODE_NETWORK_CODES.has(code)) return true;
@@ -49,10 +65,21 @@ export const isConnectionError = (err: unknown): boolean => {
   return typeof message === 'string' && PG_CONNECTION_MESSAGES.some((m) => message.includes(m));
 };
 
-/** Domain errors pass through; unreachable database → ServiceUnavailable; anything else is a bug (500). */
+/** A ServiceUnavailable that keeps the driver's error as `cause` (for logs and `npm run migrate`). */
+const unavailable = (cause: unknown): ServiceUnavailable => Object.assign(new ServiceUnavailable(), { cause });
+
+/**
+ * Domain errors pass through; unreachable or missing database → ServiceUnavailable;
+ * text the database cannot store → InvalidRequest; anything else is a bug (500).
+ */
 export const translateError = (err: unknown): unknown => {
   if (err instanceof DomainError) return err;
+  const code = errorCode(err);
   // 57014: statement_timeout fired (an overloaded or locked-up database).
-  if (isConnectionError(err) || isRetryableConflict(err) || errorCode(err) === '57014') return new ServiceUnavailable();
+  if (isConnectionError(err) || isRetryableConflict(err) || code === '57014' || isMissingDatabase(err)) return unavailable(err);
+  // 22021 character_not_in_repertoire (a NUL or an invalid byte in text), 22P05
+  // untranslatable_character (\u0000 in jsonb): second line of defence behind the
+  // request validation; the caller's text is at fault, not the service.
+  if (code === '22021' || code === '22P05') return new InvalidRequest('Text must be valid UTF-8 without NUL characters');
   return err;
 };

@@ -1,6 +1,9 @@
 // SqlExecutor over a node-postgres Pool, sized and configured for Lambda: one
 // small pool per process, short connect timeout, keep-alive, server- and
-// client-side statement timeouts, and no session state (RDS Proxy can multiplex).
+// client-side statement timeouts, and no session state, so a pooler in
+// transaction mode (RDS Proxy, PgBouncer) multiplexes it without pinning: no
+// startup parameters beyond user/database/application_name, no session SET, no
+// named prepared statements, no session advisory locks, no temp tables.
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
 import { isConnectionError, isRetryableConflict, translateError } from './pg-errors';
 import type { QueryOptions, Row, SqlExecutor, SqlSession } from './sql-executor';
@@ -37,14 +40,23 @@ export const poolConfig = (pg: PostgresOptions): PoolConfig => ({
   idleTimeoutMillis: 30_000,
   keepAlive: true,
   keepAliveInitialDelayMillis: 10_000,
-  // Startup parameters, not SET commands: they cost no round trip and pin nothing.
-  statement_timeout: pg.statementTimeoutMs,
-  idle_in_transaction_session_timeout: pg.statementTimeoutMs * 2,
-  // Client-side backstop for a socket that went silent (the server timeout cannot fire then).
+  // No statement_timeout startup parameter: poolers in transaction mode refuse it
+  // (PgBouncer) or pin on it (RDS Proxy). Transactions set it with SET LOCAL in
+  // their BEGIN (beginStatement); every statement also has this client-side bound,
+  // which also covers a socket that went silent (the server timeout cannot fire then).
   query_timeout: pg.statementTimeoutMs + 1_000,
   application_name: 'wallet-service',
   allowExitOnIdle: true,
 });
+
+/**
+ * BEGIN plus the transaction's own timeouts, sent as one simple-query message: no
+ * extra round trip, and SET LOCAL ends with the transaction, so the server
+ * connection goes back to a pooler clean.
+ */
+export const beginStatement = (statementTimeoutMs: number): string =>
+  `BEGIN; SET LOCAL statement_timeout = ${Math.trunc(statementTimeoutMs)}; ` +
+  `SET LOCAL idle_in_transaction_session_timeout = ${Math.trunc(statementTimeoutMs * 2)}`;
 
 const backoff = (attempt: number): Promise<void> =>
   new Promise((r) => setTimeout(r, Math.floor(Math.random() * 10 * 2 ** attempt)));
@@ -57,7 +69,8 @@ const sessionOf = (client: PoolClient): SqlSession => ({
   },
 });
 
-export const makePgExecutor = (pool: Pool): SqlExecutor => {
+export const makePgExecutor = (pool: Pool, statementTimeoutMs = 5_000): SqlExecutor => {
+  const begin = beginStatement(statementTimeoutMs);
   // An idle client whose server went away (restart, pg_terminate_backend, proxy
   // idle timeout) emits 'error'; the pool has already dropped it. Without a
   // listener, Node would crash the process.
@@ -105,7 +118,7 @@ export const makePgExecutor = (pool: Pool): SqlExecutor => {
         const onError = (err: Error): void => void (broken ??= err);
         client.on('error', onError);
         try {
-          await client.query('BEGIN');
+          await client.query(begin);
           const result = await fn(sessionOf(client));
           committing = true;
           await client.query('COMMIT');
@@ -132,4 +145,5 @@ export const makePgExecutor = (pool: Pool): SqlExecutor => {
   };
 };
 
-export const openPgExecutor = (options: PostgresOptions): SqlExecutor => makePgExecutor(new Pool(poolConfig(options)));
+export const openPgExecutor = (options: PostgresOptions): SqlExecutor =>
+  makePgExecutor(new Pool(poolConfig(options)), options.statementTimeoutMs);
