@@ -48,7 +48,7 @@ const layers = spawnSync(process.execPath, [depcruise, '--config', '.dependency-
 // Types too: ts-jest checks only what the suites import; benches and scripts rot unseen otherwise.
 const tsc = join(dirname(require.resolve('typescript/package.json')), 'bin/tsc');
 const types = spawnSync(process.execPath, [tsc, '--noEmit', '-p', 'tsconfig.json'], { stdio: 'inherit' });
-const layersOk = layers.status === 0 && types.status === 0;
+const staticChecksOk = layers.status === 0 && types.status === 0;
 if (layers.status !== 0) console.error('dependency-cruiser: layer rules broken (see above)');
 if (types.status !== 0) console.error('tsc: type errors (see above)');
 
@@ -90,9 +90,9 @@ if (skippedNames.length) {
   console.log(`\nSKIPPED (${skippedNames.length}) — these did not run:`);
   for (const name of skippedNames) console.log(`  SKIPPED: ${name}`);
 }
-console.log(`\ntests: ${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped${layersOk ? '' : ' (and the layer rules or the type check failed)'}`);
+console.log(`\ntests: ${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped${staticChecksOk ? '' : ' (and the layer rules or the type check failed)'}`);
 if (sum('total') === 0) {
   console.error('No test ran.');
   process.exit(1);
 }
-process.exit(!layersOk || phases.some((p) => p.status !== 0) ? 1 : 0);
+process.exit(!staticChecksOk || phases.some((p) => p.status !== 0) ? 1 : 0);
