@@ -6,14 +6,18 @@ const { join } = require('node:path');
 
 class BuildPlugin {
   constructor(serverless) {
+    let built = false;
     const run = (storage, tracing = false) => () => {
       // The test harness builds once up front; parallel servers must not rebuild.
-      if (process.env.WALLET_SKIP_BUILD === '1') return;
-      serverless.cli.log(`Bundling handlers (storage: ${storage})`);
+      if (process.env.WALLET_SKIP_BUILD === '1' || built) return;
+      built = true;
+      // custom.buildDir: .build/package by default, .build/local under `npm start`.
+      const outdir = serverless.service.custom?.buildDir || '.build/package';
+      serverless.cli.log(`Bundling handlers into ${outdir} (storage: ${storage}; unchanged ones are reused)`);
       execFileSync(process.execPath, [join(serverless.config.servicePath, 'scripts/build.mjs')], {
         stdio: 'inherit',
         cwd: serverless.config.servicePath,
-        env: { ...process.env, BUILD_STORAGE: storage, BUILD_TRACING: String(tracing), BUILD_OUTDIR: process.env.WALLET_BUILD_DIR || '.build' },
+        env: { ...process.env, BUILD_STORAGE: storage, BUILD_TRACING: String(tracing), BUILD_OUTDIR: outdir },
       });
     };
     const stageStorage = () => {

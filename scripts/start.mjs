@@ -7,6 +7,9 @@ import { createRequire } from 'node:module';
 import { DEV_JWT_SECRET } from './dev-defaults.mjs';
 
 const env = { ...process.env, IS_LOCAL: 'true' };
+// Its own bundle folder: `serverless package` (.build/package) and the tests (.build/test)
+// never overwrite the bundles a running `npm start` loads. Unchanged bundles are reused.
+env.WALLET_BUILD_DIR ??= '.build/local';
 // CloudWatch EMF metric lines are noise on a terminal; POWERTOOLS_METRICS_DISABLED=false shows them.
 env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL && !env.APP_SECRET_ID) {
