@@ -5,6 +5,7 @@
 // BUILD_STORAGE=postgres|redis|mongodb|memory bundles only that storage driver
 // (what a deployed stage uses); unset bundles all of them (local runs, tests).
 // BUILD_OUTDIR: where (default .build). Arguments: only these functions.
+// BUILD_LOCAL=true: for `npm start` only (see below).
 //
 // Incremental: <outdir>/meta/inputs.json records, per function, the build options
 // and a content hash of every input esbuild read (its metafile). A function whose
@@ -26,6 +27,11 @@ const outdir = process.env.BUILD_OUTDIR || '.build';
 // BUILD_TRACING=true bundles the X-Ray tracer; otherwise it is left out entirely.
 const tracing = process.env.BUILD_TRACING === 'true';
 const force = process.env.BUILD_FORCE === '1';
+// BUILD_LOCAL=true (`npm start`): the storage drivers stay in node_modules instead of
+// being bundled into every function — they are most of each bundle's size, so building
+// and loading the twelve handlers in one serverless-offline process is several times
+// faster. Never for a deployed stage, whose zips must be self-contained.
+const local = process.env.BUILD_LOCAL === 'true';
 const only = process.argv.slice(2);
 
 const external = [
@@ -34,6 +40,7 @@ const external = [
   '@electric-sql/pglite',
   // Optional peers of pg and mongodb that we do not use.
   'pg-native', 'kerberos', '@mongodb-js/zstd', 'snappy', 'mongodb-client-encryption', 'aws4', 'socks', 'gcp-metadata', '@aws-sdk/credential-providers',
+  ...(local ? ['mongodb', 'ioredis', 'pg'] : []),
 ];
 const options = {
   bundle: true,
@@ -123,7 +130,7 @@ if (stale.length > 0) {
 const took = Date.now() - started;
 console.log(stale.length === 0
   ? `${entries.length} functions up to date in ${outdir}/ (checked in ${took} ms)`
-  : `built ${stale.length} of ${entries.length} functions (storage: ${storage}${tracing ? ', tracing' : ''}) into ${outdir}/ in ${took} ms`);
+  : `built ${stale.length} of ${entries.length} functions (storage: ${storage}${tracing ? ', tracing' : ''}${local ? ', drivers from node_modules' : ''}) into ${outdir}/ in ${took} ms`);
 
 /** The files reachable from `entry` through the imports esbuild resolved. */
 function reachable(entry, inputs) {

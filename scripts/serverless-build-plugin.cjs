@@ -7,7 +7,7 @@ const { join } = require('node:path');
 class BuildPlugin {
   constructor(serverless) {
     let built = false;
-    const run = (storage, tracing = false) => () => {
+    const run = (storage, tracing = false, local = false) => () => {
       // The test harness builds once up front; parallel servers must not rebuild.
       if (process.env.WALLET_SKIP_BUILD === '1' || built) return;
       built = true;
@@ -17,7 +17,7 @@ class BuildPlugin {
       execFileSync(process.execPath, [join(serverless.config.servicePath, 'scripts/build.mjs')], {
         stdio: 'inherit',
         cwd: serverless.config.servicePath,
-        env: { ...process.env, BUILD_STORAGE: storage, BUILD_TRACING: String(tracing), BUILD_OUTDIR: outdir },
+        env: { ...process.env, BUILD_STORAGE: storage, BUILD_TRACING: String(tracing), BUILD_OUTDIR: outdir, BUILD_LOCAL: String(local) },
       });
     };
     const stageStorage = () => {
@@ -27,8 +27,9 @@ class BuildPlugin {
     this.hooks = {
       'before:package:createDeploymentArtifacts': stageStorage,
       'before:deploy:function:packageFunction': stageStorage,
-      'before:offline:start': run('all'),
-      'before:offline:start:init': run('all'),
+      // Local runs load the storage drivers from node_modules (BUILD_LOCAL, see build.mjs).
+      'before:offline:start': run('all', false, true),
+      'before:offline:start:init': run('all', false, true),
     };
   }
 }
