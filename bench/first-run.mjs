@@ -31,14 +31,14 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const load = () => loadavg()[0].toFixed(1);
 
 /** `npm start` in the clone; milliseconds from spawn until GET /health is 200. */
-const timeToFirst200 = async () => {
+const timeToFirst200 = async (extraEnv = {}) => {
   const [port, lambdaPort] = [await freePort(), await freePort()];
   const started = performance.now();
   const child = spawn('npm', ['start'], {
     cwd: clone,
     detached: true, // its own process group: stopped as a whole below
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: newcomerEnv({ PORT: String(port), LAMBDA_PORT: String(lambdaPort), HOST: '127.0.0.1', LOG_LEVEL: 'ERROR' }),
+    env: { ...newcomerEnv({ PORT: String(port), LAMBDA_PORT: String(lambdaPort), HOST: '127.0.0.1', LOG_LEVEL: 'ERROR' }), ...extraEnv },
   });
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
@@ -100,8 +100,14 @@ try {
 
   const loadBefore = load();
   const fresh = await timeToFirst200();
+  // Interleaved with a reference: the same start on the memory store, i.e. npm and
+  // serverless-offline's own start-up, which no bundle reuse can remove.
   const unchanged = [];
-  for (let i = 0; i < RUNS; i++) unchanged.push(await timeToFirst200());
+  const reference = [];
+  for (let i = 0; i < RUNS; i++) {
+    unchanged.push(await timeToFirst200());
+    reference.push(await timeToFirst200({ STORAGE: 'memory' }));
+  }
   appendFileSync(join(clone, 'functions', 'health.ts'), '\n// changed by bench/first-run.mjs\n');
   const oneChanged = await timeToFirst200();
 
@@ -109,6 +115,7 @@ try {
     ['fresh clone: every bundle built, new PGlite data directory', fresh.ms, fresh.built, '≤ 10 s (idle machine)'],
     [`nothing changed since the last start (median of ${RUNS}; ${ms(Math.min(...unchanged.map((u) => u.ms)))}–${ms(Math.max(...unchanged.map((u) => u.ms)))} s)`, median(unchanged.map((u) => u.ms)), unchanged[0].built, '≤ 3 s'],
     ['one handler changed (functions/health.ts)', oneChanged.ms, oneChanged.built, '—'],
+    [`reference: nothing changed, STORAGE=memory (median of ${RUNS}): npm + serverless-offline start-up alone`, median(reference.map((u) => u.ms)), reference[0].built, '—'],
   ];
   console.log([
     '## First run: fresh clone to the first 200',
