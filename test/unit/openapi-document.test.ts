@@ -5,9 +5,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as z from 'zod/mini';
 import { STATUS_BY_CODE } from '../../src/http/error-mapping';
-import { call } from '../support/invoke';
-import { TEST_JWT_SECRET } from '../support/tokens';
+import * as s from '../../src/http/schemas';
+import { call, type HttpResponse, type RouteName } from '../support/invoke';
+import { adminToken, TEST_JWT_SECRET, userToken } from '../support/tokens';
 
 const root = join(__dirname, '..', '..');
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
@@ -68,5 +70,81 @@ describe('a client generated from openapi.json (openapi-typescript + openapi-fet
     const out = spawnSync(bin('tsc'), ['-p', 'examples/tsconfig.json', '--strict', '--noEmit'], { cwd: root, encoding: 'utf8', timeout: 180_000 });
     expect(out.stdout + out.stderr).toBe('');
     expect(out.status).toBe(0);
+  });
+});
+
+describe('what the handlers answer is what the document says', () => {
+  type Doc = { paths: Record<string, Record<string, { responses: Record<string, Documented> }>>; components: { responses: Record<string, Documented> } };
+  type Documented = { $ref?: string; headers?: Record<string, unknown>; content?: { 'application/json': { schema: { $ref?: string } } } };
+  const doc = checkedIn() as Doc;
+  const SCHEMAS: Record<string, z.ZodMiniType> = {
+    User: s.userResource, Transaction: s.transactionResource, TransactionPage: s.pageResource, Error: s.errorResource, Health: s.healthResource,
+  };
+  const ROUTE_OF: Partial<Record<RouteName, [string, string]>> = {
+    health: ['/health', 'get'], createUser: ['/users', 'post'], getUser: ['/users/{id}', 'get'], createDeposit: ['/users/{id}/deposits', 'post'],
+    createWithdrawal: ['/users/{id}/withdrawals', 'post'], createTransfer: ['/transfers', 'post'], getTransaction: ['/transactions/{id}', 'get'],
+    updateTransaction: ['/transactions/{id}', 'patch'], listTransactions: ['/users/{id}/transactions', 'get'],
+  };
+  const seen = new Set<string>();
+
+  /** Calls a route and checks the answer against the documented response for its status. */
+  const checked = async (route: RouteName, init: Parameters<typeof call>[1] = {}): Promise<HttpResponse> => {
+    const res = await call(route, init);
+    const [path, method] = ROUTE_OF[route] ?? ['', ''];
+    let documented = doc.paths[path]?.[method]?.responses[String(res.status)];
+    if (documented?.$ref) documented = doc.components.responses[documented.$ref.split('/').pop() ?? ''];
+    expect({ route, status: res.status, documented: documented !== undefined }).toEqual({ route, status: res.status, documented: true });
+    const schemaName = documented?.content?.['application/json'].schema.$ref?.split('/').pop() ?? '';
+    const schema = SCHEMAS[schemaName];
+    expect({ route, status: res.status, schemaName, known: schema !== undefined }).toMatchObject({ known: true });
+    // Parsing strips undeclared fields: equality means no field is missing, wrong or undocumented.
+    expect(z.parse(schema as z.ZodMiniType, res.body)).toEqual(res.body);
+    for (const name of Object.keys(res.headers)) {
+      if (['idempotent-replayed', 'retry-after', 'x-request-id'].includes(name)) {
+        expect({ route, status: res.status, header: name, documented: Object.keys(documented?.headers ?? {}).some((h) => h.toLowerCase() === name) })
+          .toMatchObject({ documented: true });
+      }
+    }
+    seen.add(`${route} ${res.status}`);
+    return res;
+  };
+
+  beforeAll(() => {
+    process.env.STORAGE = 'memory';
+    process.env.AUTH_JWT_SECRET = TEST_JWT_SECRET;
+  });
+
+  it('through the README flow and its usual errors', async () => {
+    const run = Date.now().toString(36);
+    const [alice, bob] = [`alice-${run}`, `bob-${run}`];
+    const [a, b, admin] = [await userToken(alice), await userToken(bob), await adminToken()];
+    await checked('health');
+    await checked('createUser', { token: a, body: { email: 'alice@example.com', name: 'Alice' } });
+    await checked('createUser', { token: b, body: { email: 'bob@example.com', name: 'Bob' } });
+    await checked('createUser', { token: b, body: { email: 'bob@example.com', name: 'Bob' } });
+    await checked('createUser', { token: b, body: { email: 'bob@example.com', name: 'Bob', id: 'x' } });
+    const dep = { id: alice, token: a, headers: { 'Idempotency-Key': `dep-${run}` }, body: { amount: 1050, currency: 'USD', paymentToken: 'tok_ok' } };
+    await checked('createDeposit', dep);
+    expect((await checked('createDeposit', dep)).headers['idempotent-replayed']).toBe('true');
+    await checked('createDeposit', { ...dep, body: { ...dep.body, amount: 1 } });
+    await checked('createDeposit', { id: alice, token: a, body: { amount: 5, currency: 'USD', paymentToken: 'tok_declined' } });
+    await checked('createDeposit', { id: bob, token: a, body: { amount: 5, currency: 'USD' } });
+    const transfer = await checked('createTransfer', { token: a, headers: { 'Idempotency-Key': `tr-${run}` }, body: { toUserId: bob, amount: 300, currency: 'USD' } });
+    await checked('createTransfer', { token: a, body: { toUserId: alice, amount: 1, currency: 'USD' } });
+    await checked('createTransfer', { token: a, body: { toUserId: `nobody-${run}`, amount: 1, currency: 'USD' } });
+    await checked('createWithdrawal', { id: alice, token: a, body: { amount: 1_000_000, currency: 'USD' } });
+    await checked('createWithdrawal', { id: alice, token: a, body: { amount: 1.5, currency: 'USD' } });
+    await checked('getUser', { id: alice, token: a });
+    await checked('getUser', { id: alice });
+    await checked('listTransactions', { id: bob, token: b, query: { limit: '20' } });
+    await checked('listTransactions', { id: bob, token: b, query: { limit: '0' } });
+    await checked('getTransaction', { id: transfer.body.id, token: b });
+    await checked('getTransaction', { id: transfer.body.id, token: await userToken(`eve-${run}`) });
+    const pending = await checked('createDeposit', { id: alice, token: a, body: { amount: 500, currency: 'USD', paymentToken: 'tok_pending' } });
+    expect(pending.body.status).toBe('pending');
+    await checked('updateTransaction', { id: pending.body.id, token: a, body: { status: 'completed' } });
+    await checked('updateTransaction', { id: pending.body.id, token: admin, body: { status: 'completed' } });
+    await checked('updateTransaction', { id: pending.body.id, token: admin, body: { status: 'failed' } });
+    expect([...seen].sort()).toEqual(expect.arrayContaining(['createDeposit 201', 'createDeposit 402', 'createUser 409', 'updateTransaction 422', 'listTransactions 400']));
   });
 });
