@@ -47,6 +47,23 @@ describe('openapi.json', () => {
     expect([...doc.components.schemas.ErrorCode.enum].sort()).toEqual(Object.keys(STATUS_BY_CODE).sort());
     for (const name of ['User', 'Balance', 'Transaction', 'TransactionPage', 'Error']) expect(doc.components.schemas[name]).toBeDefined();
   });
+
+  it('gives every request body and every response a JSON schema by $ref and an example', () => {
+    const doc = checkedIn();
+    const resolve = (r: any) => (r.$ref ? doc.components.responses[r.$ref.split('/').pop()] : r); // eslint-disable-line @typescript-eslint/no-explicit-any
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, any>>)) { // eslint-disable-line @typescript-eslint/no-explicit-any
+      for (const [method, op] of Object.entries(item)) {
+        const media = [
+          ...(op.requestBody ? [[`${method} ${path} request`, op.requestBody.content['application/json']]] : []),
+          ...Object.entries(op.responses).map(([status, r]) => [`${method} ${path} ${status}`, resolve(r).content?.['application/json']]),
+        ] as Array<[string, { schema?: { $ref?: string; type?: string }; examples?: object } | undefined]>;
+        for (const [where, m] of media) {
+          expect({ where, ref: typeof m?.schema?.$ref === 'string' || m?.schema?.type === 'object', examples: Object.keys(m?.examples ?? {}).length > 0 })
+            .toEqual({ where, ref: true, examples: true });
+        }
+      }
+    }
+  });
 });
 
 describe('a client generated from openapi.json (openapi-typescript + openapi-fetch)', () => {
