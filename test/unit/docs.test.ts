@@ -21,6 +21,18 @@ describe.each(markdown)('%s', (file) => {
   });
 });
 
+describe('README.md commands', () => {
+  const blocks = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+
+  it('paste into bash and zsh as they are: no <placeholders>, no # comments', () => {
+    expect(blocks.length).toBeGreaterThan(3);
+    for (const block of blocks) {
+      expect(block).not.toMatch(/<[a-z][\w-]*>/i);
+      expect(block.split('\n').filter((line) => /(^|\s)#/.test(line))).toEqual([]);
+    }
+  });
+});
+
 describe('docs/api.md', () => {
   const api = readFileSync(join(root, 'docs', 'api.md'), 'utf8');
   const doc = JSON.parse(readFileSync(join(root, 'openapi.json'), 'utf8')) as {
