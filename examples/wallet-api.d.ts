@@ -313,6 +313,10 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** @description API Gateway's own throttling answer */
+        GatewayThrottled: {
+            message: string;
+        };
     };
     responses: {
         /** @description The bearer token is missing, malformed, expired or badly signed */
@@ -361,9 +365,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": {
-                    message: string;
-                };
+                "application/json": components["schemas"]["GatewayThrottled"];
             };
         };
         /** @description Something unexpected failed; the body never carries internals */
@@ -961,12 +963,12 @@ export interface operations {
                  * @description Only this type
                  * @example transfer
                  */
-                type?: "deposit" | "withdrawal" | "transfer";
+                type?: components["schemas"]["TransactionType"];
                 /**
                  * @description Only this status
                  * @example completed
                  */
-                status?: "pending" | "completed" | "failed";
+                status?: components["schemas"]["TransactionStatus"];
             };
             header?: never;
             path: {

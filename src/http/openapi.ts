@@ -89,10 +89,7 @@ const RESPONSES = {
   }),
   Throttled: {
     description: 'Throttled by API Gateway (deployed stages): its own body, not the error shape',
-    content: json(
-      { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] },
-      { throttled: { value: { message: 'Too Many Requests' } } },
-    ),
+    content: json(ref('GatewayThrottled'), { throttled: { value: { message: 'Too Many Requests' } } }),
   },
   InternalError: failure('Something unexpected failed; the body never carries internals', { internal_error: errorBody('internal_error', 'Something went wrong on our side') }),
   ServiceUnavailable: failure('Storage (or the app secret) is unreachable; retry after Retry-After seconds', {
@@ -126,7 +123,9 @@ const queryParams = () => {
   const { properties = {} } = z.toJSONSchema(s.listQuery, { target: 'draft-2020-12', io: 'output', unrepresentable: 'any' }) as { properties?: Record<string, object> };
   return Object.entries(properties).map(([name, schema]) => {
     const { description, example, default: byDefault } = QUERY[name] ?? { description: name, example: undefined };
-    return { name, in: 'query', required: false, description, schema: { ...schema, ...(byDefault !== undefined && { default: byDefault }) }, example };
+    // The same values as the Transaction's own fields: referenced, so clients share the type.
+    const named = name === 'type' ? ref('TransactionType') : name === 'status' ? ref('TransactionStatus') : schema;
+    return { name, in: 'query', required: false, description, schema: { ...named, ...(byDefault !== undefined && { default: byDefault }) }, example };
   });
 };
 
@@ -359,7 +358,11 @@ const build = () => ({
         description: 'HS256 with AUTH_JWT_SECRET, or RS256/ES256 from AUTH_JWKS_URL; `sub` is the user id, scope `admin` for admins',
       },
     },
-    schemas: { ...componentSchemas(), OpenApiDocument: OPENAPI_SCHEMA },
+    schemas: {
+      ...componentSchemas(),
+      OpenApiDocument: OPENAPI_SCHEMA,
+      GatewayThrottled: { type: 'object', description: "API Gateway's own throttling answer", properties: { message: { type: 'string' } }, required: ['message'] },
+    },
     headers: HEADERS,
     responses: RESPONSES,
   },
