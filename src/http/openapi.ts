@@ -2,8 +2,11 @@
 // Schemas named in schemas.ts become `components.schemas` and are referenced by
 // `$ref`, so a generated client gets named types. The checked-in openapi.json is
 // this document (`npm run openapi`; test/unit/openapi-document.test.ts checks it).
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import type { ErrorCode } from '../core/errors';
+import { logger } from '../observability/logger';
+import { recordRequest } from '../observability/metrics';
 import * as s from './schemas';
 
 const SCHEMAS = '#/components/schemas/';
@@ -371,3 +374,20 @@ const build = () => ({
 let cached: unknown;
 
 export const openApiDocument = (): unknown => (cached ??= build());
+
+let serialized: string | undefined;
+
+/**
+ * The handler of GET /openapi.json. A static document needs no token, configuration
+ * or storage, so it does not go through the middy wrapper's app(): the document is
+ * served even while those are misconfigured or down, and its bundle carries no storage
+ * driver. It answers like every route: JSON, `x-request-id`, one log line and metric.
+ */
+export const openApiHandler = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+  const requestId = context?.awsRequestId || event.requestContext?.requestId || 'unknown';
+  const route = event.routeKey ?? 'GET /openapi.json';
+  serialized ??= JSON.stringify(openApiDocument());
+  logger.info('request', { requestId, route, status: 200 });
+  recordRequest(route, 'ok');
+  return { statusCode: 200, headers: { 'content-type': 'application/json', 'x-request-id': requestId }, body: serialized };
+};

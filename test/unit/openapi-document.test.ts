@@ -29,6 +29,20 @@ describe('openapi.json', () => {
     expect(res.body).toEqual(checkedIn());
   });
 
+  it('is served without a token, configuration or storage (a client can always fetch it)', async () => {
+    const saved = { ...process.env };
+    try {
+      delete process.env.AUTH_JWT_SECRET;
+      process.env.STORAGE = 'no-such-storage';
+      const res = await call('openapi');
+      expect(res.status).toBe(200);
+      expect(res.headers['x-request-id']).toBe(res.awsRequestId);
+      expect(res.body).toEqual(checkedIn());
+    } finally {
+      process.env = saved;
+    }
+  });
+
   it('passes `redocly lint` with the recommended rules: 0 errors, 0 warnings', () => {
     const out = spawnSync(bin('redocly'), ['lint', 'openapi.json', '--format=json'], {
       cwd: root, encoding: 'utf8', timeout: 120_000,
