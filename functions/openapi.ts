@@ -1,4 +1,2 @@
-import { httpHandler, ok } from '../src/http/http-handler';
-import { openApiDocument } from '../src/http/openapi';
-
-export const handler = httpHandler({ auth: 'none' }, async () => ok(openApiDocument()));
+// GET /openapi.json: the API document (src/http/openapi.ts), no token needed.
+export { openApiHandler as handler } from '../src/http/openapi';

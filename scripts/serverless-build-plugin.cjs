@@ -2,18 +2,32 @@
 // `serverless package` / `deploy` (for the stage's storage only) and before
 // `serverless offline` (all storages, chosen at run time by STORAGE).
 const { execFileSync } = require('node:child_process');
+const { existsSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 class BuildPlugin {
   constructor(serverless) {
-    const run = (storage, tracing = false) => () => {
+    let built = false;
+    const run = (storage, tracing = false, local = false) => async () => {
       // The test harness builds once up front; parallel servers must not rebuild.
-      if (process.env.WALLET_SKIP_BUILD === '1') return;
-      serverless.cli.log(`Bundling handlers (storage: ${storage})`);
+      if (process.env.WALLET_SKIP_BUILD === '1' || built) return;
+      built = true;
+      // `npm start` bundles (and creates a first PGlite data directory) while serverless
+      // loads: wait for that work, each step writing its exit code to a file when done.
+      if (local && process.env.WALLET_PREBUILD) {
+        for (const done of JSON.parse(process.env.WALLET_PREBUILD)) {
+          while (!existsSync(done)) await new Promise((resolve) => setTimeout(resolve, 20));
+          if (readFileSync(done, 'utf8').trim() !== '0') throw new Error(`npm start: a preparation step failed (${done}; see above)`);
+        }
+        return;
+      }
+      // custom.buildDir: .build/package by default, .build/local under `npm start`.
+      const outdir = serverless.service.custom?.buildDir || '.build/package';
+      serverless.cli.log(`Bundling handlers into ${outdir} (storage: ${storage}; unchanged ones are reused)`);
       execFileSync(process.execPath, [join(serverless.config.servicePath, 'scripts/build.mjs')], {
         stdio: 'inherit',
         cwd: serverless.config.servicePath,
-        env: { ...process.env, BUILD_STORAGE: storage, BUILD_TRACING: String(tracing), BUILD_OUTDIR: process.env.WALLET_BUILD_DIR || '.build' },
+        env: { ...process.env, BUILD_STORAGE: storage, BUILD_TRACING: String(tracing), BUILD_OUTDIR: outdir, BUILD_LOCAL: String(local) },
       });
     };
     const stageStorage = () => {
@@ -23,8 +37,9 @@ class BuildPlugin {
     this.hooks = {
       'before:package:createDeploymentArtifacts': stageStorage,
       'before:deploy:function:packageFunction': stageStorage,
-      'before:offline:start': run('all'),
-      'before:offline:start:init': run('all'),
+      // Local runs load the storage drivers from node_modules (BUILD_LOCAL, see build.mjs).
+      'before:offline:start': run('all', false, true),
+      'before:offline:start:init': run('all', false, true),
     };
   }
 }

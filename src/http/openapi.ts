@@ -1,55 +1,393 @@
 // GET /openapi.json, generated from the same zod schemas the handlers validate with.
+// Schemas named in schemas.ts become `components.schemas` and are referenced by
+// `$ref`, so a generated client gets named types. The checked-in openapi.json is
+// this document (`npm run openapi`; test/unit/openapi-document.test.ts checks it).
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod/mini';
+import type { ErrorCode } from '../core/errors';
+import { logger } from '../observability/logger';
+import { recordRequest } from '../observability/metrics';
 import * as s from './schemas';
 
-const json = (schema: z.ZodMiniType, io: 'input' | 'output') => {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<string, unknown>;
-  return rest;
+const SCHEMAS = '#/components/schemas/';
+const ref = (id: string) => ({ $ref: `${SCHEMAS}${id}` });
+
+/** Every schema named in the zod registry, as JSON Schema, cross-referenced by `$ref`. */
+const componentSchemas = (): Record<string, unknown> => {
+  const { schemas } = z.toJSONSchema(z.globalRegistry, {
+    target: 'draft-2020-12', io: 'output', unrepresentable: 'any', uri: (id) => `${SCHEMAS}${id}`,
+  });
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(schemas).sort()) {
+    const { $schema: _schema, $id: _id, ...rest } = schemas[name] as Record<string, unknown>;
+    out[name] = rest;
+  }
+  return out;
 };
-const content = (schema: z.ZodMiniType, io: 'input' | 'output' = 'output') => ({ content: { 'application/json': { schema: json(schema, io) } } });
-const error = (description: string) => ({ description, ...content(s.errorResource) });
-const idParam = (description: string) => ({ name: 'id', in: 'path', required: true, schema: { type: 'string' }, description });
+
+// --- examples (each one valid against its schema: the lint checks them) ---
+const ALICE = 'alice';
+const BOB = 'bob';
+const AT = '2026-01-15T09:30:00.000Z';
+const LATER = '2026-01-15T09:35:00.000Z';
+const DEPOSIT_ID = '01943a6c-6f1e-7a52-9b1c-3d5e7f9a0b1c';
+const TRANSFER_ID = '01943a6d-0a2b-7c3d-8e4f-5a6b7c8d9e0f';
+const REQUEST_ID = 'c0a8012e-5f4b-4d7a-9a51-2b3c4d5e6f70';
+
+const user = { id: ALICE, email: 'alice@example.com', name: 'Alice', createdAt: AT, balances: [{ currency: 'USD', available: 750 }] };
+const deposit = {
+  id: DEPOSIT_ID, type: 'deposit', status: 'completed', userId: ALICE, amount: 1050, currency: 'USD',
+  metadata: { orderId: 'A-1001' }, createdAt: AT, updatedAt: AT,
+};
+const pendingDeposit = { ...deposit, status: 'pending', metadata: {} };
+const settledDeposit = { ...deposit, status: 'completed', metadata: {}, updatedAt: LATER };
+const withdrawal = { ...deposit, id: '01943a6e-1b2c-7d3e-9f40-6b7c8d9e0f1a', type: 'withdrawal', amount: 200, metadata: {} };
+const transfer = {
+  id: TRANSFER_ID, type: 'transfer', status: 'completed', userId: ALICE, toUserId: BOB, amount: 300, currency: 'USD',
+  metadata: { note: 'lunch' }, createdAt: LATER, updatedAt: LATER,
+};
+
+type Examples = Record<string, { summary?: string; value: unknown }>;
+
+const errorBody = (code: ErrorCode, message: string, extra: { param?: string; transactionId?: string } = {}) => ({
+  value: {
+    error: {
+      code,
+      message,
+      ...(extra.param !== undefined && { param: extra.param }),
+      requestId: REQUEST_ID,
+      ...(extra.transactionId !== undefined && { transactionId: extra.transactionId }),
+    },
+  },
+});
+
+// --- response headers ---
+const HEADERS = {
+  RequestId: { description: 'The request id (also in the error body and the logs)', required: true, schema: { type: 'string' }, example: REQUEST_ID },
+  IdempotentReplayed: {
+    description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key; absent otherwise',
+    schema: { type: 'string', enum: ['true'] }, example: 'true',
+  },
+  RetryAfter: { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 0 }, example: 5 },
+};
+const header = (name: keyof typeof HEADERS) => ({ $ref: `#/components/headers/${name}` });
+type Headers = Record<string, { $ref: string }>;
+const requestIdOnly: Headers = { 'x-request-id': header('RequestId') };
+const replayable: Headers = { ...requestIdOnly, 'Idempotent-Replayed': header('IdempotentReplayed') };
+const retryable: Headers = { ...requestIdOnly, 'Retry-After': header('RetryAfter') };
+
+const json = (schema: unknown, examples: Examples) => ({ 'application/json': { schema, examples } });
+const success = (description: string, id: string, examples: Examples, headers: Headers = requestIdOnly) =>
+  ({ description, headers, content: json(ref(id), examples) });
+const failure = (description: string, examples: Examples, headers: Headers = requestIdOnly) =>
+  ({ description, headers, content: json(ref('Error'), examples) });
+
+// --- reusable responses ---
+const RESPONSES = {
+  Unauthenticated: failure('The bearer token is missing, malformed, expired or badly signed', { unauthenticated: errorBody('unauthenticated', 'Missing or invalid bearer token') }),
+  Forbidden: failure('The caller may not act on this resource', { forbidden: errorBody('forbidden', 'You are not allowed to do this') }),
+  PayloadTooLarge: failure('The body is over 16 KiB', { payload_too_large: errorBody('payload_too_large', 'The body is larger than 16384 bytes') }),
+  UnsupportedMediaType: failure('The body was sent with a content type other than JSON', {
+    unsupported_media_type: errorBody('unsupported_media_type', 'Content-Type must be application/json'),
+  }),
+  Throttled: {
+    description: 'Throttled by API Gateway (deployed stages): its own body, not the error shape',
+    content: json(ref('GatewayThrottled'), { throttled: { value: { message: 'Too Many Requests' } } }),
+  },
+  InternalError: failure('Something unexpected failed; the body never carries internals', { internal_error: errorBody('internal_error', 'Something went wrong on our side') }),
+  ServiceUnavailable: failure('Storage (or the app secret) is unreachable; retry after Retry-After seconds', {
+    service_unavailable: errorBody('service_unavailable', 'Storage is temporarily unavailable, try again shortly'),
+  }, retryable),
+};
+const response = (name: keyof typeof RESPONSES) => ({ $ref: `#/components/responses/${name}` });
+const always = { '429': response('Throttled'), '500': response('InternalError'), '503': response('ServiceUnavailable') };
+const authenticated = { '401': response('Unauthenticated'), ...always };
+const withBody = { '413': response('PayloadTooLarge'), '415': response('UnsupportedMediaType') };
+
+// --- parameters ---
+const idParam = (description: string, example: string) => ({ name: 'id', in: 'path', required: true, description, schema: { type: 'string' }, example });
+const userId = idParam("User id: the `sub` of that user's token", ALICE);
+const transactionId = idParam('Transaction id (a malformed id is a 404)', DEPOSIT_ID);
 const idempotencyKey = {
-  name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: 255 },
-  description: 'Replays the first response for the same key and body (24 h); 422 for another body; 409 while in flight.',
+  name: 'Idempotency-Key', in: 'header', required: false,
+  description: 'Makes the request safe to retry: the same key with the same body returns the first answer again '
+    + '(marked `Idempotent-Replayed: true`) without moving money twice; another body is a 422, a request still in flight a 409. '
+    + 'Kept 24 hours, per caller.',
+  schema: { type: 'string', pattern: '^[\\x20-\\x7e]{1,255}$' }, example: 'dep-2026-01-15-001',
 };
-const common = {
-  '400': error('Invalid request'), '401': error('Unauthenticated'), '403': error('Forbidden'), '404': error('Not found'),
-  '413': error('Body over 16 KiB'), '415': error('Body is not application/json'), '500': error('Internal error'),
-  '503': error('Storage unavailable'),
+const QUERY: Record<string, { description: string; example: unknown; default?: unknown }> = {
+  limit: { description: 'Page size', example: 20, default: 20 },
+  cursor: { description: 'The `nextCursor` of the previous page (opaque; a tampered cursor is a 400)', example: 'eyJjIjoiMjAyNi0wMS0xNVQwOTozMDowMC4wMDBaIn0.sig' },
+  type: { description: 'Only this type', example: 'transfer' },
+  status: { description: 'Only this status', example: 'completed' },
 };
-const moneyErrors = { '409': error('Idempotency key in use'), '422': error('Insufficient funds, key reused, or same-account transfer') };
-const body = (schema: z.ZodMiniType) => ({ required: true, ...content(schema, 'input') });
+/** The listing's query parameters, as the handler reads them (`limit` after its string → integer step). */
+const queryParams = () => {
+  const { properties = {} } = z.toJSONSchema(s.listQuery, { target: 'draft-2020-12', io: 'output', unrepresentable: 'any' }) as { properties?: Record<string, object> };
+  return Object.entries(properties).map(([name, schema]) => {
+    const { description, example, default: byDefault } = QUERY[name] ?? { description: name, example: undefined };
+    // The same values as the Transaction's own fields: referenced, so clients share the type.
+    const named = name === 'type' ? ref('TransactionType') : name === 'status' ? ref('TransactionStatus') : schema;
+    return { name, in: 'query', required: false, description, schema: { ...named, ...(byDefault !== undefined && { default: byDefault }) }, example };
+  });
+};
 
-let cached: unknown;
+const body = (id: string, examples: Examples) => ({ required: true, content: json(ref(id), examples) });
 
-export const openApiDocument = (): unknown =>
-  (cached ??= {
-    openapi: '3.1.0',
-    info: { title: 'Wallet API', version: '1.0.0', description: 'Balances per currency in integer minor units; deposits, withdrawals, transfers, history.' },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-    security: [{ bearer: [] }],
-    paths: {
-      '/health': { get: { security: [], summary: 'Storage health', responses: { '200': { description: 'OK', ...content(s.healthResource) }, '503': { description: 'Storage down', ...content(s.healthResource) } } } },
-      '/openapi.json': { get: { security: [], summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1 document' } } } },
-      '/users': { post: { summary: "Create the caller's profile", requestBody: body(s.createUserBody), responses: { '201': { description: 'Created', ...content(s.userResource) }, '409': error('Profile exists'), ...common } } },
-      '/users/{id}': { get: { summary: 'A user with balances', parameters: [idParam('User id (token sub)')], responses: { '200': { description: 'User', ...content(s.userResource) }, ...common } } },
-      '/users/{id}/deposits': { post: { summary: 'Deposit through the payment gateway', parameters: [idParam('User id'), idempotencyKey], requestBody: body(s.depositBody), responses: { '201': { description: 'Deposit', ...content(s.transactionResource) }, '402': error('Payment declined'), ...moneyErrors, '502': error('Payment gateway error; deposit stays pending'), ...common } } },
-      '/users/{id}/withdrawals': { post: { summary: 'Withdraw', parameters: [idParam('User id'), idempotencyKey], requestBody: body(s.withdrawalBody), responses: { '201': { description: 'Withdrawal', ...content(s.transactionResource) }, ...moneyErrors, ...common } } },
-      '/transfers': { post: { summary: 'Transfer to another user', parameters: [idempotencyKey], requestBody: body(s.transferBody), responses: { '201': { description: 'Transfer', ...content(s.transactionResource) }, ...moneyErrors, ...common } } },
-      '/transactions/{id}': {
-        get: { summary: 'A transaction the caller is party to', parameters: [idParam('Transaction id')], responses: { '200': { description: 'Transaction', ...content(s.transactionResource) }, ...common } },
-        patch: { summary: 'Admin: settle a pending transaction or replace metadata', parameters: [idParam('Transaction id')], requestBody: body(s.updateTransactionBody), responses: { '200': { description: 'Transaction', ...content(s.transactionResource) }, '422': error('Invalid state transition'), ...common } },
-      },
-      '/users/{id}/transactions': {
-        get: {
-          summary: 'History, newest first (keyset pagination)',
-          parameters: [
-            idParam('User id'),
-            ...Object.entries((json(s.listQuery, 'input').properties ?? {}) as Record<string, unknown>).map(([name, schema]) => ({ name, in: 'query', required: false, schema })),
-          ],
-          responses: { '200': { description: 'Page', ...content(s.pageResource) }, ...common },
+const OPENAPI_SCHEMA = {
+  type: 'object',
+  description: 'An OpenAPI 3.1 document',
+  properties: {
+    openapi: { type: 'string' },
+    info: {
+      type: 'object',
+      properties: { title: { type: 'string' }, version: { type: 'string' }, description: { type: 'string' } },
+      required: ['title', 'version'],
+      additionalProperties: true,
+    },
+    servers: { type: 'array', items: { type: 'object', properties: { url: { type: 'string' } }, required: ['url'], additionalProperties: true } },
+    paths: { type: 'object', additionalProperties: { type: 'object', additionalProperties: true } },
+    components: { type: 'object', additionalProperties: { type: 'object', additionalProperties: true } },
+  },
+  required: ['openapi', 'info', 'paths'],
+  additionalProperties: true,
+};
+
+const INVALID_AMOUNT = errorBody('invalid_request', 'amount must be an integer number of minor units from 1 to 100000000000', { param: 'amount' });
+const KEY_IN_USE = failure('A request with this Idempotency-Key is still in flight', {
+  idempotency_key_in_use: errorBody('idempotency_key_in_use', 'A request with this Idempotency-Key is still being processed'),
+});
+const KEY_REUSED = errorBody('idempotency_key_reused', 'This Idempotency-Key was used with a different request', { param: 'Idempotency-Key' });
+const NO_PROFILE = failure('The user has no profile', { not_found: errorBody('not_found', 'User not found') }, replayable);
+
+const build = () => ({
+  openapi: '3.1.0',
+  info: {
+    title: 'Wallet API',
+    version: '1.0.0',
+    description: 'Balances per currency in integer minor units (1050 USD = 10.50 USD); deposits through a payment gateway, '
+      + 'withdrawals, transfers between users, paged history; admins settle pending transactions. '
+      + 'Money-moving requests accept an Idempotency-Key. Errors share one body: `{"error":{"code","message","param"?,"requestId"}}`.',
+    license: { name: 'MIT', identifier: 'MIT' },
+  },
+  // Relative: the API's root is where this document is served (http://localhost:3000
+  // under `npm start`, the stage's URL when deployed).
+  servers: [{ url: '/', description: 'The origin serving this document' }],
+  security: [{ bearer: [] }],
+  tags: [
+    { name: 'service', description: 'Health and this document (no token needed)' },
+    { name: 'users', description: 'Profiles and balances' },
+    { name: 'money', description: 'Deposits, withdrawals and transfers' },
+    { name: 'transactions', description: 'Reading, listing and settling transactions' },
+  ],
+  paths: {
+    '/health': {
+      get: {
+        operationId: 'getHealth', tags: ['service'], security: [], summary: 'Storage health',
+        responses: {
+          '200': success('Storage answers', 'Health', { ok: { value: { status: 'ok' } } }),
+          '429': response('Throttled'),
+          '503': success('Storage is down (this shape, not the error body)', 'Health', { unavailable: { value: { status: 'unavailable' } } }, retryable),
         },
       },
     },
-  });
+    '/openapi.json': {
+      get: {
+        operationId: 'getOpenApiDocument', tags: ['service'], security: [], summary: 'This document',
+        responses: {
+          '200': {
+            description: 'The OpenAPI 3.1 document of this API', headers: requestIdOnly,
+            content: json(ref('OpenApiDocument'), {
+              document: { summary: 'Abridged', value: { openapi: '3.1.0', info: { title: 'Wallet API', version: '1.0.0' }, paths: {} } },
+            }),
+          },
+          ...always,
+        },
+      },
+    },
+    '/users': {
+      post: {
+        operationId: 'createUser', tags: ['users'], summary: "Create the caller's profile",
+        description: "The new user's id is the token's `sub`; balances start empty.",
+        requestBody: body('CreateUserRequest', { alice: { value: { email: 'alice@example.com', name: 'Alice' } } }),
+        responses: {
+          '201': success('Created', 'User', { created: { value: { ...user, balances: [] } } }),
+          '400': failure('Invalid body', {
+            invalid_email: errorBody('invalid_request', 'email: Invalid email address', { param: 'email' }),
+            unknown_field: errorBody('invalid_request', 'Unknown field: id', { param: 'id' }),
+          }),
+          '409': failure('The caller already has a profile', { user_exists: errorBody('user_exists', 'A profile already exists for this user') }),
+          ...withBody, ...authenticated,
+        },
+      },
+    },
+    '/users/{id}': {
+      get: {
+        operationId: 'getUser', tags: ['users'], summary: 'A user with balances', description: 'The owner or an admin.',
+        parameters: [userId],
+        responses: {
+          '200': success('The user', 'User', { alice: { value: user } }),
+          '403': response('Forbidden'),
+          '404': failure('No such user', { not_found: errorBody('not_found', 'User not found') }),
+          ...authenticated,
+        },
+      },
+    },
+    '/users/{id}/deposits': {
+      post: {
+        operationId: 'createDeposit', tags: ['money'], summary: 'Deposit through the payment gateway',
+        description: 'The owner only. The gateway charges `paymentToken`: succeeded → `completed` and credited; pending → `pending`, '
+          + 'credited when settled (reconciliation or an admin PATCH); declined → `failed` and a 402.',
+        parameters: [userId, idempotencyKey],
+        requestBody: body('DepositRequest', {
+          ok: { summary: 'Completes at once', value: { amount: 1050, currency: 'USD', paymentToken: 'tok_ok', metadata: { orderId: 'A-1001' } } },
+          pending: { summary: 'Stays pending until settled', value: { amount: 1050, currency: 'USD', paymentToken: 'tok_pending' } },
+        }),
+        responses: {
+          '201': success('The deposit (`completed` or `pending`)', 'Transaction', { completed: { value: deposit }, pending: { value: pendingDeposit } }, replayable),
+          '400': failure('Invalid body or Idempotency-Key', {
+            amount: INVALID_AMOUNT,
+            currency: errorBody('invalid_request', 'currency must be one of USD, EUR, GBP, JPY, CHF, CAD, AUD', { param: 'currency' }),
+          }),
+          '402': failure('The gateway declined the payment; the failed deposit is named', {
+            payment_failed: errorBody('payment_failed', 'The payment was declined', { transactionId: DEPOSIT_ID }),
+          }, replayable),
+          '403': response('Forbidden'),
+          '404': NO_PROFILE,
+          '409': KEY_IN_USE,
+          '422': failure('The Idempotency-Key was used with another request', { idempotency_key_reused: KEY_REUSED }),
+          '502': failure('The gateway failed or its answer is unknown; the deposit stays pending and a retry with the same key resumes it', {
+            payment_gateway_error: errorBody('payment_gateway_error', 'Payment processing error', { transactionId: DEPOSIT_ID }),
+          }),
+          ...withBody, ...authenticated,
+        },
+      },
+    },
+    '/users/{id}/withdrawals': {
+      post: {
+        operationId: 'createWithdrawal', tags: ['money'], summary: 'Withdraw',
+        description: 'The owner only. Debits only if the available balance covers the amount; nothing is stored otherwise.',
+        parameters: [userId, idempotencyKey],
+        requestBody: body('WithdrawalRequest', { withdraw: { value: { amount: 200, currency: 'USD' } } }),
+        responses: {
+          '201': success('The withdrawal, `completed`', 'Transaction', { completed: { value: withdrawal } }, replayable),
+          '400': failure('Invalid body or Idempotency-Key', { amount: INVALID_AMOUNT }),
+          '403': response('Forbidden'),
+          '404': NO_PROFILE,
+          '409': KEY_IN_USE,
+          '422': failure('Not enough money, or the Idempotency-Key was used with another request', {
+            insufficient_funds: errorBody('insufficient_funds', 'Insufficient funds', { param: 'amount' }),
+            idempotency_key_reused: KEY_REUSED,
+          }, replayable),
+          ...withBody, ...authenticated,
+        },
+      },
+    },
+    '/transfers': {
+      post: {
+        operationId: 'createTransfer', tags: ['money'], summary: 'Transfer to another user',
+        description: 'From the caller to `toUserId`, in one atomic step; one transaction in both histories.',
+        parameters: [idempotencyKey],
+        requestBody: body('TransferRequest', { lunch: { value: { toUserId: BOB, amount: 300, currency: 'USD', metadata: { note: 'lunch' } } } }),
+        responses: {
+          '201': success('The transfer, `completed`', 'Transaction', { completed: { value: transfer } }, replayable),
+          '400': failure('Invalid body or Idempotency-Key', { amount: INVALID_AMOUNT }),
+          '404': failure('The caller or the recipient has no profile', { recipient: errorBody('not_found', 'User not found', { param: 'toUserId' }) }, replayable),
+          '409': KEY_IN_USE,
+          '422': failure('Not enough money, a transfer to oneself, or the Idempotency-Key was used with another request', {
+            insufficient_funds: errorBody('insufficient_funds', 'Insufficient funds', { param: 'amount' }),
+            same_account_transfer: errorBody('same_account_transfer', 'Cannot transfer to yourself', { param: 'toUserId' }),
+            idempotency_key_reused: KEY_REUSED,
+          }, replayable),
+          ...withBody, ...authenticated,
+        },
+      },
+    },
+    '/transactions/{id}': {
+      get: {
+        operationId: 'getTransaction', tags: ['transactions'], summary: 'A transaction the caller is party to',
+        description: 'A party (owner, sender or recipient) or an admin; anyone else gets a 404.',
+        parameters: [transactionId],
+        responses: {
+          '200': success('The transaction', 'Transaction', { transfer: { value: transfer } }),
+          '404': failure('No such transaction, or not visible to the caller', { not_found: errorBody('not_found', 'Transaction not found') }),
+          ...authenticated,
+        },
+      },
+      patch: {
+        operationId: 'updateTransaction', tags: ['transactions'], summary: 'Admin: settle a pending transaction or replace its metadata',
+        description: 'Only `pending` → `completed` or `failed`; completing a pending deposit credits it in the same step. '
+          + '`metadata` alone may be replaced in any status.',
+        parameters: [transactionId],
+        requestBody: body('UpdateTransactionRequest', {
+          settle: { summary: 'Settle a pending deposit', value: { status: 'completed' } },
+          metadata: { summary: 'Replace metadata', value: { metadata: { ticket: 'OPS-42' } } },
+        }),
+        responses: {
+          '200': success('The updated transaction', 'Transaction', { settled: { value: settledDeposit } }),
+          '400': failure('Invalid body', { status: errorBody('invalid_request', 'status must be one of pending, completed, failed', { param: 'status' }) }),
+          '403': response('Forbidden'),
+          '404': failure('No such transaction', { not_found: errorBody('not_found', 'Transaction not found') }),
+          '422': failure('The status change is not pending → completed / failed', {
+            invalid_state_transition: errorBody('invalid_state_transition', 'Cannot change a completed transaction to failed', { param: 'status' }),
+          }),
+          ...withBody, ...authenticated,
+        },
+      },
+    },
+    '/users/{id}/transactions': {
+      get: {
+        operationId: 'listTransactions', tags: ['transactions'], summary: 'History, newest first',
+        description: 'The owner or an admin. Keyset pagination: pass `nextCursor` back as `cursor` until it is null; '
+          + 'concurrent inserts never make a page repeat or skip an older item.',
+        parameters: [userId, ...queryParams()],
+        responses: {
+          '200': success('One page', 'TransactionPage', { page: { value: { data: [transfer, deposit], nextCursor: null } } }),
+          '400': failure('A bad query parameter', {
+            limit: errorBody('invalid_request', 'limit must be an integer from 1 to 100', { param: 'limit' }),
+            cursor: errorBody('invalid_request', 'cursor is invalid', { param: 'cursor' }),
+          }),
+          '403': response('Forbidden'),
+          '404': failure('No such user', { not_found: errorBody('not_found', 'User not found') }),
+          ...authenticated,
+        },
+      },
+    },
+  },
+  components: {
+    securitySchemes: {
+      bearer: {
+        type: 'http', scheme: 'bearer', bearerFormat: 'JWT',
+        description: 'HS256 with AUTH_JWT_SECRET, or RS256/ES256 from AUTH_JWKS_URL; `sub` is the user id, scope `admin` for admins',
+      },
+    },
+    schemas: {
+      ...componentSchemas(),
+      OpenApiDocument: OPENAPI_SCHEMA,
+      GatewayThrottled: { type: 'object', description: "API Gateway's own throttling answer", properties: { message: { type: 'string' } }, required: ['message'] },
+    },
+    headers: HEADERS,
+    responses: RESPONSES,
+  },
+});
+
+let cached: unknown;
+
+export const openApiDocument = (): unknown => (cached ??= build());
+
+let serialized: string | undefined;
+
+/**
+ * The handler of GET /openapi.json. A static document needs no token, configuration
+ * or storage, so it does not go through the middy wrapper's app(): the document is
+ * served even while those are misconfigured or down, and its bundle carries no storage
+ * driver. It answers like every route: JSON, `x-request-id`, one log line and metric.
+ */
+export const openApiHandler = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+  const requestId = context?.awsRequestId || event.requestContext?.requestId || 'unknown';
+  const route = event.routeKey ?? 'GET /openapi.json';
+  serialized ??= JSON.stringify(openApiDocument());
+  logger.info('request', { requestId, route, status: 200 });
+  recordRequest(route, 'ok');
+  return { statusCode: 200, headers: { 'content-type': 'application/json', 'x-request-id': requestId }, body: serialized };
+};

@@ -4,6 +4,8 @@
 import * as z from 'zod/mini';
 import { CONTRACT_MAX_AMOUNT, SUPPORTED_CURRENCIES } from '../core/money';
 import { TRANSACTION_STATUSES, TRANSACTION_TYPES } from '../core/transaction';
+import type { ErrorCode } from '../core/errors';
+import { STATUS_BY_CODE } from './error-mapping';
 
 const described = <S extends z.ZodMiniType>(schema: S, description: string): S => {
   z.globalRegistry.add(schema, { description });
@@ -63,34 +65,60 @@ export const listQuery = z.strictObject({
   status: z.optional(z.enum(TRANSACTION_STATUSES)),
 });
 
-const balance = z.object({ currency, available: z.int().check(z.minimum(0)) });
-export const userResource = z.object({
+// Response shapes and component names: what the OpenAPI document (src/http/openapi.ts)
+// publishes as `components.schemas`, so a generated client gets named types.
+/** Names a schema in the OpenAPI document, keeping any description it already has. */
+const named = <S extends z.ZodMiniType>(schema: S, id: string, description?: string): S => {
+  z.globalRegistry.add(schema, { ...z.globalRegistry.get(schema), id, ...(description !== undefined && { description }) });
+  return schema;
+};
+
+export const transactionType = named(z.enum(TRANSACTION_TYPES), 'TransactionType');
+export const transactionStatus = named(z.enum(TRANSACTION_STATUSES), 'TransactionStatus');
+// Every code the error table maps (a Record over ErrorCode, so none is missing).
+export const errorCode = named(z.enum(Object.keys(STATUS_BY_CODE) as [ErrorCode, ...ErrorCode[]]), 'ErrorCode', 'Stable, machine-readable error code');
+const timestamp = z.iso.datetime();
+
+export const balance = named(z.object({ currency, available: z.int().check(z.minimum(0)) }), 'Balance', 'Available balance in one currency, in minor units');
+export const userResource = named(z.object({
   id: z.string(),
   email: z.string(),
   name: z.string(),
-  createdAt: z.iso.datetime(),
+  createdAt: timestamp,
   balances: z.array(balance),
-});
-export const transactionResource = z.object({
+}), 'User', 'A user (id = the token subject) with a balance for every currency ever held');
+export const transactionResource = named(z.object({
   id: z.uuid(),
-  type: z.enum(TRANSACTION_TYPES),
-  status: z.enum(TRANSACTION_STATUSES),
+  type: transactionType,
+  status: transactionStatus,
   userId: z.string(),
   toUserId: z.optional(z.string()),
   amount: z.int().check(z.minimum(1)),
   currency,
   metadata: z.record(z.string(), z.string()),
-  createdAt: z.iso.datetime(),
-  updatedAt: z.iso.datetime(),
-});
-export const pageResource = z.object({ data: z.array(transactionResource), nextCursor: z.nullable(z.string()) });
-export const errorResource = z.object({
+  createdAt: timestamp,
+  updatedAt: timestamp,
+}), 'Transaction', 'A deposit, withdrawal or transfer; userId is the owner (the sender of a transfer)');
+export const pageResource = named(
+  z.object({ data: z.array(transactionResource), nextCursor: z.nullable(z.string()) }),
+  'TransactionPage', 'One page of history, newest first; nextCursor is null on the last page',
+);
+export const errorResource = named(z.object({
   error: z.object({
-    code: z.string(),
+    code: errorCode,
     message: z.string(),
     param: z.optional(z.string()),
     requestId: z.string(),
     transactionId: z.optional(z.string()),
   }),
-});
-export const healthResource = z.object({ status: z.enum(['ok', 'unavailable']) });
+}), 'Error', 'The body of every error response');
+export const healthResource = named(z.object({ status: z.enum(['ok', 'unavailable']) }), 'Health');
+
+named(amount, 'Amount');
+named(currency, 'Currency');
+named(metadata, 'Metadata');
+named(createUserBody, 'CreateUserRequest');
+named(depositBody, 'DepositRequest');
+named(withdrawalBody, 'WithdrawalRequest');
+named(transferBody, 'TransferRequest');
+named(updateTransactionBody, 'UpdateTransactionRequest');

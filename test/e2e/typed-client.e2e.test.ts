@@ -1,0 +1,22 @@
+// The README flow through the typed client generated from openapi.json (examples/),
+// over HTTP against serverless-offline: the client and the server agree.
+import { readmeFlow } from '../../examples/readme-flow';
+import { startOffline, type OfflineServer } from '../support/offline';
+
+const SECRET = 'e2e-secret-at-least-32-characters-long';
+let server: OfflineServer | undefined;
+
+beforeAll(async () => {
+  server = await startOffline({ STORAGE: 'memory', AUTH_JWT_SECRET: SECRET, LOG_LEVEL: 'ERROR' });
+}, 90_000);
+afterAll(async () => {
+  await server?.stop();
+});
+
+it('runs the README flow with typed requests and responses', async () => {
+  const { alice, bob, pending, settled } = await readmeFlow(server?.url, SECRET, () => undefined);
+  expect(alice.balances).toEqual([{ currency: 'USD', available: 1050 - 300 + 500 }]);
+  expect(bob.balances).toEqual([{ currency: 'USD', available: 300 }]);
+  expect(pending.status).toBe('pending');
+  expect(settled).toMatchObject({ id: pending.id, status: 'completed' });
+});
