@@ -46,19 +46,21 @@ interface Orphan {
   attempts: number;
   timer?: ReturnType<typeof setTimeout>;
 }
-const orphans = new WeakMap<Ledger, Map<string, Orphan>>();
-const orphanKey = (s: IdempotencyScope): string => JSON.stringify([s.callerId, s.key]);
+/** Per ledger, by key and then by request token: several attempts of one key can each leave a claim behind. */
+const orphans = new WeakMap<Ledger, Map<string, Map<string, Orphan>>>();
+const keyOf = (s: IdempotencyScope): string => JSON.stringify([s.callerId, s.key]);
 /** Backoff between background release attempts. */
 export const releaseRetryDelayMs = (attempt: number): number => Math.min(100 * 2 ** Math.min(attempt, 4), 1_000);
 
 /** Tries to release one orphan now; true when it is gone (released, or its lease is over). */
 const releaseOrphan = async (ledger: Ledger, o: Orphan): Promise<boolean> => {
-  const mine = orphans.get(ledger);
-  if (mine?.get(orphanKey(o.scope)) !== o) return true;
+  const ofKey = orphans.get(ledger)?.get(keyOf(o.scope));
+  if (ofKey?.get(o.scope.token) !== o) return true;
   const ok = await ledger.releaseIdempotency(o.scope).then(() => true, () => false);
   if (ok || Date.now() >= o.until) {
     clearTimeout(o.timer);
-    mine.delete(orphanKey(o.scope));
+    ofKey.delete(o.scope.token);
+    if (ofKey.size === 0) orphans.get(ledger)?.delete(keyOf(o.scope));
     return true;
   }
   return false;
@@ -79,21 +81,22 @@ const release = async (ctx: IdempotencyContext, scope: IdempotencyScope): Promis
   if (await ctx.ledger.releaseIdempotency(scope).then(() => true, () => false)) return;
   let mine = orphans.get(ctx.ledger);
   if (!mine) orphans.set(ctx.ledger, (mine = new Map()));
-  const previous = mine.get(orphanKey(scope));
-  if (previous) clearTimeout(previous.timer);
+  let ofKey = mine.get(keyOf(scope));
+  if (!ofKey) mine.set(keyOf(scope), (ofKey = new Map()));
   const o: Orphan = { scope, until: Date.parse(claimTimes(ctx).leaseUntil), attempts: 0 };
-  mine.set(orphanKey(scope), o);
+  ofKey.set(scope.token, o);
   scheduleOrphan(ctx.ledger, o);
 };
 
-/** Before claiming: an orphan of this process for the same key is released first, so the claim need not wait out its lease. */
-const releaseOwnOrphan = async (ledger: Ledger, scope: IdempotencyScope): Promise<void> => {
-  const o = orphans.get(ledger)?.get(orphanKey(scope));
-  if (o) await releaseOrphan(ledger, o);
+/** Before claiming: orphans of this process for the same key are released first, so the claim need not wait out their lease. */
+const releaseOwnOrphans = async (ledger: Ledger, scope: IdempotencyScope): Promise<void> => {
+  const ofKey = orphans.get(ledger)?.get(keyOf(scope));
+  if (ofKey) await Promise.all([...ofKey.values()].map((o) => releaseOrphan(ledger, o)));
 };
 
 /** Claims still waiting for their release in this process (for tests and diagnostics). */
-export const pendingReleases = (ledger: Ledger): number => orphans.get(ledger)?.size ?? 0;
+export const pendingReleases = (ledger: Ledger): number =>
+  [...(orphans.get(ledger)?.values() ?? [])].reduce((n, ofKey) => n + ofKey.size, 0);
 
 /**
  * Runs `run` at most once per (caller, key). `run` must record its success outcome
@@ -107,7 +110,7 @@ export const withIdempotency = async (
 ): Promise<IdempotentResult> => {
   if (!scope) return { transaction: await run({ kind: 'claimed' }), replayed: false };
 
-  await releaseOwnOrphan(ctx.ledger, scope);
+  await releaseOwnOrphans(ctx.ledger, scope);
   let claim: IdempotencyClaim;
   try {
     claim = await ctx.ledger.claimIdempotency(scope, claimTimes(ctx));

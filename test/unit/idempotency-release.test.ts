@@ -76,6 +76,22 @@ describe('withIdempotency: releases that fail while the store is unreachable', (
     expect((await ledger.claimIdempotency(attempt('k2'), times)).kind).toBe('claimed');
   });
 
+  it("releases every attempt's orphaned claim, not only the latest one", async () => {
+    const { ledger, state } = flakyLedger();
+    await expect(
+      withIdempotency(ctx(ledger), attempt('k5'), async () => {
+        state.down = true;
+        throw new ServiceUnavailable();
+      }),
+    ).rejects.toBeInstanceOf(ServiceUnavailable);
+    // A retry while the store is still down fails at its claim, leaving a release of its own to do.
+    await expect(withIdempotency(ctx(ledger), attempt('k5'), async () => tx)).rejects.toBeInstanceOf(ServiceUnavailable);
+    state.down = false;
+    await eventually(() => pendingReleases(ledger) === 0);
+    const times = { now: new Date().toISOString(), leaseUntil: new Date(Date.now() + LEASE_MS).toISOString(), expiresAt: new Date(Date.now() + 86_400_000).toISOString() };
+    expect((await ledger.claimIdempotency(attempt('k5'), times)).kind).toBe('claimed');
+  });
+
   it('frees a claim whose reply was lost, so the retry is not refused as in use', async () => {
     const { ledger, state } = flakyLedger();
     state.loseClaimReply = true;
