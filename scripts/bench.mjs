@@ -37,6 +37,7 @@ step('PostgreSQL adapter', () => run(['scripts/run-ts.mjs', 'bench/postgres-benc
 step('Redis adapter', () => run(['scripts/run-ts.mjs', 'bench/redis-bench.ts']));
 step('HTTP throughput', () => run(['scripts/run-ts.mjs', 'bench/http-throughput.ts']));
 step('Startup', () => run(['scripts/run-ts.mjs', 'bench/startup.ts', '3']));
+step('Liveness under faults', () => run(['bench/fault-liveness.mjs', '5']));
 
 const machine = [
   `- CPU: ${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}; memory ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
