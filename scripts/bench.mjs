@@ -47,6 +47,7 @@ step('Redis adapter', () => run(['scripts/run-ts.mjs', 'bench/redis-bench.ts']))
 step('HTTP throughput', () => run(['scripts/run-ts.mjs', 'bench/http-throughput.ts']));
 step('Startup', () => run(['scripts/run-ts.mjs', 'bench/startup.ts', '3']));
 step('First run', () => run(['bench/first-run.mjs', '3']));
+step('Liveness under faults', () => run(['bench/fault-liveness.mjs', '5']));
 
 const machine = [
   `- CPU: ${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}; memory ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,

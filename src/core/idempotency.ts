@@ -34,6 +34,70 @@ export interface IdempotencyContext {
   ttlMs: number;
 }
 
+// Claims this process holds but could not release (the store was unreachable when
+// the request gave up). Nothing runs under them any more, so they are released as
+// soon as the store answers again: retried in the background, bounded by the claim's
+// lease (after it any retry takes the key over anyway), and first thing when a retry
+// of the same key reaches this process — which then claims at once instead of
+// answering 409 for a key that nobody is processing.
+interface Orphan {
+  scope: IdempotencyScope;
+  until: number;
+  attempts: number;
+  timer?: ReturnType<typeof setTimeout>;
+}
+/** Per ledger, by key and then by request token: several attempts of one key can each leave a claim behind. */
+const orphans = new WeakMap<Ledger, Map<string, Map<string, Orphan>>>();
+const keyOf = (s: IdempotencyScope): string => JSON.stringify([s.callerId, s.key]);
+/** Backoff between background release attempts. */
+export const releaseRetryDelayMs = (attempt: number): number => Math.min(100 * 2 ** Math.min(attempt, 4), 1_000);
+
+/** Tries to release one orphan now; true when it is gone (released, or its lease is over). */
+const releaseOrphan = async (ledger: Ledger, o: Orphan): Promise<boolean> => {
+  const ofKey = orphans.get(ledger)?.get(keyOf(o.scope));
+  if (ofKey?.get(o.scope.token) !== o) return true;
+  const ok = await ledger.releaseIdempotency(o.scope).then(() => true, () => false);
+  if (ok || Date.now() >= o.until) {
+    clearTimeout(o.timer);
+    ofKey.delete(o.scope.token);
+    if (ofKey.size === 0) orphans.get(ledger)?.delete(keyOf(o.scope));
+    return true;
+  }
+  return false;
+};
+
+const scheduleOrphan = (ledger: Ledger, o: Orphan): void => {
+  o.timer = setTimeout(() => {
+    void releaseOrphan(ledger, o).then((gone) => {
+      if (!gone) scheduleOrphan(ledger, o);
+    });
+  }, releaseRetryDelayMs(o.attempts++));
+  // Never keeps a process alive on its own.
+  o.timer.unref?.();
+};
+
+/** Releases the claim; when the store cannot be reached, keeps retrying (see `orphans`). */
+const release = async (ctx: IdempotencyContext, scope: IdempotencyScope): Promise<void> => {
+  if (await ctx.ledger.releaseIdempotency(scope).then(() => true, () => false)) return;
+  let mine = orphans.get(ctx.ledger);
+  if (!mine) orphans.set(ctx.ledger, (mine = new Map()));
+  let ofKey = mine.get(keyOf(scope));
+  if (!ofKey) mine.set(keyOf(scope), (ofKey = new Map()));
+  const o: Orphan = { scope, until: Date.parse(claimTimes(ctx).leaseUntil), attempts: 0 };
+  ofKey.set(scope.token, o);
+  scheduleOrphan(ctx.ledger, o);
+};
+
+/** Before claiming: orphans of this process for the same key are released first, so the claim need not wait out their lease. */
+const releaseOwnOrphans = async (ledger: Ledger, scope: IdempotencyScope): Promise<void> => {
+  const ofKey = orphans.get(ledger)?.get(keyOf(scope));
+  if (ofKey) await Promise.all([...ofKey.values()].map((o) => releaseOrphan(ledger, o)));
+};
+
+/** Claims still waiting for their release in this process (for tests and diagnostics). */
+export const pendingReleases = (ledger: Ledger): number =>
+  [...(orphans.get(ledger)?.values() ?? [])].reduce((n, ofKey) => n + ofKey.size, 0);
+
 /**
  * Runs `run` at most once per (caller, key). `run` must record its success outcome
  * atomically with its money movement (the Ledger methods take the scope for that).
@@ -46,7 +110,16 @@ export const withIdempotency = async (
 ): Promise<IdempotentResult> => {
   if (!scope) return { transaction: await run({ kind: 'claimed' }), replayed: false };
 
-  const claim = await ctx.ledger.claimIdempotency(scope, claimTimes(ctx));
+  await releaseOwnOrphans(ctx.ledger, scope);
+  let claim: IdempotencyClaim;
+  try {
+    claim = await ctx.ledger.claimIdempotency(scope, claimTimes(ctx));
+  } catch (err) {
+    // The claim may have been written before its reply was lost: free it (a release
+    // with this request's token touches nothing else) rather than leave it orphaned.
+    if (err instanceof ServiceUnavailable) await release(ctx, scope);
+    throw err;
+  }
   switch (claim.kind) {
     case 'mismatch':
       throw new IdempotencyKeyReused();
@@ -67,11 +140,11 @@ export const withIdempotency = async (
         await ctx.ledger.completeIdempotency(scope, { kind: 'error', error: err.snapshot() });
       } catch {
         // The outcome could not be made final; let the retry decide again.
-        await ctx.ledger.releaseIdempotency(scope).catch(() => undefined);
+        await release(ctx, scope);
         throw new ServiceUnavailable();
       }
     } else {
-      await ctx.ledger.releaseIdempotency(scope).catch(() => undefined);
+      await release(ctx, scope);
     }
     throw err;
   }

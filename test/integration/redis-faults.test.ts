@@ -216,6 +216,39 @@ describe('redis adapter under faults', () => {
     }
   });
 
+  it('serves the first request after Redis answers again, even when the outage had the client backing off', async () => {
+    const client = createRedisClient({ ...config.redis, port: proxy.port });
+    const storage = makeRedisStorage(client, config.redis.keyPrefix, () => closeRedisClient(client));
+    try {
+      await eventually(() => storage.health.ping());
+      await proxy.stop();
+      await expect(storage.health.ping()).rejects.toBeInstanceOf(ServiceUnavailable);
+      // Long enough for the reconnect backoff to reach its longest step.
+      await sleep(2_500);
+      await proxy.start();
+      await expect(storage.users.get(`nobody-${uuidv7()}`)).resolves.toBeNull();
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('fails a command in flight on a connection that closes at once, not after the command timeout', async () => {
+    const client = createRedisClient({ ...config.redis, port: proxy.port, commandTimeoutMs: 60_000 });
+    const storage = makeRedisStorage(client, config.redis.keyPrefix, () => closeRedisClient(client));
+    try {
+      await eventually(() => storage.health.ping());
+      proxy.dropReplies();
+      const inFlight = storage.users.get(`nobody-${uuidv7()}`);
+      await sleep(50);
+      await proxy.stop();
+      await proxy.start();
+      await expect(inFlight).rejects.toBeInstanceOf(ServiceUnavailable);
+      await eventually(() => storage.health.ping());
+    } finally {
+      await storage.close();
+    }
+  }, 20_000);
+
   it('opens at a cold start during an outage and serves once Redis is back', async () => {
     await proxy.stop();
     const storage = await openRedisStorage({ ...config.redis, port: proxy.port, connectTimeoutMs: 200 });

@@ -39,13 +39,16 @@ export const runOp = async (client: BankClient, op: Op): Promise<Outcome> => {
   return outcome;
 };
 
-/** Runs `ops` with at most `concurrency` in flight; `onStart(i)` fires as op i starts (fault schedules hang off it). */
-export const runConcurrently = async (client: BankClient, ops: Op[], concurrency: number, onStart?: (started: number) => void): Promise<void> => {
+/**
+ * Runs `ops` with at most `concurrency` in flight; `onStart(i)` fires as op i starts
+ * (fault schedules hang off it) and may hold the op back by returning a promise.
+ */
+export const runConcurrently = async (client: BankClient, ops: Op[], concurrency: number, onStart?: (started: number) => void | Promise<void>): Promise<void> => {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < ops.length) {
       const op = ops[next++] as Op;
-      onStart?.(next);
+      await onStart?.(next);
       await runOp(client, op);
     }
   };

@@ -91,6 +91,7 @@ export const redisFaults = () => async (): Promise<StorageFaults> => {
   await admin.connect();
   let killed = 0;
   let outages = 0;
+  let pauses = 0;
 
   /** CLIENT KILL of exactly the API's connections: those whose address is one of the proxy's upstream sockets. */
   const killApiClients = async (): Promise<string> => {
@@ -111,16 +112,38 @@ export const redisFaults = () => async (): Promise<StorageFaults> => {
     outages++;
     return 'Redis unreachable for 2000 ms (connections cut, new ones refused), then back';
   };
+  /**
+   * What locked clients out before: CLIENT KILL of the API's connections every
+   * ~1.5 s, with Redis paused for 3 s in the middle (commands held, not lost, like
+   * CLIENT PAUSE 3000 ALL — done at the proxy, so the shared server is not paused
+   * for anyone else).
+   */
+  const storm = async (): Promise<string> => {
+    const done: string[] = [];
+    for (let round = 0; round < 6; round++) {
+      const k = await killApiClients();
+      done.push(`+${round * 1.5}s ${k.replace(/ \(of.*/, '')}`);
+      if (round === 2) {
+        await proxy.stall(3_000);
+        pauses++;
+        done.push('Redis paused 3000 ms');
+      } else {
+        await sleep(1_500);
+      }
+    }
+    return done.join('; ');
+  };
   return {
     env: { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(proxy.port) },
     nemeses: [
-      { name: 'CLIENT KILL', at: 0.2, run: killApiClients },
+      { name: 'CLIENT KILL every 1.5 s with a 3 s pause', at: 0.15, run: storm },
       { name: 'Redis outage', at: 0.5, run: outage },
       { name: 'CLIENT KILL', at: 0.7, run: killApiClients },
     ],
     assertEffective: () => {
       expect(killed).toBeGreaterThan(0);
       expect(outages).toBe(1);
+      expect(pauses).toBe(1);
     },
     close: async () => {
       admin.disconnect();

@@ -15,10 +15,16 @@ export interface Attempt {
   status: number;
   /** The error code of an error body, or `network` / `timeout` for status 0. */
   code?: string;
+  /** When the attempt was sent and when its answer (or failure) arrived, ms since the epoch. */
+  sentAt: number;
+  at: number;
 }
 
 export interface Outcome extends Reply {
   attempts: Attempt[];
+  /** When the first attempt started and when the final answer arrived, ms since the epoch. */
+  startedAt: number;
+  finishedAt: number;
 }
 
 export interface RequestOptions {
@@ -116,11 +122,12 @@ export class BankClient {
     const attempts: Attempt[] = [];
     const started = Date.now();
     for (let n = 0; ; n++) {
+      const sentAt = Date.now();
       const reply = await this.once(method, path, opts);
-      const attempt: Attempt = { status: reply.status, ...(codeOf(reply) && { code: codeOf(reply) }) };
+      const attempt: Attempt = { status: reply.status, ...(codeOf(reply) && { code: codeOf(reply) }), sentAt, at: Date.now() };
       attempts.push(attempt);
-      const giveUp = n + 1 >= this.policy.maxAttempts || Date.now() - started >= this.policy.deadlineMs;
-      if (!isRetryable(attempt) || giveUp) return { ...reply, attempts };
+      const giveUp = n + 1 >= this.policy.maxAttempts || attempt.at - started >= this.policy.deadlineMs;
+      if (!isRetryable(attempt) || giveUp) return { ...reply, attempts, startedAt: started, finishedAt: attempt.at };
       this.stats.retries++;
       const retryAfter = Number(reply.headers.get('retry-after'));
       const backoff = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** Math.min(n, 10));

@@ -1,8 +1,13 @@
 // One ioredis connection per process, reused by warm Lambda invocations. Built to
-// fail fast: no offline queue (a command while disconnected rejects at once), one
-// retry per request, and no resending of commands whose reply was lost — a resent
-// script could apply twice; the caller's idempotency key decides instead.
-import { Redis, type RedisOptions } from 'ioredis';
+// fail soon and recover at once: no offline queue (a command is never kept to run
+// later, after its caller gave up), and no resending of commands whose reply was
+// lost — a resent script could apply twice; the caller's idempotency key decides
+// instead; so commands in flight on a connection that closes fail at once
+// (maxRetriesPerRequest 0; otherwise they would hang until the command timeout).
+// While the connection is being re-established, a command waits (briefly) for it
+// rather than failing, so the first request after Redis answers again succeeds
+// instead of meeting a reconnect backoff.
+import { Command, Redis, type RedisOptions } from 'ioredis';
 import { defineScripts } from './redis-scripts';
 
 /** What STORAGE=redis needs (built by src/config.ts from the REDIS_* variables). */
@@ -17,8 +22,40 @@ export interface RedisSettings {
   commandTimeoutMs: number;
 }
 
-/** Reconnects forever, backing off to at most one second between attempts. */
-export const reconnectDelayMs = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt, 10), 1000);
+/** Reconnects forever, backing off to at most 250 ms between attempts (a refused connect costs next to nothing). */
+export const reconnectDelayMs = (attempt: number): number => Math.min(25 * 2 ** Math.min(attempt, 10), 250);
+
+/** How long a command waits for a connection being re-established before it fails (then 503). */
+export const readyWaitMs = (s: RedisSettings): number => Math.min(s.connectTimeoutMs, 1000);
+
+// Statuses in which the client is on its way back to 'ready' by itself.
+const RECONNECTING = new Set(['connecting', 'connect', 'reconnecting', 'close']);
+
+/**
+ * Commands issued while the connection is being re-established wait for 'ready' (at
+ * most `waitMs`) and are sent then, or rejected at once when it does not come — never
+ * queued. The connection's own handshake (auth, select, client, info) goes straight through.
+ */
+const sendWhenReady = (client: Redis, waitMs: number): void => {
+  const send = client.sendCommand.bind(client);
+  // One 'ready' listener for all waiting commands, whatever their number.
+  const waiting = new Set<() => void>();
+  client.on('ready', () => {
+    for (const go of [...waiting]) go();
+  });
+  client.sendCommand = (command: Command, stream?: Parameters<Redis['sendCommand']>[1]) => {
+    if (stream || !RECONNECTING.has(client.status) || Command.checkFlag('HANDSHAKE_COMMANDS', command.name)) return send(command, stream);
+    // The caller awaits command.promise, which send() settles (or rejects when still not ready).
+    const go = (): void => {
+      clearTimeout(timer);
+      waiting.delete(go);
+      send(command);
+    };
+    const timer = setTimeout(go, waitMs);
+    waiting.add(go);
+    return command.promise;
+  };
+};
 
 export const redisOptions = (s: RedisSettings): RedisOptions => ({
   host: s.host,
@@ -28,7 +65,7 @@ export const redisOptions = (s: RedisSettings): RedisOptions => ({
   ...(s.tls && { tls: { servername: s.host } }),
   connectTimeout: s.connectTimeoutMs,
   commandTimeout: s.commandTimeoutMs,
-  maxRetriesPerRequest: 1,
+  maxRetriesPerRequest: 0,
   enableOfflineQueue: false,
   autoResendUnfulfilledCommands: false,
   enableReadyCheck: true,
@@ -39,6 +76,7 @@ export const redisOptions = (s: RedisSettings): RedisOptions => ({
 export const createRedisClient = (s: RedisSettings, extra: RedisOptions = {}): Redis => {
   const client = new Redis({ ...redisOptions(s), ...extra });
   client.on('error', () => undefined);
+  sendWhenReady(client, readyWaitMs(s));
   defineScripts(client);
   return client;
 };
