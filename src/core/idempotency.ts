@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DomainError, IdempotencyKeyInUse, IdempotencyKeyReused, isFinalOutcome, ServiceUnavailable } from './errors';
 import type { ClaimTimes, IdempotencyClaim, IdempotencyScope, Ledger } from './ports';
-import { toPublicTransaction, type Transaction } from './transaction';
+import type { Transaction } from './transaction';
 
 /** Stable JSON: object keys sorted, so equal requests always hash equally. */
 export const canonicalJson = (value: unknown): string => {
@@ -30,6 +30,8 @@ export interface IdempotentResult {
 export interface IdempotencyContext {
   ledger: Ledger;
   now: string;
+  /** The clock's current time in ms (the Clock port): bounds background release retries. */
+  nowMs: () => number;
   leaseMs: number;
   ttlMs: number;
 }
@@ -43,6 +45,7 @@ export interface IdempotencyContext {
 interface Orphan {
   scope: IdempotencyScope;
   until: number;
+  nowMs: () => number;
   attempts: number;
   timer?: ReturnType<typeof setTimeout>;
 }
@@ -57,7 +60,7 @@ const releaseOrphan = async (ledger: Ledger, o: Orphan): Promise<boolean> => {
   const ofKey = orphans.get(ledger)?.get(keyOf(o.scope));
   if (ofKey?.get(o.scope.token) !== o) return true;
   const ok = await ledger.releaseIdempotency(o.scope).then(() => true, () => false);
-  if (ok || Date.now() >= o.until) {
+  if (ok || o.nowMs() >= o.until) {
     clearTimeout(o.timer);
     ofKey.delete(o.scope.token);
     if (ofKey.size === 0) orphans.get(ledger)?.delete(keyOf(o.scope));
@@ -83,7 +86,7 @@ const release = async (ctx: IdempotencyContext, scope: IdempotencyScope): Promis
   if (!mine) orphans.set(ctx.ledger, (mine = new Map()));
   let ofKey = mine.get(keyOf(scope));
   if (!ofKey) mine.set(keyOf(scope), (ofKey = new Map()));
-  const o: Orphan = { scope, until: Date.parse(claimTimes(ctx).leaseUntil), attempts: 0 };
+  const o: Orphan = { scope, until: Date.parse(claimTimes(ctx).leaseUntil), nowMs: ctx.nowMs, attempts: 0 };
   ofKey.set(scope.token, o);
   scheduleOrphan(ctx.ledger, o);
 };
@@ -127,7 +130,7 @@ export const withIdempotency = async (
       throw new IdempotencyKeyInUse();
     case 'replay':
       if (claim.outcome.kind === 'error') throw DomainError.replay(claim.outcome.error);
-      return { transaction: toPublicTransaction(claim.outcome.transaction), replayed: true };
+      return { transaction: claim.outcome.transaction, replayed: true };
     case 'claimed':
       break;
   }

@@ -27,8 +27,6 @@ export interface Transaction {
   paymentRef?: string;
 }
 
-/** The resource as the API shows it (internal fields removed). */
-export const toPublicTransaction = ({ paymentRef: _ref, ...tx }: Transaction): Transaction => tx;
 
 /** The only moves of the state machine: pending → completed | failed. */
 export const assertTransition = (from: TransactionStatus, to: TransactionStatus): to is FinalStatus => {

@@ -117,6 +117,22 @@ describe('POST /users/{id}/deposits', () => {
     expect(await balanceOf(u.id)).toBe(0);
   });
 
+  it('never shows the gateway\'s internal payment reference: fresh, replayed, read, listed or patched', async () => {
+    const u = await newUser('ref');
+    const headers = { 'Idempotency-Key': `ref-${randomUUID()}` };
+    const first = expectOk(await deposit(u, { amount: 700, currency: 'USD', paymentToken: 'tok_pending' }, headers), 201);
+    const { storage } = await app();
+    expect((await storage.ledger.getTransaction(first.id))?.paymentRef).toEqual(expect.any(String));
+    const replay = await deposit(u, { amount: 700, currency: 'USD', paymentToken: 'tok_pending' }, headers);
+    const read = expectOk(await call('getTransaction', { id: first.id, token: u.token }));
+    const listed = expectOk(await call('listTransactions', { id: u.id, token: u.token })).data[0];
+    const patched = expectOk(await call('updateTransaction', { id: first.id, token: admin, body: { metadata: { a: 'b' } } }));
+    for (const shown of [first, replay.body, read, listed, patched]) {
+      expect(shown).toMatchObject({ id: first.id });
+      expect(JSON.stringify(shown)).not.toMatch(/paymentRef|pay_/);
+    }
+  });
+
   it('tok_declined is 402 payment_failed naming a failed deposit, nothing credited', async () => {
     const u = await newUser('decl');
     const res = await deposit(u, { amount: 700, currency: 'USD', paymentToken: 'tok_declined' });

@@ -33,7 +33,7 @@ const flakyLedger = () => {
   return { ledger, state };
 };
 
-const ctx = (ledger: Ledger): IdempotencyContext => ({ ledger, now: new Date().toISOString(), leaseMs: LEASE_MS, ttlMs: 86_400_000 });
+const ctx = (ledger: Ledger): IdempotencyContext => ({ ledger, nowMs: () => Date.now(), now: new Date().toISOString(), leaseMs: LEASE_MS, ttlMs: 86_400_000 });
 let tokens = 0;
 /** One request with the key: each attempt has its own token, as in the use cases. */
 const attempt = (key: string): IdempotencyScope => ({ callerId: 'user-1', key, fingerprint: 'fp', token: `token-${++tokens}` });

@@ -57,7 +57,7 @@ const stubLedger = (claim: IdempotencyClaim, opts: { claimsWithMovement?: boolea
   return { ledger, calls };
 };
 
-const context = (ledger: Ledger): IdempotencyContext => ({ ledger, now: NOW, leaseMs: 60_000, ttlMs: 86_400_000 });
+const context = (ledger: Ledger): IdempotencyContext => ({ ledger, now: NOW, nowMs: () => Date.parse(NOW), leaseMs: 60_000, ttlMs: 86_400_000 });
 const methods = (s: Stub): string[] => s.calls.map((c) => c.method);
 /** A precheck outcome, settled before use like the use cases' own (never an unhandled rejection). */
 /** moveOnce's precheck: the checks that need no storage (a transfer to oneself). */
@@ -82,12 +82,12 @@ describe('withIdempotency', () => {
     expect(s.calls).toEqual([{ method: 'claimIdempotency', scope: SCOPE, times: TIMES }]);
   });
 
-  it('replays a recorded transaction without running, hiding internal fields', async () => {
-    const s = stubLedger({ kind: 'replay', outcome: { kind: 'transaction', transaction: movement({ type: 'deposit', paymentRef: 'pay_123' }) } });
+  it('replays a recorded transaction without running (the HTTP layer\'s whitelist hides internal fields, replays included)', async () => {
+    const recorded = movement({ type: 'deposit', paymentRef: 'pay_123' });
+    const s = stubLedger({ kind: 'replay', outcome: { kind: 'transaction', transaction: recorded } });
     const run = jest.fn(async () => movement());
     const result = await withIdempotency(context(s.ledger), SCOPE, run);
-    expect(result).toEqual({ transaction: movement({ type: 'deposit' }), replayed: true });
-    expect(result.transaction).not.toHaveProperty('paymentRef');
+    expect(result).toEqual({ transaction: recorded, replayed: true });
     expect(run).not.toHaveBeenCalled();
     expect(methods(s)).toEqual(['claimIdempotency']);
   });

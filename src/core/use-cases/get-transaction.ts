@@ -1,5 +1,5 @@
 import { TransactionNotFound } from '../errors';
-import { isParty, isTransactionId, toPublicTransaction, type Transaction } from '../transaction';
+import { isParty, isTransactionId, type Transaction } from '../transaction';
 import type { Caller, Deps } from './deps';
 
 export const makeGetTransaction = ({ ledger }: Pick<Deps, 'ledger'>) =>
@@ -8,5 +8,5 @@ export const makeGetTransaction = ({ ledger }: Pick<Deps, 'ledger'>) =>
     const tx = await ledger.getTransaction(id);
     // Someone else's transaction is indistinguishable from a missing one.
     if (!tx || (!caller.isAdmin && !isParty(tx, caller.id))) throw new TransactionNotFound();
-    return toPublicTransaction(tx);
+    return tx;
   };

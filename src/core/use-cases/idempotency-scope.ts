@@ -15,6 +15,7 @@ export const idempotencyScope = (
 export const idempotencyContext = (deps: Pick<Deps, 'ledger' | 'clock' | 'limits'>): IdempotencyContext => ({
   ledger: deps.ledger,
   now: deps.clock.now(),
+  nowMs: () => deps.clock.nowMs(),
   leaseMs: deps.limits.idempotencyLeaseMs,
   ttlMs: deps.limits.idempotencyTtlMs,
 });

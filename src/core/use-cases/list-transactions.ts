@@ -1,5 +1,5 @@
 import type { HistoryQuery } from '../ports';
-import { toPublicTransaction, type HistoryPosition, type Transaction, type TransactionStatus, type TransactionType } from '../transaction';
+import { type HistoryPosition, type Transaction, type TransactionStatus, type TransactionType } from '../transaction';
 import type { Caller, Deps } from './deps';
 import { assertOwnerOrAdmin } from './ownership';
 import { requireUser } from './require-user';
@@ -24,7 +24,7 @@ export const makeListTransactions = (deps: Pick<Deps, 'ledger' | 'users'>) =>
     await requireUser(deps, input.userId);
     const query: HistoryQuery = { ...input, limit: input.limit + 1 };
     const rows = await deps.ledger.listTransactions(query);
-    const data = rows.slice(0, input.limit).map(toPublicTransaction);
+    const data = rows.slice(0, input.limit);
     const last = data[data.length - 1];
     return { data, next: rows.length > input.limit && last ? { createdAt: last.createdAt, id: last.id } : null };
   };

@@ -1,5 +1,5 @@
 import { Forbidden, InvalidRequest, TransactionNotFound } from '../errors';
-import { assertTransition, isTransactionId, toPublicTransaction, type Metadata, type Transaction, type TransactionStatus } from '../transaction';
+import { assertTransition, isTransactionId, type Metadata, type Transaction, type TransactionStatus } from '../transaction';
 import { creditRefused } from './credit-refused';
 import type { Caller, Deps } from './deps';
 
@@ -19,7 +19,7 @@ export const makeUpdateTransaction = ({ ledger, clock }: Pick<Deps, 'ledger' | '
     const tx = await ledger.getTransaction(input.id);
     if (!tx) throw new TransactionNotFound();
     if (input.status === undefined) {
-      return toPublicTransaction(await ledger.updateMetadata(tx.id, input.metadata ?? {}, clock.now()));
+      return await ledger.updateMetadata(tx.id, input.metadata ?? {}, clock.now());
     }
     assertTransition(tx.status, input.status);
     // The adapter re-checks `pending` atomically: a racing reconciler or admin loses with 422.
@@ -30,5 +30,5 @@ export const makeUpdateTransaction = ({ ledger, clock }: Pick<Deps, 'ledger' | '
       ...(input.metadata !== undefined && { metadata: input.metadata }),
     });
     if (input.status === 'completed' && settled.status === 'failed') throw creditRefused(settled);
-    return toPublicTransaction(settled);
+    return settled;
   };
