@@ -126,12 +126,12 @@ export class PaymentFailed extends DomainError {
   }
 }
 /**
- * The gateway's outcome is unknown. The pending deposit is named in the message callers
- * see (the contract gives a `transactionId` field only to 402).
+ * The gateway's outcome is unknown. The pending deposit it leaves is named twice: as
+ * `transactionId` in the error body (as for 402) and in the message callers see.
  */
 export class PaymentGatewayError extends DomainError {
   constructor(message: string, readonly depositId?: string) {
-    super('payment_gateway_error', message);
+    super('payment_gateway_error', message, undefined, depositId);
   }
 
   override get publicMessage(): string {

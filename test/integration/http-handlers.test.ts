@@ -800,11 +800,14 @@ describe('502 payment_gateway_error (HTTP gateway adapter against the local sand
     expect(await history(u.id)).toHaveLength(1);
   });
 
-  it('the 502 body is exactly the contract error shape (transactionId is documented for 402 only)', async () => {
+  it('the 502 body is the contract error shape and names the pending deposit in transactionId', async () => {
     const u = await newUser('gws');
     sandbox.setFault({ kind: 'status', status: 503, times: 5 });
     const res = await deposit(u, { amount: 100, currency: 'USD' });
     sandbox.setFault();
     expectError(res, 502, 'payment_gateway_error');
+    const pending = await history(u.id);
+    expect(pending.map((t) => [t.id, t.status])).toEqual([[res.body.error.transactionId, 'pending']]);
+    expect(res.body.error.message).toContain(res.body.error.transactionId);
   });
 });
