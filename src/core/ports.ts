@@ -110,7 +110,7 @@ export interface Ledger {
   /**
    * Like withdraw, debiting `userId` and crediting `toUserId` in the same step. Refusals,
    * in this order: the sender's NotFound, the recipient's NotFound (`param: "toUserId"`),
-   * then the balance checks (BalanceOverflow when `toUserId` cannot hold the credit).
+   * then InsufficientFunds, then BalanceOverflow when `toUserId` cannot hold the credit.
    */
   transfer(tx: Transaction, idem?: IdempotencyScope, claim?: ClaimTimes): Promise<Transaction>;
   /**

@@ -260,6 +260,22 @@ export const describeLedgerContract = (name: string, makeFixture: () => Promise<
         expect(await available(b)).toBe(MAX_BALANCE);
       });
 
+      it('refuses in one order on every store: profiles, then the sender\'s funds, then the recipient\'s limit', async () => {
+        // Both sorts of user-id order: PostgreSQL locks the lower id's row first.
+        for (const [low, high] of [['a', 'z'], ['z', 'a']] as const) {
+          const sender = `${low}-${newUserId()}`;
+          const recipient = `${high}-${newUserId()}`;
+          for (const id of [sender, recipient]) await users.create({ id, email: `${id}@example.com`, name: 'T', createdAt: tick() });
+          await fund(sender, 10);
+          await fund(recipient, MAX_BALANCE - 5);
+          // Short of funds and past the recipient's limit: the funds come first.
+          await expect(ledger.transfer(tx({ type: 'transfer', userId: sender, toUserId: recipient, amount: 11 }))).rejects.toBeInstanceOf(InsufficientFunds);
+          await expect(ledger.transfer(tx({ type: 'transfer', userId: sender, toUserId: recipient, amount: 6 }))).rejects.toBeInstanceOf(BalanceOverflow);
+          await expect(ledger.transfer(tx({ type: 'transfer', userId: sender, toUserId: newUserId(), amount: 11 }))).rejects.toMatchObject({ code: 'not_found', param: 'toUserId' });
+          expect([await available(sender), await available(recipient)]).toEqual([10, MAX_BALANCE - 5]);
+        }
+      });
+
       it('lets exactly 10 of 100 concurrent withdrawals succeed when only 10 are affordable', async () => {
         const u = await newUser();
         await fund(u, 100);

@@ -142,6 +142,8 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
       if (!tx.toUserId) throw new RangeError('transfer without toUserId');
       const r = claim && idem ? claimFresh(idem, claim) : held(idem);
       requireProfiles(tx);
+      // The port's order: the sender's funds, then the recipient's limit; nothing changes before both pass.
+      if ((balancesOf(tx.userId).get(tx.currency) ?? 0) < tx.amount) throw new InsufficientFunds();
       if (!fits(tx.toUserId, tx.currency, tx.amount)) throw new BalanceOverflow();
       debit(tx);
       credit(tx.toUserId, tx.currency, tx.amount);

@@ -15,7 +15,7 @@ import {
   type BalanceRow, type IdempotencyRow, type TransactionRow,
 } from './postgres-rows';
 import {
-  claimWithLeg, CREDIT, CREDIT_PROFILE, DEBIT_PROFILE, ENSURE_BALANCE, PROFILES_EXIST, FINISH_IDEMPOTENCY, historyQuery, INSERT_TRANSACTION, INSERT_TRANSACTION_AND_FINISH, TX_COLUMNS,
+  claimWithLeg, CREDIT, CREDIT_PROFILE, DEBIT_PROFILE, ENSURE_BALANCE, REFUSAL_FACTS, FINISH_IDEMPOTENCY, historyQuery, INSERT_TRANSACTION, INSERT_TRANSACTION_AND_FINISH, TX_COLUMNS,
 } from './postgres-sql';
 import type { SqlExecutor, SqlSession } from './sql-executor';
 
@@ -63,10 +63,18 @@ const creditIfFits = async (s: SqlSession, userId: string, currency: string, amo
  * Why a withdrawal's or transfer's guarded statement matched nothing, in the port's
  * order: the sender's profile, the recipient's, then the balance. Runs only on a refusal.
  */
-const refusal = async (s: SqlSession, tx: Transaction): Promise<Error> => {
-  const [p] = await s.query<{ sender: boolean; recipient: boolean }>(PROFILES_EXIST, [tx.userId, tx.toUserId ?? tx.userId]);
-  if (!p?.sender) return profileNotFound();
-  if (!p.recipient) return profileNotFound('toUserId');
+const refusal = async (s: SqlSession, tx: Transaction, debited: boolean): Promise<Error> => {
+  const [f] = await s.query<{ sender: boolean; recipient: boolean; sender_available: string | null; recipient_available: string | null }>(
+    REFUSAL_FACTS, [tx.userId, tx.toUserId ?? null, tx.currency],
+  );
+  if (!f?.sender) return profileNotFound();
+  if (tx.toUserId !== undefined && !f.recipient) return profileNotFound('toUserId');
+  // Read after this transaction's own debit, when that leg already ran.
+  const before = f.sender_available === null ? 0 : parseStoredAmount(f.sender_available) + (debited ? tx.amount : 0);
+  if (before < tx.amount) return new InsufficientFunds();
+  if (tx.toUserId !== undefined && f.recipient_available !== null && parseStoredAmount(f.recipient_available) > MAX_BALANCE - tx.amount) {
+    return new BalanceOverflow();
+  }
   return new InsufficientFunds();
 };
 
@@ -74,6 +82,8 @@ const refusal = async (s: SqlSession, tx: Transaction): Promise<Error> => {
 interface Leg {
   sql: string;
   userId: string;
+  /** Set on a transfer's second leg when the first one was the debit. */
+  afterDebit?: boolean;
 }
 
 /**
@@ -92,7 +102,7 @@ const runLeg = async (s: SqlSession, tx: Transaction, leg: Leg, idem?: Idempoten
   } else if ((await s.query(leg.sql, params).catch(rethrowOverflow)).length > 0) {
     return;
   }
-  throw await refusal(s, tx);
+  throw await refusal(s, tx, leg.afterDebit === true);
 };
 
 /** A write for a key that this request no longer holds: throwing rolls the transaction back. */
@@ -241,7 +251,7 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
         // Lock the two balance rows in user_id order: no two transfers can deadlock.
         const debit: Leg = { sql: DEBIT_PROFILE, userId: tx.userId };
         const credit: Leg = { sql: CREDIT_PROFILE, userId: to };
-        const [first, second] = tx.userId < to ? [debit, credit] : [credit, debit];
+        const [first, second] = tx.userId < to ? [debit, { ...credit, afterDebit: true }] : [credit, debit];
         await runLeg(s, tx, first, idem, claim);
         await runLeg(s, tx, second);
         await store(s, tx, idem);

@@ -1,3 +1,4 @@
+import { MAX_BALANCE } from '../../core/money';
 import type { HistoryQuery } from '../../core/ports';
 
 // The ledger's statements, in one place so the benchmark can run exactly the same
@@ -16,15 +17,10 @@ export const ENSURE_BALANCE = `
 INSERT INTO balances (user_id, currency, available) VALUES ($1, $2, 0)
 ON CONFLICT (user_id, currency) DO NOTHING`;
 
-/** The guarded debit: no row comes back when the balance does not cover it. */
-export const DEBIT = `
-UPDATE balances SET available = available - $3::bigint
-WHERE user_id = $1 AND currency = $2 AND available >= $3::bigint
-RETURNING available`;
-
 /**
- * DEBIT for a withdrawal or transfer: also matches nothing when the user has no
- * profile, so the movement checks its profiles without a statement of its own.
+ * The guarded debit of a withdrawal or transfer: no row comes back when the balance
+ * does not cover it or the user has no profile, so the movement checks both without a
+ * statement of its own.
  */
 export const DEBIT_PROFILE = `
 UPDATE balances SET available = available - $3::bigint
@@ -32,11 +28,16 @@ WHERE user_id = $1 AND currency = $2 AND available >= $3::bigint
   AND EXISTS (SELECT 1 FROM users WHERE id = $1)
 RETURNING available`;
 
-/** CREDIT for a transfer's recipient: no row back when the recipient has no profile. */
+/**
+ * A transfer's credit to its recipient: no row back when the recipient has no profile
+ * or the balance cannot hold it (guarded here, so the CHECK constraint never aborts
+ * the transaction before the refusal is diagnosed).
+ */
 export const CREDIT_PROFILE = `
 INSERT INTO balances (user_id, currency, available)
 SELECT $1, $2, $3::bigint WHERE EXISTS (SELECT 1 FROM users WHERE id = $1)
 ON CONFLICT (user_id, currency) DO UPDATE SET available = balances.available + EXCLUDED.available
+  WHERE balances.available <= ${MAX_BALANCE} - EXCLUDED.available
 RETURNING available`;
 
 /**
@@ -54,15 +55,17 @@ WITH claim AS (
 ), leg AS (${leg})
 SELECT EXISTS (SELECT 1 FROM claim) AS claimed, EXISTS (SELECT 1 FROM leg) AS moved`;
 
-/** After a refused debit or credit: which profile is missing, if any (only on that path). */
-export const PROFILES_EXIST = `
-SELECT EXISTS (SELECT 1 FROM users WHERE id = $1) AS sender, EXISTS (SELECT 1 FROM users WHERE id = $2) AS recipient`;
-
 /**
- * A credit, creating the row if needed. A transfer runs DEBIT and CREDIT in sorted
- * user_id order, so every transfer locks its two rows in the same order and two
- * transfers can never deadlock.
+ * After a refused leg, on that path only: what the refusal was ($1 sender, $2 recipient
+ * or NULL for a withdrawal, $3 currency). Read in the same transaction, after the legs.
  */
+export const REFUSAL_FACTS = `
+SELECT EXISTS (SELECT 1 FROM users WHERE id = $1) AS sender,
+       EXISTS (SELECT 1 FROM users WHERE id = $2) AS recipient,
+       (SELECT available FROM balances WHERE user_id = $1 AND currency = $3) AS sender_available,
+       (SELECT available FROM balances WHERE user_id = $2 AND currency = $3) AS recipient_available`;
+
+/** A settling deposit's credit, creating the row if needed. */
 export const CREDIT = `
 INSERT INTO balances (user_id, currency, available) VALUES ($1, $2, $3::bigint)
 ON CONFLICT (user_id, currency) DO UPDATE SET available = balances.available + EXCLUDED.available`;

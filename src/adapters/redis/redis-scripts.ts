@@ -195,10 +195,10 @@ if redis.call('EXISTS', KEYS[3]) == 1 then return 'exists' end
 if redis.call('EXISTS', KEYS[6]) == 0 then return 'no_user' end
 if redis.call('EXISTS', KEYS[7]) == 0 then return 'no_recipient' end
 local amount = tonumber(ARGV[2])
-local to = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-if to > MAX - amount then return 'overflow' end
 local from = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
 if from < amount then return 'insufficient' end
+local to = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if to > MAX - amount then return 'overflow' end
 redis.call('HINCRBY', KEYS[1], ARGV[1], '-' .. ARGV[2])
 redis.call('HINCRBY', KEYS[2], ARGV[1], ARGV[2])
 redis.call('SET', KEYS[3], ARGV[3])
