@@ -50,13 +50,13 @@ const UNAVAILABLE_NAMES = new Set(['MongoWaitQueueTimeoutError', 'MongoPoolClose
 export const isDuplicateKeyError = (err: unknown): boolean =>
   err instanceof MongoServerError && typeof err.code === 'number' && DUPLICATE_KEY_CODES.has(err.code);
 
+/** A write refused by a collection's $jsonSchema validator (server code 121). */
+export const isDocumentValidationFailure = (err: unknown): boolean => err instanceof MongoServerError && err.code === 121;
+
 /**
  * A duplicate key on the `_id` index, not on a secondary unique index: from the
  * server's `keyPattern` (4.4+ sends it), else from the index named in the message.
  */
-/** A write refused by a collection's $jsonSchema validator (server code 121). */
-export const isDocumentValidationFailure = (err: unknown): boolean => err instanceof MongoServerError && err.code === 121;
-
 export const isIdDuplicateKeyError = (err: unknown): boolean => {
   if (!isDuplicateKeyError(err)) return false;
   const keyPattern: unknown = (err as MongoServerError).keyPattern;

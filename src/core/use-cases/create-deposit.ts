@@ -74,8 +74,8 @@ export const makeCreateDeposit = (deps: Pick<Deps, 'ledger' | 'users' | 'gateway
       if (tx && tx.status !== 'pending') return finish(tx, scope);
       if (!tx) {
         // Never charge what cannot be credited. (A race past this check fails the deposit at settlement.)
-        const held = (await balances).find((b) => b.currency === money.currency)?.available ?? 0;
-        if (held > MAX_BALANCE - money.amount) throw new BalanceOverflow();
+        const current = (await balances).find((b) => b.currency === money.currency)?.available ?? 0;
+        if (current > MAX_BALANCE - money.amount) throw new BalanceOverflow();
         tx = await ledger.createDeposit(
           {
             id: deps.ids.transactionId(),
