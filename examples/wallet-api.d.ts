@@ -645,10 +645,11 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description The Idempotency-Key was used with another request */
+            /** @description The balance could not hold the deposit, or the Idempotency-Key was used with another request */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -821,7 +822,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description Not enough money, a transfer to oneself, or the Idempotency-Key was used with another request */
+            /** @description Not enough money, a transfer to oneself, a recipient whose balance cannot hold it, or the Idempotency-Key was used with another request */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -931,7 +932,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description The status change is not pending → completed / failed */
+            /** @description The status change is not pending → completed / failed, or a deposit completed past the balance limit (now failed) */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];

@@ -4,9 +4,17 @@
 // this document (`npm run openapi`; test/unit/openapi-document.test.ts checks it).
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import type { ErrorCode } from '../core/errors';
-import { logger } from '../observability/logger';
-import { recordRequest } from '../observability/metrics';
+import {
+  BalanceOverflow, Forbidden, IdempotencyKeyInUse, IdempotencyKeyReused, InsufficientFunds, InvalidStateTransition, PayloadTooLarge,
+  PaymentFailed, PaymentGatewayError, SameAccountTransfer, ServiceUnavailable, TransactionNotFound, Unauthenticated,
+  UnsupportedMediaType, UserExists, type DomainError, type ErrorCode,
+} from '../core/errors';
+import type { Transaction } from '../core/transaction';
+import { creditRefused } from '../core/use-cases/credit-refused';
+import { profileNotFound } from '../core/user';
+import { publicError } from './resources';
+import { logRequest } from './middleware/request-log';
+import { requestIdOf, respond } from './middleware/request-context';
 import * as s from './schemas';
 
 const SCHEMAS = '#/components/schemas/';
@@ -49,6 +57,9 @@ const transfer = {
 
 type Examples = Record<string, { summary?: string; value: unknown }>;
 
+/** An error example from the error the code really throws, mapped as every response is: it cannot drift. */
+const example = (e: DomainError) => ({ value: publicError(e, REQUEST_ID) });
+
 const errorBody = (code: ErrorCode, message: string, extra: { param?: string; transactionId?: string } = {}) => ({
   value: {
     error: {
@@ -84,11 +95,11 @@ const failure = (description: string, examples: Examples, headers: Headers = req
 
 // --- reusable responses ---
 const RESPONSES = {
-  Unauthenticated: failure('The bearer token is missing, malformed, expired or badly signed', { unauthenticated: errorBody('unauthenticated', 'Missing or invalid bearer token') }),
-  Forbidden: failure('The caller may not act on this resource', { forbidden: errorBody('forbidden', 'You are not allowed to do this') }),
-  PayloadTooLarge: failure('The body is over 16 KiB', { payload_too_large: errorBody('payload_too_large', 'The body is larger than 16384 bytes') }),
+  Unauthenticated: failure('The bearer token is missing, malformed, expired or badly signed', { unauthenticated: example(new Unauthenticated()) }),
+  Forbidden: failure('The caller may not act on this resource', { forbidden: example(new Forbidden()) }),
+  PayloadTooLarge: failure('The body is over 16 KiB', { payload_too_large: example(new PayloadTooLarge(16 * 1024)) }),
   UnsupportedMediaType: failure('The body was sent with a content type other than JSON', {
-    unsupported_media_type: errorBody('unsupported_media_type', 'Content-Type must be application/json'),
+    unsupported_media_type: example(new UnsupportedMediaType()),
   }),
   Throttled: {
     description: 'Throttled by API Gateway (deployed stages): its own body, not the error shape',
@@ -96,7 +107,7 @@ const RESPONSES = {
   },
   InternalError: failure('Something unexpected failed; the body never carries internals', { internal_error: errorBody('internal_error', 'Something went wrong on our side') }),
   ServiceUnavailable: failure('Storage (or the app secret) is unreachable; retry after Retry-After seconds', {
-    service_unavailable: errorBody('service_unavailable', 'Storage is temporarily unavailable, try again shortly'),
+    service_unavailable: example(new ServiceUnavailable()),
   }, retryable),
 };
 const response = (name: keyof typeof RESPONSES) => ({ $ref: `#/components/responses/${name}` });
@@ -155,10 +166,10 @@ const OPENAPI_SCHEMA = {
 
 const INVALID_AMOUNT = errorBody('invalid_request', 'amount must be an integer number of minor units from 1 to 100000000000', { param: 'amount' });
 const KEY_IN_USE = failure('A request with this Idempotency-Key is still in flight', {
-  idempotency_key_in_use: errorBody('idempotency_key_in_use', 'A request with this Idempotency-Key is still being processed'),
+  idempotency_key_in_use: example(new IdempotencyKeyInUse()),
 });
-const KEY_REUSED = errorBody('idempotency_key_reused', 'This Idempotency-Key was used with a different request', { param: 'Idempotency-Key' });
-const NO_PROFILE = failure('The user has no profile', { not_found: errorBody('not_found', 'User not found') }, replayable);
+const KEY_REUSED = example(new IdempotencyKeyReused());
+const NO_PROFILE = failure('The user has no profile', { not_found: example(profileNotFound()) }, replayable);
 
 const build = () => ({
   openapi: '3.1.0',
@@ -216,7 +227,7 @@ const build = () => ({
             invalid_email: errorBody('invalid_request', 'email: Invalid email address', { param: 'email' }),
             unknown_field: errorBody('invalid_request', 'Unknown field: id', { param: 'id' }),
           }),
-          '409': failure('The caller already has a profile', { user_exists: errorBody('user_exists', 'A profile already exists for this user') }),
+          '409': failure('The caller already has a profile', { user_exists: example(new UserExists()) }),
           ...withBody, ...authenticated,
         },
       },
@@ -228,7 +239,7 @@ const build = () => ({
         responses: {
           '200': success('The user', 'User', { alice: { value: user } }),
           '403': response('Forbidden'),
-          '404': failure('No such user', { not_found: errorBody('not_found', 'User not found') }),
+          '404': failure('No such user', { not_found: example(profileNotFound()) }),
           ...authenticated,
         },
       },
@@ -250,14 +261,17 @@ const build = () => ({
             currency: errorBody('invalid_request', 'currency must be one of USD, EUR, GBP, JPY, CHF, CAD, AUD', { param: 'currency' }),
           }),
           '402': failure('The gateway declined the payment; the failed deposit is named', {
-            payment_failed: errorBody('payment_failed', 'The payment was declined', { transactionId: DEPOSIT_ID }),
+            payment_failed: example(new PaymentFailed(DEPOSIT_ID)),
           }, replayable),
           '403': response('Forbidden'),
           '404': NO_PROFILE,
           '409': KEY_IN_USE,
-          '422': failure('The Idempotency-Key was used with another request', { idempotency_key_reused: KEY_REUSED }),
+          '422': failure('The balance could not hold the deposit, or the Idempotency-Key was used with another request', {
+            balance_limit_exceeded: example(new BalanceOverflow()),
+            idempotency_key_reused: KEY_REUSED,
+          }, replayable),
           '502': failure('The gateway failed or its answer is unknown; the deposit stays pending and a retry with the same key resumes it', {
-            payment_gateway_error: errorBody('payment_gateway_error', 'Payment processing error', { transactionId: DEPOSIT_ID }),
+            payment_gateway_error: example(new PaymentGatewayError('The payment gateway did not answer in time', DEPOSIT_ID)),
           }),
           ...withBody, ...authenticated,
         },
@@ -276,7 +290,7 @@ const build = () => ({
           '404': NO_PROFILE,
           '409': KEY_IN_USE,
           '422': failure('Not enough money, or the Idempotency-Key was used with another request', {
-            insufficient_funds: errorBody('insufficient_funds', 'Insufficient funds', { param: 'amount' }),
+            insufficient_funds: example(new InsufficientFunds()),
             idempotency_key_reused: KEY_REUSED,
           }, replayable),
           ...withBody, ...authenticated,
@@ -292,11 +306,12 @@ const build = () => ({
         responses: {
           '201': success('The transfer, `completed`', 'Transaction', { completed: { value: transfer } }, replayable),
           '400': failure('Invalid body or Idempotency-Key', { amount: INVALID_AMOUNT }),
-          '404': failure('The caller or the recipient has no profile', { recipient: errorBody('not_found', 'User not found', { param: 'toUserId' }) }, replayable),
+          '404': failure('The caller or the recipient has no profile', { recipient: example(profileNotFound('toUserId')) }, replayable),
           '409': KEY_IN_USE,
-          '422': failure('Not enough money, a transfer to oneself, or the Idempotency-Key was used with another request', {
-            insufficient_funds: errorBody('insufficient_funds', 'Insufficient funds', { param: 'amount' }),
-            same_account_transfer: errorBody('same_account_transfer', 'Cannot transfer to yourself', { param: 'toUserId' }),
+          '422': failure('Not enough money, a transfer to oneself, a recipient whose balance cannot hold it, or the Idempotency-Key was used with another request', {
+            insufficient_funds: example(new InsufficientFunds()),
+            same_account_transfer: example(new SameAccountTransfer()),
+            balance_limit_exceeded: example(new BalanceOverflow()),
             idempotency_key_reused: KEY_REUSED,
           }, replayable),
           ...withBody, ...authenticated,
@@ -310,7 +325,7 @@ const build = () => ({
         parameters: [transactionId],
         responses: {
           '200': success('The transaction', 'Transaction', { transfer: { value: transfer } }),
-          '404': failure('No such transaction, or not visible to the caller', { not_found: errorBody('not_found', 'Transaction not found') }),
+          '404': failure('No such transaction, or not visible to the caller', { not_found: example(new TransactionNotFound()) }),
           ...authenticated,
         },
       },
@@ -327,9 +342,10 @@ const build = () => ({
           '200': success('The updated transaction', 'Transaction', { settled: { value: settledDeposit } }),
           '400': failure('Invalid body', { status: errorBody('invalid_request', 'status must be one of pending, completed, failed', { param: 'status' }) }),
           '403': response('Forbidden'),
-          '404': failure('No such transaction', { not_found: errorBody('not_found', 'Transaction not found') }),
-          '422': failure('The status change is not pending → completed / failed', {
-            invalid_state_transition: errorBody('invalid_state_transition', 'Cannot change a completed transaction to failed', { param: 'status' }),
+          '404': failure('No such transaction', { not_found: example(new TransactionNotFound()) }),
+          '422': failure('The status change is not pending → completed / failed, or a deposit completed past the balance limit (now failed)', {
+            invalid_state_transition: example(new InvalidStateTransition('completed', 'failed')),
+            balance_limit_exceeded: example(creditRefused({ ...pendingDeposit, status: 'failed' } as Transaction)),
           }),
           ...withBody, ...authenticated,
         },
@@ -348,7 +364,7 @@ const build = () => ({
             cursor: errorBody('invalid_request', 'cursor is invalid', { param: 'cursor' }),
           }),
           '403': response('Forbidden'),
-          '404': failure('No such user', { not_found: errorBody('not_found', 'User not found') }),
+          '404': failure('No such user', { not_found: example(profileNotFound()) }),
           ...authenticated,
         },
       },
@@ -384,10 +400,8 @@ let serialized: string | undefined;
  * driver. It answers like every route: JSON, `x-request-id`, one log line and metric.
  */
 export const openApiHandler = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
-  const requestId = context?.awsRequestId || event.requestContext?.requestId || 'unknown';
-  const route = event.routeKey ?? 'GET /openapi.json';
   serialized ??= JSON.stringify(openApiDocument());
-  logger.info('request', { requestId, route, status: 200 });
-  recordRequest(route, 'ok');
-  return { statusCode: 200, headers: { 'content-type': 'application/json', 'x-request-id': requestId }, body: serialized };
+  const response = { ...respond(200, undefined, requestIdOf(event, context)), body: serialized };
+  logRequest({ event, context, response });
+  return response;
 };

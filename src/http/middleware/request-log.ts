@@ -5,7 +5,8 @@ import { logger } from '../../observability/logger';
 import { recordRequest } from '../../observability/metrics';
 import { requestIdOf, type Middleware, type MiddyRequest } from './request-context';
 
-const log = ({ event, context, response }: MiddyRequest): void => {
+/** Also used by the one route served outside the middy wrapper (GET /openapi.json). */
+export const logRequest = ({ event, context, response }: Pick<MiddyRequest, 'event' | 'context' | 'response'>): void => {
   const route = event.routeKey ?? `${event.requestContext?.http?.method} ${event.rawPath}`;
   const status = response?.statusCode ?? 0;
   const code = context.errorCode;
@@ -15,6 +16,6 @@ const log = ({ event, context, response }: MiddyRequest): void => {
 };
 
 export const requestLog = (): Middleware => ({
-  after: async (request) => log(request),
-  onError: async (request) => log(request),
+  after: async (request) => logRequest(request),
+  onError: async (request) => logRequest(request),
 });
