@@ -15,7 +15,7 @@ import {
   type BalanceRow, type IdempotencyRow, type TransactionRow,
 } from './postgres-rows';
 import {
-  claimWithLeg, CREDIT, CREDIT_PROFILE, DEBIT_PROFILE, ENSURE_BALANCE, REFUSAL_FACTS, FINISH_IDEMPOTENCY, historyQuery, INSERT_TRANSACTION, INSERT_TRANSACTION_AND_FINISH, TX_COLUMNS,
+  CREDIT, CREDIT_PROFILE, DEBIT_PROFILE, ENSURE_BALANCE, REFUSAL_FACTS, FINISH_IDEMPOTENCY, historyQuery, INSERT_TRANSACTION, INSERT_TRANSACTION_AND_CLAIM_DONE, INSERT_TRANSACTION_AND_FINISH, TX_COLUMNS,
 } from './postgres-sql';
 import type { SqlExecutor, SqlSession } from './sql-executor';
 
@@ -86,23 +86,10 @@ interface Leg {
   afterDebit?: boolean;
 }
 
-/**
- * Runs a leg; with `idem` and `claim` (the fast path) it also claims the new key in the
- * same statement. No row moved: the refusal, diagnosed in the port's order.
- */
-const runLeg = async (s: SqlSession, tx: Transaction, leg: Leg, idem?: IdempotencyScope, claim?: ClaimTimes): Promise<void> => {
-  const params = [leg.userId, tx.currency, String(tx.amount)];
-  if (idem && claim) {
-    const [r] = await s.query<{ claimed: boolean; moved: boolean }>(claimWithLeg(leg.sql), [
-      ...params, idem.callerId, idem.key, idem.fingerprint, claim.leaseUntil, claim.expiresAt, idem.token,
-    ]).catch(rethrowOverflow);
-    // A record already there — or being inserted by a concurrent transaction, which this waited for.
-    if (!r?.claimed) throw new IdempotencyKeyInUse();
-    if (r.moved) return;
-  } else if ((await s.query(leg.sql, params).catch(rethrowOverflow)).length > 0) {
-    return;
-  }
-  throw await refusal(s, tx, leg.afterDebit === true);
+/** Runs a leg; no row moved: the refusal, diagnosed in the port's order. */
+const runLeg = async (s: SqlSession, tx: Transaction, leg: Leg): Promise<void> => {
+  const rows = await s.query(leg.sql, [leg.userId, tx.currency, String(tx.amount)]).catch(rethrowOverflow);
+  if (rows.length === 0) throw await refusal(s, tx, leg.afterDebit === true);
 };
 
 /** A write for a key that this request no longer holds: throwing rolls the transaction back. */
@@ -110,10 +97,21 @@ const mustHold = (rows: unknown[]): void => {
   if (rows.length === 0) throw new IdempotencyKeyInUse();
 };
 
-/** Stores a completed movement and, for `idem`, its outcome: the last statement before COMMIT. */
-const store = async (s: SqlSession, tx: Transaction, idem: IdempotencyScope | undefined): Promise<void> => {
-  if (idem) mustHold(await s.query(INSERT_TRANSACTION_AND_FINISH, [...transactionParams(tx), idem.callerId, idem.key, outcomeJson(tx), idem.token]));
-  else await s.query(INSERT_TRANSACTION, transactionParams(tx));
+/**
+ * Stores a completed movement and, for `idem`, its outcome: the last statement before
+ * COMMIT. With `claim` (the fast path) the key is created here, already done.
+ */
+const store = async (s: SqlSession, tx: Transaction, idem: IdempotencyScope | undefined, claim: ClaimTimes | undefined): Promise<void> => {
+  if (idem && claim) {
+    const [r] = await s.query<{ claimed: boolean }>(INSERT_TRANSACTION_AND_CLAIM_DONE, [
+      ...transactionParams(tx), idem.callerId, idem.key, idem.fingerprint, claim.leaseUntil, claim.expiresAt, idem.token, outcomeJson(tx),
+    ]);
+    if (!r?.claimed) throw new IdempotencyKeyInUse();
+  } else if (idem) {
+    mustHold(await s.query(INSERT_TRANSACTION_AND_FINISH, [...transactionParams(tx), idem.callerId, idem.key, outcomeJson(tx), idem.token]));
+  } else {
+    await s.query(INSERT_TRANSACTION, transactionParams(tx));
+  }
 };
 
 export const makePostgresLedger = (db: SqlExecutor): Ledger => {
@@ -239,8 +237,8 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
 
     withdraw: (tx, idem, claim) =>
       db.transaction(async (s) => {
-        await runLeg(s, tx, { sql: DEBIT_PROFILE, userId: tx.userId }, idem, claim);
-        await store(s, tx, idem);
+        await runLeg(s, tx, { sql: DEBIT_PROFILE, userId: tx.userId });
+        await store(s, tx, idem, claim);
         return tx;
       }),
 
@@ -252,9 +250,9 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
         const debit: Leg = { sql: DEBIT_PROFILE, userId: tx.userId };
         const credit: Leg = { sql: CREDIT_PROFILE, userId: to };
         const [first, second] = tx.userId < to ? [debit, { ...credit, afterDebit: true }] : [credit, debit];
-        await runLeg(s, tx, first, idem, claim);
+        await runLeg(s, tx, first);
         await runLeg(s, tx, second);
-        await store(s, tx, idem);
+        await store(s, tx, idem, claim);
         return tx;
       });
     },

@@ -41,21 +41,6 @@ ON CONFLICT (user_id, currency) DO UPDATE SET available = balances.available + E
 RETURNING available`;
 
 /**
- * The fast path (Ledger.claimsWithMovement): a movement's first leg (DEBIT_PROFILE or
- * CREDIT_PROFILE, $1…$3) and the claim of a new idempotency key ($4 caller, $5 key,
- * $6 fingerprint, $7 lease until, $8 expires at, $9 claim token) in one statement, so
- * a keyed movement costs no more round trips than an unkeyed one. Both CTEs always run
- * to completion; the caller rolls back unless both `claimed` and `moved`.
- */
-export const claimWithLeg = (leg: string): string => `
-WITH claim AS (
-  INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at, claim_token)
-  VALUES ($4, $5, $6, 'in_flight', $7::timestamptz, $8::timestamptz, $9)
-  ON CONFLICT (caller_id, key) DO NOTHING RETURNING 1 AS ok
-), leg AS (${leg})
-SELECT EXISTS (SELECT 1 FROM claim) AS claimed, EXISTS (SELECT 1 FROM leg) AS moved`;
-
-/**
  * After a refused leg, on that path only: what the refusal was ($1 sender, $2 recipient
  * or NULL for a withdrawal, $3 currency). Read in the same transaction, after the legs.
  */
@@ -85,6 +70,24 @@ WITH inserted AS (${INSERT_TRANSACTION} RETURNING id)
 UPDATE idempotency_keys SET state = 'done', outcome = $14::text::jsonb, transaction_id = COALESCE(transaction_id, (SELECT id FROM inserted))
 WHERE caller_id = $12 AND key = $13 AND state = 'in_flight' AND claim_token = $15
 RETURNING 1 AS held`;
+
+/**
+ * The fast path (Ledger.claimsWithMovement): INSERT_TRANSACTION ($1…$11) and a new
+ * idempotency key created already `done` with this outcome ($12 caller, $13 key, $14
+ * fingerprint, $15 lease until, $16 expires at, $17 claim token, $18 outcome), in the
+ * movement's last statement. A keyed movement then costs the statements of an unkeyed
+ * one, and the key is written once. `claimed` is false when the key has any record —
+ * or gets one from a concurrent transaction, which this statement waits for — and the
+ * caller rolls the whole movement back: one unique index decides, so money moves once.
+ */
+export const INSERT_TRANSACTION_AND_CLAIM_DONE = `
+WITH inserted AS (${INSERT_TRANSACTION} RETURNING id),
+claimed AS (
+  INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at, claim_token, transaction_id, outcome)
+  SELECT $12, $13, $14, 'done', $15::timestamptz, $16::timestamptz, $17, id, $18::text::jsonb FROM inserted
+  ON CONFLICT (caller_id, key) DO NOTHING RETURNING 1 AS ok
+)
+SELECT EXISTS (SELECT 1 FROM claimed) AS claimed`;
 
 /**
  * A user's history page: one keyset range scan on each party's index
