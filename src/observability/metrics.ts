@@ -11,11 +11,17 @@ const enabled = (): boolean => !(metrics as unknown as { isDisabled(): boolean }
 
 let coldStart = true;
 
-/** One EMF line: a single-metric instance flushes on addMetric and then forgets its dimensions. */
+// One single-metric instance for the process: building one per line (a new Metrics and
+// its Console) cost about a sixth of a money route's CPU. Reusing it is safe: it flushes
+// on addMetric and then forgets its dimensions, and JavaScript runs addDimensions and
+// addMetric of one line with nothing in between.
+let single: Metrics | undefined;
+
+/** One EMF line with exactly these dimensions. */
 const emit = (dimensions: Record<string, string>, name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): void => {
-  const m = metrics.singleMetric();
-  m.addDimensions(dimensions);
-  m.addMetric(name, unit, value);
+  single ??= metrics.singleMetric();
+  single.addDimensions(dimensions);
+  single.addMetric(name, unit, value);
 };
 
 /** Per request: the route and its outcome ('ok' or the error code). */

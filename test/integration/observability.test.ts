@@ -88,4 +88,22 @@ describe('observability', () => {
     expect(metric('InsufficientFunds', { route: 'POST /users/{id}/withdrawals', outcome: 'insufficient_funds' })).toHaveLength(1);
     expect(metric('Requests', { route: 'POST /users/{id}/withdrawals', outcome: 'insufficient_funds' })).toHaveLength(1);
   });
+
+  it('reuses one single-metric instance: no new Metrics (and Console) per line, and no dimension leaks between lines', async () => {
+    const { metrics } = await import('../../src/observability/metrics');
+    const built = jest.spyOn(metrics, 'singleMetric');
+    try {
+      const [a, b] = [await newUser(), await newUser()];
+      await fund(a, 1000);
+      lines = [];
+      for (const amount of [1, 2, 3]) {
+        expect((await call('createTransfer', { token: a.token, body: { toUserId: b.id, amount, currency: 'USD' } })).status).toBe(201);
+      }
+      expect(built).not.toHaveBeenCalled();
+      expect(metric('AmountMoved', { type: 'transfer', currency: 'USD' }).map((m) => m.AmountMoved)).toEqual([1, 2, 3]);
+      for (const m of metric('Requests', { route: 'POST /transfers' })) expect(m).not.toHaveProperty('type');
+    } finally {
+      built.mockRestore();
+    }
+  });
 });
