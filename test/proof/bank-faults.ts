@@ -212,9 +212,12 @@ export const describeBankUnderFaults = (backend: Backend, storageFaults?: () => 
       expect(orphanCharges).toEqual([]);
       expect(stats.unauthorized).toBe(0);
       const chargeRequests = Object.values(stats.chargeRequests).reduce((s, n) => s + n, 0);
-      // The faults bit: the gateway saw repeated charge requests, and clients had to retry.
+      // The faults bit: the gateway saw repeated charge requests (its timeouts made the
+      // adapter or the client ask again) and, where the store itself is hit, clients had
+      // to retry. With gateway faults alone a client retry is not certain: when several
+      // deposits each take one timed-out request, the adapter's own retry can absorb them all.
       expect(chargeRequests).toBeGreaterThan(depositIds.length);
-      expect(client.stats.retries).toBeGreaterThan(0);
+      if (faults.nemeses.length > 0) expect(client.stats.retries).toBeGreaterThan(0);
       faults.assertEffective?.();
 
       report.invariants.push(`each of ${depositIds.length} acknowledged deposits charged exactly once by the gateway (${chargeRequests} charge requests in all) and credited once; no charge without a credited deposit`);
