@@ -197,6 +197,32 @@ describe('reconcile deposits (use cases + HTTP adapter + sandbox)', () => {
     expect(charges).toBe(1);
   });
 
+  it('a deposit another settler failed for the balance limit while its charge succeeded: 422 naming it, not 402', async () => {
+    const w = await setup();
+    const fake = makeFakePaymentGateway();
+    // While the gateway charges, the balance fills up and another settler (the
+    // reconciler, an admin) completes the deposit first, which fails it for the limit.
+    const racing: PaymentGateway = {
+      charge: async (req) => {
+        const result = await fake.charge(req);
+        await w.seed(MAX_BALANCE - AMOUNT + 1);
+        await w.ledger.settle({ id: req.depositId, status: 'completed', now: new Date().toISOString() });
+        return result;
+      },
+      getPaymentStatus: (ref) => fake.getPaymentStatus(ref),
+    };
+    const api = makeUseCases({
+      ledger: w.ledger, users: makeMemoryUserStore(w.state), health: { ping: async () => undefined }, gateway: racing,
+      clock: systemClock, ids: uuidV7Ids, limits: { maxAmount: CONTRACT_MAX_AMOUNT, idempotencyLeaseMs: 60_000, idempotencyTtlMs: 86_400_000 },
+    });
+    const err = await errorOf(api.createDeposit(w.user, { userId: w.user.id, amount: AMOUNT, currency: 'USD', idempotencyKey: randomUUID() }));
+    const [failed] = await w.ledger.listTransactions({ userId: w.user.id, limit: 1, status: 'failed' });
+    expect(failed).toMatchObject({ type: 'deposit', amount: AMOUNT, status: 'failed' });
+    expect(err).toBeInstanceOf(BalanceOverflow);
+    expect(err.publicMessage).toContain(failed?.id);
+    expect(await w.balance()).toBe(MAX_BALANCE - AMOUNT + 1);
+  });
+
   it('a reconciler facing a broken gateway counts errors and leaves deposits pending', async () => {
     const w = await setup();
     const pending = await Promise.all([w.deposit('tok_pending'), w.deposit('tok_pending'), w.deposit('tok_pending')]);

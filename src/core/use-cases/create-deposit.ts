@@ -1,5 +1,5 @@
 import { BalanceOverflow, InvalidStateTransition, NotFound, PaymentFailed, PaymentGatewayError } from '../errors';
-import { MAX_BALANCE } from '../money';
+import { MAX_BALANCE, type Balance } from '../money';
 import { withIdempotency, type IdempotentResult } from '../idempotency';
 import type { IdempotencyScope, PaymentResult } from '../ports';
 import type { Metadata, Transaction } from '../transaction';
@@ -22,6 +22,10 @@ export interface DepositInput {
 
 export const DEFAULT_PAYMENT_TOKEN = 'tok_ok';
 
+/** Whether a credit of `amount` would take the balance in `currency` above MAX_BALANCE. */
+const cannotHold = (balances: Balance[], { amount, currency }: { amount: number; currency: string }): boolean =>
+  (balances.find((b) => b.currency === currency)?.available ?? 0) > MAX_BALANCE - amount;
+
 /**
  * The pending deposit is stored BEFORE the gateway is called, then settled by the
  * gateway's answer. An unknown outcome leaves it pending (502 naming it); a retry with
@@ -31,8 +35,16 @@ export const DEFAULT_PAYMENT_TOKEN = 'tok_ok';
 export const makeCreateDeposit = (deps: Pick<Deps, 'ledger' | 'users' | 'gateway' | 'clock' | 'ids' | 'limits'>) => {
   const { ledger, gateway } = deps;
 
-  const finish = async (tx: Transaction, scope: IdempotencyScope | undefined): Promise<Transaction> => {
-    if (tx.status === 'failed') throw new PaymentFailed(tx.id);
+  /** Whether the owner's balance cannot hold this deposit now. */
+  const overLimit = async (tx: Transaction): Promise<boolean> => cannotHold(await ledger.getBalances(tx.userId), tx);
+
+  /**
+   * Answers for a deposit someone else settled. `charged`: the gateway has just said the
+   * payment succeeded; a failed deposit whose balance cannot hold it was refused its
+   * credit (the balance limit), not declined (an operator may also have failed it).
+   */
+  const finish = async (tx: Transaction, scope: IdempotencyScope | undefined, charged = false): Promise<Transaction> => {
+    if (tx.status === 'failed') throw charged && (await overLimit(tx)) ? creditRefused(tx) : new PaymentFailed(tx.id);
     if (tx.status === 'completed' && scope) await ledger.completeIdempotency(scope, { kind: 'transaction', transaction: tx });
     return tx;
   };
@@ -54,7 +66,7 @@ export const makeCreateDeposit = (deps: Pick<Deps, 'ledger' | 'users' | 'gateway
       if (!(err instanceof InvalidStateTransition)) throw err;
       const current = await ledger.getTransaction(tx.id);
       if (!current) throw new NotFound();
-      return finish(current, scope);
+      return finish(current, scope, result.status === 'succeeded');
     }
   };
 
@@ -74,8 +86,7 @@ export const makeCreateDeposit = (deps: Pick<Deps, 'ledger' | 'users' | 'gateway
       if (tx && tx.status !== 'pending') return finish(tx, scope);
       if (!tx) {
         // Never charge what cannot be credited. (A race past this check fails the deposit at settlement.)
-        const current = (await balances).find((b) => b.currency === money.currency)?.available ?? 0;
-        if (current > MAX_BALANCE - money.amount) throw new BalanceOverflow();
+        if (cannotHold(await balances, money)) throw new BalanceOverflow();
         tx = await ledger.createDeposit(
           {
             id: deps.ids.transactionId(),
