@@ -36,28 +36,9 @@ const rethrowOverflow = (err: unknown): never => {
   throw err;
 };
 
-const credit = async (s: SqlSession, userId: string, currency: string, amount: number): Promise<void> => {
-  await s.query(CREDIT, [userId, currency, String(amount)]).catch(rethrowOverflow);
-};
-
-/** The guarded credit of a settling deposit: no row back when the row is missing or the credit would not fit. */
-const CREDIT_IF_FITS = `
-UPDATE balances SET available = available + $3::bigint
-WHERE user_id = $1 AND currency = $2 AND available <= ${MAX_BALANCE} - $3::bigint
-RETURNING 1 AS credited`;
-
-/**
- * Credits a settling deposit when the balance can hold it; false (nothing written) when
- * it cannot. A check violation would abort the SQL transaction, so the limit is checked
- * first: one guarded statement in the common case, a locked re-read only when it matched nothing.
- */
-const creditIfFits = async (s: SqlSession, userId: string, currency: string, amount: number): Promise<boolean> => {
-  if ((await s.query(CREDIT_IF_FITS, [userId, currency, String(amount)])).length > 0) return true;
-  const [row] = await s.query<BalanceRow>('SELECT currency, available FROM balances WHERE user_id = $1 AND currency = $2 FOR UPDATE', [userId, currency]);
-  if (row && parseStoredAmount(row.available) > MAX_BALANCE - amount) return false;
-  await credit(s, userId, currency, amount);
-  return true;
-};
+/** Credits a settling deposit when the balance can hold it; false (nothing written) when it cannot. */
+const creditIfFits = async (s: SqlSession, userId: string, currency: string, amount: number): Promise<boolean> =>
+  (await s.query(CREDIT, [userId, currency, String(amount)])).length > 0;
 
 /**
  * Why a withdrawal's or transfer's guarded statement matched nothing, in the port's

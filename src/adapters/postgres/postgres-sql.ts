@@ -50,10 +50,16 @@ SELECT EXISTS (SELECT 1 FROM users WHERE id = $1) AS sender,
        (SELECT available FROM balances WHERE user_id = $1 AND currency = $3) AS sender_available,
        (SELECT available FROM balances WHERE user_id = $2 AND currency = $3) AS recipient_available`;
 
-/** A settling deposit's credit, creating the row if needed. */
+/**
+ * A settling deposit's credit, creating the row if needed: no row back when the balance
+ * cannot hold it (guarded like CREDIT_PROFILE, so no CHECK violation aborts the settle;
+ * a new row never exceeds the limit, amounts being far below it).
+ */
 export const CREDIT = `
 INSERT INTO balances (user_id, currency, available) VALUES ($1, $2, $3::bigint)
-ON CONFLICT (user_id, currency) DO UPDATE SET available = balances.available + EXCLUDED.available`;
+ON CONFLICT (user_id, currency) DO UPDATE SET available = balances.available + EXCLUDED.available
+  WHERE balances.available <= ${MAX_BALANCE} - EXCLUDED.available
+RETURNING available`;
 
 /** Only while the key is in flight with the writer's claim token ($4); no row back = not held. */
 export const FINISH_IDEMPOTENCY = `
