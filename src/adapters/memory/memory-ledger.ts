@@ -67,11 +67,14 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
     if (!state.users.has(tx.userId)) throw profileNotFound();
     if (tx.toUserId !== undefined && !state.users.has(tx.toUserId)) throw profileNotFound('toUserId');
   };
-  const debit = (tx: Transaction): void => {
-    const b = balancesOf(tx.userId);
-    const available = b.get(tx.currency) ?? 0;
+  /** InsufficientFunds, with no effect, unless the payer's balance covers the movement. */
+  const mustCover = (tx: Transaction): number => {
+    const available = balancesOf(tx.userId).get(tx.currency) ?? 0;
     if (available < tx.amount) throw new InsufficientFunds();
-    b.set(tx.currency, available - tx.amount);
+    return available;
+  };
+  const debit = (tx: Transaction): void => {
+    balancesOf(tx.userId).set(tx.currency, mustCover(tx) - tx.amount);
   };
 
   return {
@@ -143,7 +146,7 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
       const r = claim && idem ? claimFresh(idem, claim) : held(idem);
       requireProfiles(tx);
       // The port's order: the sender's funds, then the recipient's limit; nothing changes before both pass.
-      if ((balancesOf(tx.userId).get(tx.currency) ?? 0) < tx.amount) throw new InsufficientFunds();
+      mustCover(tx);
       if (!fits(tx.toUserId, tx.currency, tx.amount)) throw new BalanceOverflow();
       debit(tx);
       credit(tx.toUserId, tx.currency, tx.amount);
