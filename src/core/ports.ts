@@ -167,6 +167,16 @@ export interface PaymentResult {
   paymentRef: string;
 }
 
+export interface RefundRequest {
+  /** Our refund transaction's id: sent as the gateway's Idempotency-Key on every attempt. */
+  refundId: string;
+  /** The deposit being refunded (our id) and the gateway's id for its payment. */
+  depositId: string;
+  paymentRef?: string;
+  amount: number;
+  currency: string;
+}
+
 export interface PaymentGateway {
   /**
    * Charges once per depositId, however often it is called. Throws PaymentGatewayError
@@ -175,4 +185,11 @@ export interface PaymentGateway {
   charge(req: ChargeRequest): Promise<PaymentResult>;
   /** The gateway's current view of a deposit; null when the gateway does not know it. */
   getPaymentStatus(ref: { depositId: string; paymentRef?: string }): Promise<PaymentResult | null>;
+  /**
+   * Refunds (part of) a charged deposit, once per refundId however often it is called.
+   * `paymentRef` of the result is the gateway's id for the refund. Errors as for charge.
+   */
+  refund(req: RefundRequest): Promise<PaymentResult>;
+  /** The gateway's current view of a refund; null when the gateway does not know it. */
+  getRefundStatus(ref: { refundId: string; paymentRef?: string }): Promise<PaymentResult | null>;
 }
