@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'balance_limit_exceeded'
   | 'invalid_state_transition'
   | 'same_account_transfer'
+  | 'hold_expired'
+  | 'refund_exceeds_amount'
   | 'payment_failed'
   | 'rate_limited'
   | 'payment_gateway_error'
@@ -113,16 +115,29 @@ export class BalanceOverflow extends DomainError {
   }
 }
 export class InvalidStateTransition extends DomainError {
-  constructor(from: string, to: string) {
-    super('invalid_state_transition', `A ${from} transaction cannot become ${to}`, 'status');
+  constructor(from: string, to: string, what = 'transaction', param: string | undefined = 'status') {
+    super('invalid_state_transition', `A ${from} ${what} cannot become ${to}`, param);
+  }
+}
+/** Also the answer for a hold the caller may not see. */
+export class HoldNotFound extends NotFound {
+  constructor() { super('Hold not found'); }
+}
+/** A capture or void of a hold past its expiresAt. */
+export class HoldExpired extends DomainError {
+  constructor() { super('hold_expired', 'The hold has expired; its money is available again'); }
+}
+export class RefundExceedsAmount extends DomainError {
+  constructor(left: number) {
+    super('refund_exceeds_amount', `Refunds would exceed the original amount (${left} left to refund)`, 'amount');
   }
 }
 export class SameAccountTransfer extends DomainError {
   constructor() { super('same_account_transfer', 'You cannot transfer to yourself', 'toUserId'); }
 }
 export class PaymentFailed extends DomainError {
-  constructor(transactionId: string, message = 'The payment was declined') {
-    super('payment_failed', message, 'paymentToken', transactionId);
+  constructor(transactionId: string, message = 'The payment was declined', param: string | undefined = 'paymentToken') {
+    super('payment_failed', message, param, transactionId);
   }
 }
 /**
@@ -130,12 +145,13 @@ export class PaymentFailed extends DomainError {
  * `transactionId` in the error body (as for 402) and in the message callers see.
  */
 export class PaymentGatewayError extends DomainError {
-  constructor(message: string, readonly depositId?: string) {
+  /** `depositId`: the pending deposit — or, with `what: 'refund'`, the pending refund — the outcome leaves behind. */
+  constructor(message: string, readonly depositId?: string, readonly what: 'deposit' | 'refund' = 'deposit') {
     super('payment_gateway_error', message, undefined, depositId);
   }
 
   override get publicMessage(): string {
-    return this.depositId ? `${this.message}; deposit ${this.depositId} stays pending — retry with the same Idempotency-Key` : this.message;
+    return this.depositId ? `${this.message}; ${this.what} ${this.depositId} stays pending — retry with the same Idempotency-Key` : this.message;
   }
 }
 export class ServiceUnavailable extends DomainError {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DomainError, IdempotencyKeyInUse, IdempotencyKeyReused, isFinalOutcome, ServiceUnavailable } from './errors';
-import type { ClaimTimes, IdempotencyClaim, IdempotencyScope, Ledger } from './ports';
+import type { Hold } from './hold';
+import type { ClaimTimes, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger } from './ports';
 import type { Transaction } from './transaction';
 
 /** Stable JSON: object keys sorted, so equal requests always hash equally. */
@@ -24,6 +25,11 @@ export const claimTimes = (ctx: IdempotencyContext): ClaimTimes => {
 
 export interface IdempotentResult {
   transaction: Transaction;
+  replayed: boolean;
+}
+
+export interface IdempotentHold {
+  hold: Hold;
   replayed: boolean;
 }
 
@@ -101,6 +107,9 @@ const releaseOwnOrphans = async (ledger: Ledger, scope: IdempotencyScope): Promi
 export const pendingReleases = (ledger: Ledger): number =>
   [...(orphans.get(ledger)?.values() ?? [])].reduce((n, ofKey) => n + ofKey.size, 0);
 
+type Claimed = Extract<IdempotencyClaim, { kind: 'claimed' }>;
+type Resource = Exclude<IdempotencyOutcome, { kind: 'error' }>;
+
 /**
  * Runs `run` at most once per (caller, key). `run` must record its success outcome
  * atomically with its money movement (the Ledger methods take the scope for that).
@@ -109,9 +118,31 @@ export const pendingReleases = (ledger: Ledger): number =>
 export const withIdempotency = async (
   ctx: IdempotencyContext,
   scope: IdempotencyScope | undefined,
-  run: (claim: Extract<IdempotencyClaim, { kind: 'claimed' }>) => Promise<Transaction>,
+  run: (claim: Claimed) => Promise<Transaction>,
 ): Promise<IdempotentResult> => {
-  if (!scope) return { transaction: await run({ kind: 'claimed' }), replayed: false };
+  const { resource, replayed } = await once(ctx, scope, async (claim) => ({ kind: 'transaction', transaction: await run(claim) }));
+  if (resource.kind !== 'transaction') throw new IdempotencyKeyReused();
+  return { transaction: resource.transaction, replayed };
+};
+
+/** withIdempotency for the operations that answer a Hold (create, void). */
+export const withIdempotentHold = async (
+  ctx: IdempotencyContext,
+  scope: IdempotencyScope | undefined,
+  run: (claim: Claimed) => Promise<Hold>,
+): Promise<IdempotentHold> => {
+  const { resource, replayed } = await once(ctx, scope, async (claim) => ({ kind: 'hold', hold: await run(claim) }));
+  // A key's fingerprint names its operation, so a record of the other kind cannot match it.
+  if (resource.kind !== 'hold') throw new IdempotencyKeyReused();
+  return { hold: resource.hold, replayed };
+};
+
+const once = async (
+  ctx: IdempotencyContext,
+  scope: IdempotencyScope | undefined,
+  run: (claim: Claimed) => Promise<Resource>,
+): Promise<{ resource: Resource; replayed: boolean }> => {
+  if (!scope) return { resource: await run({ kind: 'claimed' }), replayed: false };
 
   await releaseOwnOrphans(ctx.ledger, scope);
   let claim: IdempotencyClaim;
@@ -130,13 +161,13 @@ export const withIdempotency = async (
       throw new IdempotencyKeyInUse();
     case 'replay':
       if (claim.outcome.kind === 'error') throw DomainError.replay(claim.outcome.error);
-      return { transaction: claim.outcome.transaction, replayed: true };
+      return { resource: claim.outcome, replayed: true };
     case 'claimed':
       break;
   }
 
   try {
-    return { transaction: await run(claim), replayed: false };
+    return { resource: await run(claim), replayed: false };
   } catch (err) {
     if (isFinalOutcome(err)) {
       try {

@@ -17,7 +17,10 @@ export const isValidAmount = (v: unknown, max = CONTRACT_MAX_AMOUNT): v is numbe
 
 export interface Balance {
   currency: Currency;
+  /** Spendable now; never includes held money. */
   available: number;
+  /** The sum of live (unexpired) holds in this currency. */
+  held: number;
 }
 
 /**

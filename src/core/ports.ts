@@ -2,6 +2,7 @@
 // method is ONE atomic operation in the adapter (a SQL transaction, a Lua script,
 // a MongoDB transaction, or a critical section in memory).
 import type { ErrorSnapshot } from './errors';
+import type { Hold, HoldQuery } from './hold';
 import type { Balance } from './money';
 import type { FinalStatus, HistoryPosition, Metadata, Transaction, TransactionStatus, TransactionType } from './transaction';
 import type { UserProfile } from './user';
@@ -36,6 +37,7 @@ export interface IdempotencyScope {
 /** The final outcome stored for a key and replayed for later requests with it. */
 export type IdempotencyOutcome =
   | { kind: 'transaction'; transaction: Transaction }
+  | { kind: 'hold'; hold: Hold }
   | { kind: 'error'; error: ErrorSnapshot };
 
 export type IdempotencyClaim =
@@ -70,6 +72,28 @@ export interface SettleInput {
   metadata?: Metadata;
 }
 
+export interface CaptureInput {
+  holdId: string;
+  /**
+   * The capture's completed transaction, built by the use case from the hold it read:
+   * a `transfer` to the payee (a `withdrawal` when there is none) with `holdId` set and
+   * 1 ≤ amount ≤ the hold's amount.
+   */
+  transaction: Transaction;
+  now: string;
+}
+
+export interface RefundInput {
+  /**
+   * The refund, built by the use case from the original it read: type `refund`,
+   * `refundOf` set; `userId` = whose balance it debits (a transfer's payee, a deposit's
+   * owner) or credits (a withdrawal's owner); `toUserId` = a transfer's sender;
+   * status `pending` for a deposit refund (the gateway decides), else `completed`.
+   */
+  refund: Transaction;
+  now: string;
+}
+
 export interface Ledger {
   /**
    * Atomically: no live record → a new in-flight claim; same fingerprint and done →
@@ -93,7 +117,9 @@ export interface Ledger {
   /** Stores a new `pending` deposit and, when `idem` is given, links it to that claim — one atomic step. */
   createDeposit(tx: Transaction, idem?: IdempotencyScope): Promise<Transaction>;
   /**
-   * pending → completed | failed in one atomic step, crediting a completed deposit.
+   * pending → completed | failed in one atomic step, crediting a completed deposit;
+   * a refund (of a deposit) that fails credits its owner back and gives its amount back
+   * to the original's `refundedAmount`; a completed refund moves nothing more.
    * Records `{ kind: 'transaction' }` for `idem` in the same step.
    * A deposit whose credit would push the balance over MAX_BALANCE becomes `failed`
    * instead, in the same one step, with no credit and nothing recorded for `idem`:
@@ -121,7 +147,51 @@ export interface Ledger {
    * Either way the caller then takes the regular claimIdempotency path.
    */
   readonly claimsWithMovement?: boolean;
-  /** Remembers the gateway's id for a deposit (used by reconciliation). */
+
+  // Holds. Every movement that debits a user's `available` first releases, in the same
+  // atomic step, that user's holds in the currency that are past `expiresAt` (status
+  // `expired`, `updatedAt` = expiresAt, money back to `available`), so a movement never
+  // counts expired money as held. Reads compute them as released (see holdAsOf).
+
+  /**
+   * Checks the payer's profile (NotFound), the payee's (NotFound, `param: "toUserId"`),
+   * then that `available` covers the amount (InsufficientFunds); moves it from
+   * `available` to `held`, stores the hold (`held`) and records `{ kind: 'hold' }` for
+   * `idem` — one atomic step. Refusals have no effect.
+   */
+  createHold(hold: Hold, idem?: IdempotencyScope): Promise<Hold>;
+  /**
+   * In one atomic step: the hold must exist (HoldNotFound) and be capturable (see
+   * holdRefusal: HoldExpired, InvalidStateTransition), the payee must be able to hold
+   * the credit (BalanceOverflow). The whole hold leaves the payer's `held`, the rest
+   * above the captured amount returns to the payer's `available`, the payee (if any)
+   * is credited, the transaction is stored, the hold becomes `captured` with
+   * `capturedAmount` and `transactionId`, and `{ kind: 'transaction' }` is recorded for `idem`.
+   */
+  captureHold(input: CaptureInput, idem?: IdempotencyScope): Promise<{ hold: Hold; transaction: Transaction }>;
+  /** Like captureHold, returning the whole amount to `available`; the hold becomes `voided`; records `{ kind: 'hold' }`. */
+  voidHold(input: { holdId: string; now: string }, idem?: IdempotencyScope): Promise<Hold>;
+  /** Releases up to `limit` holds past their expiry (any payer), oldest expiry first; returns how many. */
+  releaseExpiredHolds(input: { now: string; limit: number }): Promise<number>;
+  /** The hold as of `now` (holdAsOf), or null. */
+  getHold(id: string, now: string): Promise<Hold | null>;
+  /** Holds the user pays, newest first by (createdAt, id), each as of `now`, filtered by that status. */
+  listHolds(query: HoldQuery): Promise<Hold[]>;
+
+  /**
+   * In one atomic step: the original (`refund.refundOf`) must exist (TransactionNotFound)
+   * and take the refund (see refundRefusal: InvalidStateTransition, RefundExceedsAmount);
+   * a debit needs the balance (InsufficientFunds, after releasing expired holds), a
+   * credit must fit (BalanceOverflow). Moves the money (transfer: payee → sender;
+   * withdrawal: credits the owner; deposit: debits the owner), adds the amount to the
+   * original's `refundedAmount` (and sets its `updatedAt`), stores the refund in the
+   * histories of everyone it moves. A `completed` refund records `{ kind: 'transaction' }`
+   * for `idem`; a `pending` one (a deposit refund, the gateway is asked next) is linked
+   * to the claim instead, like createDeposit.
+   */
+  refund(input: RefundInput, idem?: IdempotencyScope): Promise<Transaction>;
+
+  /** Remembers the gateway's id for a deposit or a deposit refund (used by reconciliation). */
   setPaymentRef(id: string, paymentRef: string): Promise<void>;
   /** Replaces metadata in any status. Throws NotFound. */
   updateMetadata(id: string, metadata: Metadata, now: string): Promise<Transaction>;
@@ -131,8 +201,10 @@ export interface Ledger {
   listTransactions(query: HistoryQuery): Promise<Transaction[]>;
   /** Pending deposits created before `createdBefore`, oldest first. */
   listPendingDeposits(query: { createdBefore: string; limit: number }): Promise<Transaction[]>;
-  /** Every currency the user has held, zero balances included. */
-  getBalances(userId: string): Promise<Balance[]>;
+  /** Pending refunds (of deposits, waiting for the gateway) created before `createdBefore`, oldest first. */
+  listPendingRefunds(query: { createdBefore: string; limit: number }): Promise<Transaction[]>;
+  /** Every currency the user has held, zero balances included; holds past their expiry count as released at `now` (default: the current time). */
+  getBalances(userId: string, now?: string): Promise<Balance[]>;
   /**
    * Deletes up to `limit` idempotency records that expired before `now`; returns how
    * many. Absent where the store expires them itself (Redis PEXPIREAT, a MongoDB TTL index).

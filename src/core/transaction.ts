@@ -1,7 +1,7 @@
 import type { Currency } from './money';
-import { InvalidStateTransition } from './errors';
+import { InvalidStateTransition, RefundExceedsAmount, type DomainError } from './errors';
 
-export const TRANSACTION_TYPES = ['deposit', 'withdrawal', 'transfer'] as const;
+export const TRANSACTION_TYPES = ['deposit', 'withdrawal', 'transfer', 'refund'] as const;
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 export const TRANSACTION_STATUSES = ['pending', 'completed', 'failed'] as const;
 export type TransactionStatus = (typeof TRANSACTION_STATUSES)[number];
@@ -23,9 +23,26 @@ export interface Transaction {
   metadata: Metadata;
   createdAt: string;
   updatedAt: string;
-  /** Internal: the payment gateway's id for a deposit. Never shown to callers. */
+  /**
+   * Deposits, withdrawals and transfers: how much of it refunds took back (completed and
+   * pending refunds; a failed one gives its amount back). Absent on refunds; a store
+   * written before refunds existed may omit it, which reads as 0.
+   */
+  refundedAmount?: number;
+  /** The hold this transaction captured. */
+  holdId?: string;
+  /** Refunds: the transaction refunded. */
+  refundOf?: string;
+  /** Internal: the payment gateway's id for a deposit or a deposit refund. Never shown to callers. */
   paymentRef?: string;
 }
+
+/** What a refund may take back from. */
+export const REFUNDABLE_TYPES: readonly TransactionType[] = ['deposit', 'withdrawal', 'transfer'];
+
+/** How much of `tx` refunds can still take back (0 for what cannot be refunded). */
+export const refundableAmount = (tx: Transaction): number =>
+  REFUNDABLE_TYPES.includes(tx.type) ? tx.amount - (tx.refundedAmount ?? 0) : 0;
 
 
 /** The only moves of the state machine: pending → completed | failed. */
@@ -52,3 +69,16 @@ export const compareNewestFirst = (a: HistoryPosition, b: HistoryPosition): numb
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[47][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 export const isTransactionId = (id: unknown): id is string => typeof id === 'string' && UUID.test(id);
+
+/**
+ * Why `tx` cannot take a refund of `amount`, checked in this order inside the store's
+ * atomic step: not a completed deposit, withdrawal or transfer → InvalidStateTransition;
+ * more than what is left → RefundExceedsAmount. Null when it can.
+ */
+export const refundRefusal = (tx: Transaction, amount: number): DomainError | null => {
+  if (!REFUNDABLE_TYPES.includes(tx.type) || tx.status !== 'completed') {
+    return new InvalidStateTransition(tx.status, 'refunded', tx.type, undefined);
+  }
+  const left = refundableAmount(tx);
+  return amount > left ? new RefundExceedsAmount(left) : null;
+};

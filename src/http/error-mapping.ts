@@ -17,6 +17,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   balance_limit_exceeded: 422,
   invalid_state_transition: 422,
   same_account_transfer: 422,
+  hold_expired: 422,
+  refund_exceeds_amount: 422,
   rate_limited: 429,
   internal_error: 500,
   payment_gateway_error: 502,

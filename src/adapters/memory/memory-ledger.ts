@@ -1,12 +1,15 @@
 // Every method runs its check-and-write synchronously, with no await in between,
 // so under any number of concurrent async callers each one is atomic.
-import { BalanceOverflow, IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, TransactionNotFound } from '../../core/errors';
+import {
+  BalanceOverflow, HoldNotFound, IdempotencyKeyInUse, InsufficientFunds, InvalidRequest, InvalidStateTransition, TransactionNotFound,
+} from '../../core/errors';
+import { holdAsOf, holdRefusal, isExpiredAt, type Hold } from '../../core/hold';
 import { decideClaim } from '../../core/idempotency-decision';
 import { MAX_BALANCE, type Balance, type Currency } from '../../core/money';
 import type {
   ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput,
 } from '../../core/ports';
-import { compareNewestFirst, isOlderThan, type Metadata, type Transaction } from '../../core/transaction';
+import { compareNewestFirst, isOlderThan, refundRefusal, type Metadata, type Transaction } from '../../core/transaction';
 import { profileNotFound } from '../../core/user';
 import type { IdempotencyRecord, MemoryState } from './memory-state';
 
@@ -63,19 +66,55 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
     return tx;
   };
   /** Profiles are checked in the movement's own critical section, sender first. */
-  const requireProfiles = (tx: Transaction): void => {
+  const requireProfiles = (tx: Pick<Transaction, 'userId' | 'toUserId'>): void => {
     if (!state.users.has(tx.userId)) throw profileNotFound();
     if (tx.toUserId !== undefined && !state.users.has(tx.toUserId)) throw profileNotFound('toUserId');
   };
   /** InsufficientFunds, with no effect, unless the payer's balance covers the movement. */
-  const mustCover = (tx: Transaction): number => {
+  type Debit = Pick<Transaction, 'userId' | 'currency' | 'amount'>;
+  const mustCover = (tx: Debit): number => {
     const available = balancesOf(tx.userId).get(tx.currency) ?? 0;
     if (available < tx.amount) throw new InsufficientFunds();
     return available;
   };
-  const debit = (tx: Transaction): void => {
+  const debit = (tx: Debit): void => {
     balancesOf(tx.userId).set(tx.currency, mustCover(tx) - tx.amount);
   };
+
+  const heldOf = (userId: string): Map<string, number> => {
+    let m = state.held.get(userId);
+    if (!m) state.held.set(userId, (m = new Map()));
+    return m;
+  };
+  /** The hold's money leaves `held`; `back` of it returns to `available` (all of it, but for a capture). */
+  const unhold = (h: Hold, back: number): void => {
+    const held = heldOf(h.userId);
+    held.set(h.currency, (held.get(h.currency) ?? 0) - h.amount);
+    const b = balancesOf(h.userId);
+    b.set(h.currency, (b.get(h.currency) ?? 0) + back);
+  };
+  const expire = (h: Hold): void => {
+    unhold(h, h.amount);
+    Object.assign(h, { status: 'expired', updatedAt: h.expiresAt });
+  };
+  const holdsOf = (payer: string): Hold[] =>
+    [...(state.holdsByPayer.get(payer) ?? [])].flatMap((id) => state.holds.get(id) ?? []);
+  /** Before a debit: the payer's holds in the currency past their expiry give their money back (the port's rule). */
+  const releaseExpired = (userId: string, currency: string, now: string): void => {
+    for (const h of holdsOf(userId)) if (h.currency === currency && isExpiredAt(h, now)) expire(h);
+  };
+  const existingHold = (id: string): Hold => {
+    const h = state.holds.get(id);
+    if (!h) throw new HoldNotFound();
+    return h;
+  };
+
+  const pendingOf = (type: Transaction['type'], createdBefore: string, limit: number): Transaction[] =>
+    [...state.transactions.values()]
+      .filter((t) => t.type === type && t.status === 'pending' && t.createdAt < createdBefore)
+      .sort((a, b) => compareNewestFirst(b, a))
+      .slice(0, limit)
+      .map(copy);
 
   return {
     claimsWithMovement: true,
@@ -123,6 +162,17 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
       const r = held(idem);
       const tx = existing(input.id);
       if (tx.status !== 'pending') throw new InvalidStateTransition(tx.status, input.status);
+      if (tx.type === 'refund') {
+        // A failed deposit refund gives the money back to the owner and to the original's refundable amount.
+        if (input.status === 'failed') {
+          credit(tx.userId, tx.currency, tx.amount);
+          const original = tx.refundOf === undefined ? undefined : state.transactions.get(tx.refundOf);
+          if (original) Object.assign(original, { refundedAmount: (original.refundedAmount ?? 0) - tx.amount, updatedAt: input.now });
+        }
+        Object.assign(tx, { status: input.status, updatedAt: input.now }, input.metadata && { metadata: { ...input.metadata } });
+        finish(idem, r, { kind: 'transaction', transaction: tx });
+        return copy(tx);
+      }
       const credits = input.status === 'completed' && tx.type === 'deposit';
       // A credit that cannot be held fails the deposit instead; its outcome is the caller's to record.
       const overflow = credits && !fits(tx.userId, tx.currency, tx.amount);
@@ -136,6 +186,7 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
     async withdraw(tx, idem, claim) {
       const r = claim && idem ? claimFresh(idem, claim) : held(idem);
       requireProfiles(tx);
+      releaseExpired(tx.userId, tx.currency, tx.createdAt);
       debit(tx);
       store(tx);
       finish(idem, r, { kind: 'transaction', transaction: tx });
@@ -145,6 +196,7 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
       if (!tx.toUserId) throw new RangeError('transfer without toUserId');
       const r = claim && idem ? claimFresh(idem, claim) : held(idem);
       requireProfiles(tx);
+      releaseExpired(tx.userId, tx.currency, tx.createdAt);
       // The port's order: the sender's funds, then the recipient's limit; nothing changes before both pass.
       mustCover(tx);
       if (!fits(tx.toUserId, tx.currency, tx.amount)) throw new BalanceOverflow();
@@ -154,6 +206,91 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
       finish(idem, r, { kind: 'transaction', transaction: tx });
       return copy(tx);
     },
+
+    async createHold(hold, idem) {
+      const r = held(idem);
+      requireProfiles(hold);
+      releaseExpired(hold.userId, hold.currency, hold.createdAt);
+      debit(hold);
+      const h = heldOf(hold.userId);
+      h.set(hold.currency, (h.get(hold.currency) ?? 0) + hold.amount);
+      state.holds.set(hold.id, copy(hold));
+      let mine = state.holdsByPayer.get(hold.userId);
+      if (!mine) state.holdsByPayer.set(hold.userId, (mine = new Set()));
+      mine.add(hold.id);
+      finish(idem, r, { kind: 'hold', hold });
+      return copy(hold);
+    },
+    async captureHold({ holdId, transaction: tx, now }, idem) {
+      const r = held(idem);
+      const h = existingHold(holdId);
+      const refusal = holdRefusal(h, 'captured', now);
+      if (refusal) throw refusal;
+      if (tx.amount > h.amount) throw new InvalidRequest('amount exceeds the hold', 'amount');
+      if (h.toUserId !== undefined && !fits(h.toUserId, h.currency, tx.amount)) throw new BalanceOverflow();
+      if (!fits(h.userId, h.currency, h.amount - tx.amount)) throw new BalanceOverflow();
+      unhold(h, h.amount - tx.amount);
+      if (h.toUserId !== undefined) credit(h.toUserId, h.currency, tx.amount);
+      store(tx);
+      Object.assign(h, { status: 'captured', capturedAmount: tx.amount, transactionId: tx.id, updatedAt: now });
+      finish(idem, r, { kind: 'transaction', transaction: tx });
+      return { hold: copy(h), transaction: copy(tx) };
+    },
+    async voidHold({ holdId, now }, idem) {
+      const r = held(idem);
+      const h = existingHold(holdId);
+      const refusal = holdRefusal(h, 'voided', now);
+      if (refusal) throw refusal;
+      unhold(h, h.amount);
+      Object.assign(h, { status: 'voided', updatedAt: now });
+      finish(idem, r, { kind: 'hold', hold: h });
+      return copy(h);
+    },
+    async releaseExpiredHolds({ now, limit }) {
+      const due = [...state.holds.values()].filter((h) => isExpiredAt(h, now))
+        .sort((a, b) => (a.expiresAt < b.expiresAt ? -1 : a.expiresAt > b.expiresAt ? 1 : 0))
+        .slice(0, limit);
+      due.forEach(expire);
+      return due.length;
+    },
+    async getHold(id, now) {
+      const h = state.holds.get(id);
+      return h ? holdAsOf(copy(h), now) : null;
+    },
+    async listHolds(q) {
+      return holdsOf(q.userId)
+        .map((h) => holdAsOf(h, q.now))
+        .filter((h) => (!q.status || h.status === q.status) && (!q.before || isOlderThan(h, q.before)))
+        .sort(compareNewestFirst)
+        .slice(0, q.limit)
+        .map(copy);
+    },
+
+    async refund({ refund, now }, idem) {
+      const r = held(idem);
+      const original = existing(refund.refundOf ?? '');
+      const refusal = refundRefusal(original, refund.amount);
+      if (refusal) throw refusal;
+      if (original.type === 'withdrawal') {
+        credit(refund.userId, refund.currency, refund.amount);
+      } else {
+        // A transfer's payee or a deposit's owner gives the money back; a transfer's sender must be able to hold it.
+        releaseExpired(refund.userId, refund.currency, now);
+        mustCover(refund);
+        if (refund.toUserId !== undefined && !fits(refund.toUserId, refund.currency, refund.amount)) throw new BalanceOverflow();
+        debit(refund);
+        if (refund.toUserId !== undefined) credit(refund.toUserId, refund.currency, refund.amount);
+      }
+      Object.assign(original, { refundedAmount: (original.refundedAmount ?? 0) + refund.amount, updatedAt: now });
+      store(refund);
+      if (refund.status === 'pending') {
+        if (r) r.transactionId = refund.id;
+      } else {
+        finish(idem, r, { kind: 'transaction', transaction: refund });
+      }
+      return copy(refund);
+    },
+
     async setPaymentRef(id, paymentRef) {
       existing(id).paymentRef = paymentRef;
     },
@@ -182,11 +319,10 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
       return items.sort(compareNewestFirst).slice(0, q.limit).map(copy);
     },
     async listPendingDeposits({ createdBefore, limit }) {
-      return [...state.transactions.values()]
-        .filter((t) => t.type === 'deposit' && t.status === 'pending' && t.createdAt < createdBefore)
-        .sort((a, b) => compareNewestFirst(b, a))
-        .slice(0, limit)
-        .map(copy);
+      return pendingOf('deposit', createdBefore, limit);
+    },
+    async listPendingRefunds({ createdBefore, limit }) {
+      return pendingOf('refund', createdBefore, limit);
     },
     async purgeExpiredIdempotency(now, limit) {
       let purged = 0;
@@ -199,10 +335,17 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
       }
       return purged;
     },
-    async getBalances(userId): Promise<Balance[]> {
+    async getBalances(userId, now = new Date().toISOString()): Promise<Balance[]> {
+      // Holds past their expiry but not yet released count as released.
+      const expired = new Map<string, number>();
+      for (const h of holdsOf(userId)) if (isExpiredAt(h, now)) expired.set(h.currency, (expired.get(h.currency) ?? 0) + h.amount);
+      const held = state.held.get(userId);
       return [...(state.balances.get(userId) ?? new Map<string, number>()).entries()]
         .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([currency, available]) => ({ currency: currency as Currency, available }));
+        .map(([currency, available]) => {
+          const back = expired.get(currency) ?? 0;
+          return { currency: currency as Currency, available: available + back, held: (held?.get(currency) ?? 0) - back };
+        });
     },
   };
 };

@@ -1,3 +1,4 @@
+import type { Hold } from '../../core/hold';
 import type { IdempotencyOutcome } from '../../core/ports';
 import type { Transaction } from '../../core/transaction';
 import type { UserProfile } from '../../core/user';
@@ -20,6 +21,11 @@ export interface MemoryState {
   balances: Map<string, Map<string, number>>;
   /** userId → ids of transactions in the user's history */
   histories: Map<string, Set<string>>;
+  /** userId → currency → the sum of holds still `held` (expired ones until released) */
+  held: Map<string, Map<string, number>>;
+  holds: Map<string, Hold>;
+  /** payer → ids of the holds they pay */
+  holdsByPayer: Map<string, Set<string>>;
   /** `${callerId}\u0000${key}` → record */
   idempotency: Map<string, IdempotencyRecord>;
 }
@@ -29,6 +35,9 @@ export const createMemoryState = (): MemoryState => ({
   transactions: new Map(),
   balances: new Map(),
   histories: new Map(),
+  held: new Map(),
+  holds: new Map(),
+  holdsByPayer: new Map(),
   idempotency: new Map(),
 });
 

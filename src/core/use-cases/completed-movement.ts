@@ -11,6 +11,7 @@ export const completedMovement = (
   status: 'completed',
   ...fields,
   metadata: fields.metadata ?? {},
+  refundedAmount: 0,
   createdAt: now,
   updatedAt: now,
 });

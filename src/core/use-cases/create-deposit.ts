@@ -95,6 +95,7 @@ export const makeCreateDeposit = (deps: Pick<Deps, 'ledger' | 'users' | 'gateway
             userId: input.userId,
             ...money,
             metadata: input.metadata ?? {},
+            refundedAmount: 0,
             createdAt: ctx.now,
             updatedAt: ctx.now,
           },

@@ -1,4 +1,10 @@
+import { makeCaptureHold } from './capture-hold';
 import { makeCheckHealth } from './check-health';
+import { makeCreateHold } from './create-hold';
+import { makeCreateRefund } from './create-refund';
+import { makeGetHold } from './get-hold';
+import { makeListHolds } from './list-holds';
+import { makeVoidHold } from './void-hold';
 import type { Deps } from './deps';
 import { makeCreateDeposit } from './create-deposit';
 import { makeCreateTransfer } from './create-transfer';
@@ -24,6 +30,14 @@ export const makeUseCases = (deps: Deps) => ({
   listTransactions: makeListTransactions(deps),
   updateTransaction: makeUpdateTransaction(deps),
   reconcileDeposits: makeReconcileDeposits(deps),
+  createHold: makeCreateHold(deps),
+  getHold: makeGetHold(deps),
+  listHolds: makeListHolds(deps),
+  captureHold: makeCaptureHold(deps),
+  voidHold: makeVoidHold(deps),
+  createRefund: makeCreateRefund(deps),
+  releaseExpiredHolds: async (limit: number): Promise<number> =>
+    deps.ledger.releaseExpiredHolds({ now: deps.clock.now(), limit }),
   purgeExpiredIdempotency: async (limit: number): Promise<number> =>
     (await deps.ledger.purgeExpiredIdempotency?.(deps.clock.now(), limit)) ?? 0,
 });
