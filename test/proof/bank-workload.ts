@@ -7,6 +7,7 @@ import { BankClient } from '../support/bank-client';
 import type { OfflineServer } from '../support/offline';
 import { describeOn, prng, seedFromEnv, startProofServer, type Backend } from './backends';
 import { CURRENCY, newOp, openBank, printReport, randomOps, runConcurrently, verifyBank } from './bank-model';
+import { HOLDS, runHoldsWorkload } from './holds-workload';
 
 export const BANK = { accounts: 14, initial: 5_000, ops: 2_000, concurrency: 32 };
 
@@ -42,6 +43,19 @@ export const describeBankWorkload = (backend: Backend): void =>
       // A workload where nothing is refused, or nothing succeeds, proves little.
       expect(report.byKind.transfer?.acknowledged).toBeGreaterThan(100);
       expect(report.refused).toBeGreaterThan(0);
+    }, 240_000);
+
+    it(`holds and refunds: ${HOLDS.holds} holds raced by ${HOLDS.racers} captures/voids each, partial refunds racing past the original, every invariant with held`, async () => {
+      client = new BankClient(client.base);
+      const seed = seedFromEnv();
+      const report = await runHoldsWorkload(client, prng(seed));
+      console.log([
+        `PROOF holds and refunds on ${backend.storage} (seed ${seed}, replay with PROOF_SEED=${seed})`,
+        `  outcomes: ${JSON.stringify(report.outcomes)}`,
+        `  HTTP attempts: ${client.stats.attempts}, retries (same key): ${client.stats.retries}`,
+        '  invariants checked:',
+        ...report.invariants.map((i) => `    ✓ ${i}`),
+      ].join('\n'));
     }, 240_000);
 
     it('hot account: of 5N concurrent debits against a balance covering exactly N, exactly N succeed', async () => {
