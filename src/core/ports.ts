@@ -2,6 +2,7 @@
 // method is ONE atomic operation in the adapter (a SQL transaction, a Lua script,
 // a MongoDB transaction, or a critical section in memory).
 import type { ErrorSnapshot } from './errors';
+import type { EventDetail, WalletEvent } from './events';
 import type { Hold, HoldQuery } from './hold';
 import type { Balance } from './money';
 import type { FinalStatus, HistoryPosition, Metadata, Transaction, TransactionStatus, TransactionType } from './transaction';
@@ -264,4 +265,29 @@ export interface PaymentGateway {
   refund(req: RefundRequest): Promise<PaymentResult>;
   /** The gateway's current view of a refund; null when the gateway does not know it. */
   getRefundStatus(ref: { refundId: string; paymentRef?: string }): Promise<PaymentResult | null>;
+}
+
+/** Where events go (Amazon EventBridge). */
+export interface EventPublisher {
+  /**
+   * Publishes each event at least once, in calls of at most 10 entries, retrying
+   * failed entries (a call can succeed with some entries failed) and failed calls with
+   * backoff within its own time budget. Returns the ids it could not publish (they stay
+   * in the outbox for the next relay run); throws nothing for a failure of the bus.
+   */
+  publish(events: EventDetail[]): Promise<{ failed: string[] }>;
+}
+
+/** The transactional outbox: events written by the Ledger in each change's atomic step. */
+export interface Outbox {
+  /**
+   * Claims up to `limit` unpublished events, oldest first, for `leaseUntil`: a concurrent
+   * relay skips claimed ones (SKIP LOCKED or the store's equivalent); a claim whose relay
+   * died runs out and is claimed again (at-least-once).
+   */
+  claimEvents(input: { limit: number; now: string; leaseUntil: string; token: string }): Promise<WalletEvent[]>;
+  /** Removes published events (only while still claimed with `token`; a late relay's ack is harmless either way). */
+  ackEvents(ids: string[], token: string): Promise<void>;
+  /** Unpublished events: how many, and when the oldest committed. */
+  backlog(): Promise<{ count: number; oldestAt?: string }>;
 }
