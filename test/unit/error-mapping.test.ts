@@ -19,6 +19,8 @@ const CONTRACT: Record<ErrorCode, number> = {
   insufficient_funds: 422,
   invalid_state_transition: 422,
   same_account_transfer: 422,
+  hold_expired: 422,
+  refund_exceeds_amount: 422,
   // An addition to the contract: a credit the balance cannot hold (above 2^53 - 1).
   balance_limit_exceeded: 422,
   payment_failed: 402,
