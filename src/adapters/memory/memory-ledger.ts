@@ -1,8 +1,10 @@
 // Every method runs its check-and-write synchronously, with no await in between,
 // so under any number of concurrent async callers each one is atomic.
+import { randomUUID } from 'node:crypto';
 import {
   BalanceOverflow, HoldNotFound, IdempotencyKeyInUse, InsufficientFunds, InvalidRequest, InvalidStateTransition, TransactionNotFound,
 } from '../../core/errors';
+import { holdEventType, transactionEventType, type EventResource, type EventType, type WalletEvent } from '../../core/events';
 import { holdAsOf, holdRefusal, isExpiredAt, type Hold } from '../../core/hold';
 import { decideClaim } from '../../core/idempotency-decision';
 import { MAX_BALANCE, type Balance, type Currency } from '../../core/money';
@@ -16,7 +18,25 @@ import type { IdempotencyRecord, MemoryState } from './memory-state';
 const copy = <T>(v: T): T => structuredClone(v);
 const keyOf = (s: IdempotencyScope): string => `${s.callerId}\u0000${s.key}`;
 
-export const makeMemoryLedger = (state: MemoryState): Ledger => {
+export interface MemoryLedgerOptions {
+  /** Write an event for every change into the outbox (EVENT_BUS_NAME is set). */
+  events?: boolean;
+}
+
+export const makeMemoryLedger = (state: MemoryState, options: MemoryLedgerOptions = {}): Ledger => {
+  /** Counts the change and, with events on, writes its event — inside the same critical section as the change. */
+  const announce = (resource: EventResource, type: EventType, at: string): void => {
+    const id = resource.kind === 'hold' ? resource.hold.id : resource.transaction.id;
+    const version = (state.versions.get(id) ?? 0) + 1;
+    state.versions.set(id, version);
+    if (!options.events) return;
+    const event: WalletEvent = { id: randomUUID(), type, occurredAt: at, version, resource: copy(resource) };
+    state.outbox.set(event.id, { event });
+  };
+  const announceTx = (tx: Transaction, statusChanged: boolean, at: string): void =>
+    announce({ kind: 'transaction', transaction: tx }, transactionEventType(tx, statusChanged), at);
+  const announceHold = (hold: Hold, at: string): void => announce({ kind: 'hold', hold }, holdEventType(hold), at);
+
   const balancesOf = (userId: string): Map<string, number> => {
     let m = state.balances.get(userId);
     if (!m) state.balances.set(userId, (m = new Map()));
@@ -96,6 +116,7 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
   const expire = (h: Hold): void => {
     unhold(h, h.amount);
     Object.assign(h, { status: 'expired', updatedAt: h.expiresAt });
+    announceHold(h, h.expiresAt);
   };
   const holdsOf = (payer: string): Hold[] =>
     [...(state.holdsByPayer.get(payer) ?? [])].flatMap((id) => state.holds.get(id) ?? []);
@@ -156,6 +177,7 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
       const b = balancesOf(tx.userId);
       if (!b.has(tx.currency)) b.set(tx.currency, 0);
       if (r) r.transactionId = tx.id;
+      announceTx(tx, true, tx.createdAt);
       return copy(tx);
     },
     async settle(input: SettleInput, idem) {
@@ -167,9 +189,13 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
         if (input.status === 'failed') {
           credit(tx.userId, tx.currency, tx.amount);
           const original = tx.refundOf === undefined ? undefined : state.transactions.get(tx.refundOf);
-          if (original) Object.assign(original, { refundedAmount: (original.refundedAmount ?? 0) - tx.amount, updatedAt: input.now });
+          if (original) {
+            Object.assign(original, { refundedAmount: (original.refundedAmount ?? 0) - tx.amount, updatedAt: input.now });
+            announceTx(original, false, input.now);
+          }
         }
         Object.assign(tx, { status: input.status, updatedAt: input.now }, input.metadata && { metadata: { ...input.metadata } });
+        announceTx(tx, true, input.now);
         finish(idem, r, { kind: 'transaction', transaction: tx });
         return copy(tx);
       }
@@ -180,6 +206,7 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
       tx.status = overflow ? 'failed' : input.status;
       tx.updatedAt = input.now;
       if (input.metadata) tx.metadata = { ...input.metadata };
+      announceTx(tx, true, input.now);
       if (!overflow) finish(idem, r, { kind: 'transaction', transaction: tx });
       return copy(tx);
     },
@@ -189,6 +216,7 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
       releaseExpired(tx.userId, tx.currency, tx.createdAt);
       debit(tx);
       store(tx);
+      announceTx(tx, true, tx.createdAt);
       finish(idem, r, { kind: 'transaction', transaction: tx });
       return copy(tx);
     },
@@ -203,6 +231,7 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
       debit(tx);
       credit(tx.toUserId, tx.currency, tx.amount);
       store(tx);
+      announceTx(tx, true, tx.createdAt);
       finish(idem, r, { kind: 'transaction', transaction: tx });
       return copy(tx);
     },
@@ -218,6 +247,7 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
       let mine = state.holdsByPayer.get(hold.userId);
       if (!mine) state.holdsByPayer.set(hold.userId, (mine = new Set()));
       mine.add(hold.id);
+      announceHold(hold, hold.createdAt);
       finish(idem, r, { kind: 'hold', hold });
       return copy(hold);
     },
@@ -233,6 +263,8 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
       if (h.toUserId !== undefined) credit(h.toUserId, h.currency, tx.amount);
       store(tx);
       Object.assign(h, { status: 'captured', capturedAmount: tx.amount, transactionId: tx.id, updatedAt: now });
+      announceHold(h, now);
+      announceTx(tx, true, now);
       finish(idem, r, { kind: 'transaction', transaction: tx });
       return { hold: copy(h), transaction: copy(tx) };
     },
@@ -243,6 +275,7 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
       if (refusal) throw refusal;
       unhold(h, h.amount);
       Object.assign(h, { status: 'voided', updatedAt: now });
+      announceHold(h, now);
       finish(idem, r, { kind: 'hold', hold: h });
       return copy(h);
     },
@@ -283,6 +316,8 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
       }
       Object.assign(original, { refundedAmount: (original.refundedAmount ?? 0) + refund.amount, updatedAt: now });
       store(refund);
+      announceTx(refund, true, now);
+      announceTx(original, false, now);
       if (refund.status === 'pending') {
         if (r) r.transactionId = refund.id;
       } else {
@@ -298,6 +333,7 @@ export const makeMemoryLedger = (state: MemoryState): Ledger => {
       const tx = existing(id);
       tx.metadata = { ...metadata };
       tx.updatedAt = now;
+      announceTx(tx, false, now);
       return copy(tx);
     },
 

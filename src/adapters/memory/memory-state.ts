@@ -1,3 +1,4 @@
+import type { WalletEvent } from '../../core/events';
 import type { Hold } from '../../core/hold';
 import type { IdempotencyOutcome } from '../../core/ports';
 import type { Transaction } from '../../core/transaction';
@@ -26,6 +27,10 @@ export interface MemoryState {
   holds: Map<string, Hold>;
   /** payer → ids of the holds they pay */
   holdsByPayer: Map<string, Set<string>>;
+  /** transaction or hold id → how many changes it has had (the events' `version`) */
+  versions: Map<string, number>;
+  /** Unpublished events in commit order, with the relay claim on them. */
+  outbox: Map<string, { event: WalletEvent; leaseUntil?: string; token?: string }>;
   /** `${callerId}\u0000${key}` → record */
   idempotency: Map<string, IdempotencyRecord>;
 }
@@ -38,6 +43,8 @@ export const createMemoryState = (): MemoryState => ({
   held: new Map(),
   holds: new Map(),
   holdsByPayer: new Map(),
+  versions: new Map(),
+  outbox: new Map(),
   idempotency: new Map(),
 });
 
