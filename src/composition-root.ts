@@ -2,7 +2,7 @@
 // the app secret, behind memoized promises that warm invocations reuse. Only the
 // storage driver the stage uses is loaded (and, in a per-storage build, bundled).
 import { makeUseCases, type UseCases } from './core/use-cases';
-import type { PaymentGateway } from './core/ports';
+import type { EventPublisher, PaymentGateway } from './core/ports';
 import { ServiceUnavailable } from './core/errors';
 import { parseConfig, readEnv, type Config, type Settings } from './config';
 import type { Storage } from './adapters/storage';
@@ -31,7 +31,7 @@ export interface App {
 export const openStorage = async (config: Config): Promise<Storage> => {
   switch (config.storage) {
     case 'memory':
-      return (await import('./adapters/memory')).openMemoryStorage();
+      return (await import('./adapters/memory')).openMemoryStorage({ events: config.events !== undefined });
     case 'pglite':
       if (typeof __WALLET_STORAGE__ === 'undefined' || __WALLET_STORAGE__ === 'all' || __WALLET_STORAGE__ === 'pglite') return (await import('./adapters/postgres')).openPgliteStorage(config.pglite);
       break;
@@ -57,8 +57,19 @@ export const openPaymentGateway = async (config: Config): Promise<PaymentGateway
   return makeFakePaymentGateway(sharedFakeGatewayState());
 };
 
+/** The bus, only when events are on: the SDK client is loaded by nothing else. */
+export const openEventPublisher = async (config: Config): Promise<EventPublisher | undefined> => {
+  if (!config.events) return undefined;
+  const { makeEventBridgePublisher } = await import('./adapters/eventbridge/eventbridge-publisher');
+  return makeEventBridgePublisher(config.events.publisher);
+};
+
 export const buildApp = async (config: Config): Promise<App> => {
-  const [storage, rawGateway] = await Promise.all([openStorage(config), openPaymentGateway(config)]);
+  const [storage, rawGateway, publisher] = await Promise.all([openStorage(config), openPaymentGateway(config), openEventPublisher(config)]);
+  if (publisher && !storage.outbox) {
+    await storage.close();
+    throw new Error(`EVENT_BUS_NAME is set but STORAGE=${config.storage} writes no events`);
+  }
   const gateway = instrumentGateway(rawGateway);
   // The log level is known once the config is: set here, for every function.
   logger.setLogLevel(config.logLevel);
@@ -69,6 +80,7 @@ export const buildApp = async (config: Config): Promise<App> => {
     gateway,
     clock: systemClock,
     ids: uuidV7Ids,
+    ...(storage.outbox && publisher && { outbox: storage.outbox, publisher }),
     limits: {
       maxAmount: config.maxAmount,
       idempotencyLeaseMs: config.idempotency.leaseMs,

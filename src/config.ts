@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
 import devDefaults from '../scripts/dev-defaults.json';
+import type { EventBridgePublisherOptions } from './adapters/eventbridge/eventbridge-publisher';
 import type { MongoSettings } from './adapters/mongodb/mongo-client';
 import type { HttpPaymentGatewayOptions } from './adapters/payment-gateway/http-payment-gateway';
 import type { PgliteOptions } from './adapters/postgres';
@@ -89,6 +90,13 @@ const schema = z.object({
   RECONCILE_TIME_BUDGET_MS: z._default(int(100, 900_000), 20_000),
   RECONCILE_ABANDON_AFTER_SECONDS: z._default(int(60, 30 * 86_400), 90_000),
 
+  // Events (EventBridge): unset, nothing is written to the outbox and nothing is published.
+  EVENT_BUS_NAME: optionalString,
+  EVENTS_INLINE_BUDGET_MS: z._default(int(0, 10_000), 1000),
+  EVENTS_RELAY_BATCH_SIZE: z._default(int(1, 1000), 100),
+  EVENTS_RELAY_TIME_BUDGET_MS: z._default(int(100, 900_000), 20_000),
+  EVENTS_CLAIM_LEASE_SECONDS: z._default(int(1, 3600), 30),
+
   APP_SECRET_ID: optionalString,
   APP_SECRET_MAX_AGE_SECONDS: z._default(int(0, 86_400), 300),
 });
@@ -173,6 +181,18 @@ const toConfig = (v: Values) => {
       circuitThreshold: v.PAYMENT_CIRCUIT_THRESHOLD,
       circuitHalfOpenMs: v.PAYMENT_CIRCUIT_HALF_OPEN_MS,
     } satisfies HttpPaymentGatewayOptions,
+    /**
+     * With a bus, every store writes an event into its outbox in each change's own atomic
+     * step; the handler publishes after its commit (a bounded try, `inlineBudgetMs`) and
+     * the scheduled relay sends whatever is left.
+     */
+    events: v.EVENT_BUS_NAME === undefined ? undefined : {
+      publisher: { busName: v.EVENT_BUS_NAME, timeBudgetMs: v.EVENTS_INLINE_BUDGET_MS } satisfies EventBridgePublisherOptions,
+      inlineBudgetMs: v.EVENTS_INLINE_BUDGET_MS,
+      relayBatchSize: v.EVENTS_RELAY_BATCH_SIZE,
+      relayTimeBudgetMs: v.EVENTS_RELAY_TIME_BUDGET_MS,
+      leaseMs: v.EVENTS_CLAIM_LEASE_SECONDS * 1000,
+    },
     reconcile: {
       olderThanMs: v.RECONCILE_OLDER_THAN_SECONDS * 1000,
       batchSize: v.RECONCILE_BATCH_SIZE,

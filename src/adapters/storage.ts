@@ -1,4 +1,4 @@
-import type { HealthCheck, Ledger, UserStore } from '../core/ports';
+import type { HealthCheck, Ledger, Outbox, UserStore } from '../core/ports';
 
 /** What every storage backend provides to the composition root. */
 export interface Storage {
@@ -6,6 +6,8 @@ export interface Storage {
   ledger: Ledger;
   users: UserStore;
   health: HealthCheck;
+  /** Present when the store was opened with events on: the ledger writes every change's event into it. */
+  outbox?: Outbox;
   /** Releases connections (used when settings rotate, and by tests). */
   close(): Promise<void>;
 }

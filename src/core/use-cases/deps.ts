@@ -1,4 +1,4 @@
-import type { Clock, HealthCheck, IdGenerator, Ledger, PaymentGateway, UserStore } from '../ports';
+import type { Clock, EventPublisher, HealthCheck, IdGenerator, Ledger, Outbox, PaymentGateway, UserStore } from '../ports';
 
 export interface Limits {
   /** Per-request maximum amount in minor units. */
@@ -17,6 +17,9 @@ export interface Deps {
   clock: Clock;
   ids: IdGenerator;
   limits: Limits;
+  /** Both set when events are on (EVENT_BUS_NAME): the store's outbox and the bus. */
+  outbox?: Outbox;
+  publisher?: EventPublisher;
 }
 
 /** Who is calling, decided from the token only. */

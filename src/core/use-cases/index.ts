@@ -4,6 +4,7 @@ import { makeCreateHold } from './create-hold';
 import { makeCreateRefund } from './create-refund';
 import { makeGetHold } from './get-hold';
 import { makeListHolds } from './list-holds';
+import { makePublishEvents, type PublishOptions, type PublishReport } from './publish-events';
 import { makeVoidHold } from './void-hold';
 import type { Deps } from './deps';
 import { makeCreateDeposit } from './create-deposit';
@@ -38,6 +39,10 @@ export const makeUseCases = (deps: Deps) => ({
   createRefund: makeCreateRefund(deps),
   releaseExpiredHolds: async (limit: number): Promise<number> =>
     deps.ledger.releaseExpiredHolds({ now: deps.clock.now(), limit }),
+  /** The outbox relay; with events off there is nothing to publish. */
+  publishEvents: async (opts: PublishOptions): Promise<PublishReport> =>
+    deps.outbox && deps.publisher ? makePublishEvents(deps, deps.outbox, deps.publisher)(opts) : { published: 0, failed: 0, batches: 0 },
+  eventBacklog: async (): Promise<{ count: number; oldestAt?: string } | undefined> => deps.outbox?.backlog(),
   purgeExpiredIdempotency: async (limit: number): Promise<number> =>
     (await deps.ledger.purgeExpiredIdempotency?.(deps.clock.now(), limit)) ?? 0,
 });
