@@ -39,6 +39,10 @@ export const describeHoldAndRefundCases = (get: Stores): void => {
         expect(await ledger.listTransactions({ userId: u, limit: 10 })).toHaveLength(1);
         expect(await ledger.getTransaction(h.id)).toBeNull();
         expect(await ledger.getHold(newHold({ userId: u }).id, now)).toBeNull();
+        // Held per currency.
+        await fund(u, 50, 'EUR');
+        await ledger.createHold(newHold({ userId: u, amount: 20, currency: 'EUR' }));
+        expect(await ledger.getBalances(u, tick())).toEqual([{ currency: 'EUR', available: 30, held: 20 }, usd(700, 300)]);
       });
 
       it('refuses in order, with no effect: the payer\'s profile, the payee\'s (param toUserId), then the funds', async () => {
