@@ -64,7 +64,7 @@ describe('redis ledger specifics', () => {
     // Seed a balance just under the limit directly: reaching it through deposits would take 90,000 of them.
     await raw.hset(redisKeys(config.redis.keyPrefix).balances(b), 'USD', String(MAX_BALANCE - 3));
     await storage.ledger.transfer(tx({ type: 'transfer', userId: a, toUserId: b, amount: 3 }));
-    expect(await storage.ledger.getBalances(b)).toEqual([{ currency: 'USD', available: MAX_BALANCE }]);
+    expect(await storage.ledger.getBalances(b)).toEqual([{ currency: 'USD', available: MAX_BALANCE, held: 0 }]);
 
     const tooMuch = tx({ type: 'transfer', userId: a, toUserId: b, amount: 1 });
     await expect(storage.ledger.transfer(tooMuch)).rejects.toBeInstanceOf(BalanceOverflow);
@@ -72,12 +72,12 @@ describe('redis ledger specifics', () => {
     expect((await storage.ledger.settle({ id: pending.id, status: 'completed', now: new Date(++ms).toISOString() })).status).toBe('failed');
     expect(await storage.ledger.getTransaction(tooMuch.id)).toBeNull();
     expect((await storage.ledger.getTransaction(pending.id))?.status).toBe('failed');
-    expect(await storage.ledger.getBalances(b)).toEqual([{ currency: 'USD', available: MAX_BALANCE }]);
-    expect(await storage.ledger.getBalances(a)).toEqual([{ currency: 'USD', available: 7 }]);
+    expect(await storage.ledger.getBalances(b)).toEqual([{ currency: 'USD', available: MAX_BALANCE, held: 0 }]);
+    expect(await storage.ledger.getBalances(a)).toEqual([{ currency: 'USD', available: 7, held: 0 }]);
 
     // Debits near the limit stay exact, and a balance one short of the amount is refused.
     await expect(storage.ledger.withdraw(tx({ type: 'withdrawal', userId: b, amount: 1, currency: 'USD' })).then(() => 'ok')).resolves.toBe('ok');
-    expect(await storage.ledger.getBalances(b)).toEqual([{ currency: 'USD', available: MAX_BALANCE - 1 }]);
+    expect(await storage.ledger.getBalances(b)).toEqual([{ currency: 'USD', available: MAX_BALANCE - 1, held: 0 }]);
     await raw.hset(redisKeys(config.redis.keyPrefix).balances(b), 'EUR', '99999999999');
     await expect(storage.ledger.withdraw(tx({ type: 'withdrawal', userId: b, amount: 100_000_000_000, currency: 'EUR' }))).rejects.toBeInstanceOf(InsufficientFunds);
     expect((await storage.ledger.getBalances(b)).find((x) => x.currency === 'EUR')?.available).toBe(99_999_999_999);
@@ -103,7 +103,7 @@ describe('redis ledger specifics', () => {
     await expect(storage.ledger.settle({ id: uuidv7(), status: 'completed', now: new Date(++ms).toISOString() }, second)).rejects.toBeInstanceOf(NotFound);
     await expect(storage.ledger.settle({ id: uuidv7(), status: 'completed', now: new Date(++ms).toISOString() }, first)).rejects.toBeInstanceOf(IdempotencyKeyInUse);
     expect(await storage.ledger.claimIdempotency({ ...first, token: randomUUID() }, claimAt(6_000, 60_000))).toEqual({ kind: 'in_use' });
-    expect(await storage.ledger.getBalances(a)).toEqual([{ currency: 'USD', available: 0 }]);
+    expect(await storage.ledger.getBalances(a)).toEqual([{ currency: 'USD', available: 0, held: 0 }]);
   });
 
   describe('fast path (claim with the movement)', () => {
@@ -137,7 +137,7 @@ describe('redis ledger specifics', () => {
         expect(await storage.ledger.claimIdempotency({ ...fast, token: randomUUID() }, times()))
           .toEqual({ kind: 'replay', outcome: { kind: 'transaction', transaction: quick } });
       }
-      expect(await storage.ledger.getBalances(a)).toEqual([{ currency: 'USD', available: 96 }]);
+      expect(await storage.ledger.getBalances(a)).toEqual([{ currency: 'USD', available: 96, held: 0 }]);
     });
 
     it('runs as one script call per movement', async () => {
@@ -188,7 +188,7 @@ describe('redis ledger specifics', () => {
         expect(await storage.ledger.getTransaction(w.id)).toBeNull();
         expect(await storage.ledger.getTransaction(t.id)).toBeNull();
       }
-      expect(await storage.ledger.getBalances(a)).toEqual([{ currency: 'USD', available: 100 }]);
+      expect(await storage.ledger.getBalances(a)).toEqual([{ currency: 'USD', available: 100, held: 0 }]);
       expect(await storage.ledger.getBalances(b)).toEqual([]);
     });
 
@@ -202,7 +202,7 @@ describe('redis ledger specifics', () => {
       const full = newScope(a);
       await expect(storage.ledger.transfer(tx({ type: 'transfer', userId: a, toUserId: b, amount: 1 }), full, times())).rejects.toBeInstanceOf(BalanceOverflow);
       expect(await raw.exists(idemKey(full))).toBe(0);
-      expect(await storage.ledger.getBalances(a)).toEqual([{ currency: 'USD', available: 10 }]);
+      expect(await storage.ledger.getBalances(a)).toEqual([{ currency: 'USD', available: 10, held: 0 }]);
     });
   });
 

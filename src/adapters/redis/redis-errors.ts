@@ -1,4 +1,7 @@
-import { ServiceUnavailable } from '../../core/errors';
+import {
+  BalanceOverflow, HoldExpired, HoldNotFound, InsufficientFunds, InvalidRequest, InvalidStateTransition, ServiceUnavailable,
+} from '../../core/errors';
+import { profileNotFound } from '../../core/user';
 
 // Replies Redis gives while it cannot serve right now (loading, failover, memory full, busy script).
 const TRANSIENT_REPLIES = /^(LOADING|BUSY|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN|OOM|NOREPLICAS|MISCONF)\b/;
@@ -20,5 +23,33 @@ export const redisCall = async <T>(p: Promise<T>): Promise<T> => {
     return await p;
   } catch (err) {
     throw toStorageError(err);
+  }
+};
+
+/**
+ * The DomainError for a refusal code a money script answered (it had no effect).
+ * `holdTarget`: the state a hold script tried to move the hold to ('state:<status>' replies).
+ */
+export const scriptRefusal = (reply: unknown, holdTarget?: 'captured' | 'voided'): Error => {
+  switch (reply) {
+    case 'no_user':
+      return profileNotFound();
+    case 'no_recipient':
+      return profileNotFound('toUserId');
+    case 'insufficient':
+      return new InsufficientFunds();
+    case 'overflow':
+      return new BalanceOverflow();
+    case 'hold_missing':
+      return new HoldNotFound();
+    case 'expired':
+      return new HoldExpired();
+    case 'too_much':
+      return new InvalidRequest('amount exceeds the hold', 'amount');
+    default:
+      if (holdTarget && typeof reply === 'string' && reply.startsWith('state:')) {
+        return new InvalidStateTransition(reply.slice('state:'.length), holdTarget, 'hold', undefined);
+      }
+      return new Error(`unexpected script reply ${String(reply)}`);
   }
 };

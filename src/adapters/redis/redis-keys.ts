@@ -6,7 +6,7 @@ import type { HistoryPosition } from '../../core/transaction';
 
 export interface RedisKeys {
   user(id: string): string;
-  /** Hash: currency → available (integer string). */
+  /** Hash: currency → available, and `held:<currency>` → held (integer strings; see heldField). */
   balances(userId: string): string;
   /** String: the transaction as JSON. */
   transaction(id: string): string;
@@ -14,6 +14,18 @@ export interface RedisKeys {
   history(userId: string): string;
   /** Sorted set like history, of pending deposits only. */
   pendingDeposits(): string;
+  /** Sorted set like history, of pending refunds (of deposits) only. */
+  pendingRefunds(): string;
+  /** Hash: one hold's fields (see redis-hold.ts). */
+  hold(id: string): string;
+  /** What hold(id) puts before the id: scripts that find hold ids in a set build the keys with it. */
+  holdPrefix(): string;
+  /** Sorted set of the holds a user pays, members like history's: `${createdAt}|${id}`, all scores 0. */
+  holds(userId: string): string;
+  /** Sorted set of the user's holds still stored `held`: member id, score expiresAt in ms. */
+  liveHolds(userId: string): string;
+  /** Sorted set of every hold still stored `held`, any payer: member id, score expiresAt in ms. */
+  holdExpiries(): string;
   /** Hash: the idempotency record of one (caller, key). */
   idempotency(scope: Pick<IdempotencyScope, 'callerId' | 'key'>): string;
 }
@@ -24,6 +36,12 @@ export const redisKeys = (prefix: string): RedisKeys => ({
   transaction: (id) => `${prefix}tx:${id}`,
   history: (userId) => `${prefix}hist:${userId}`,
   pendingDeposits: () => `${prefix}pending-deposits`,
+  pendingRefunds: () => `${prefix}pending-refunds`,
+  hold: (id) => `${prefix}hold:${id}`,
+  holdPrefix: () => `${prefix}hold:`,
+  holds: (userId) => `${prefix}holds:${userId}`,
+  liveHolds: (userId) => `${prefix}holds-live:${userId}`,
+  holdExpiries: () => `${prefix}holds-expiry`,
   // Length-prefixed, so no (caller, key) pair can spell another one.
   idempotency: ({ callerId, key }) => `${prefix}idem:${callerId.length}:${callerId}:${key}`,
 });
@@ -35,3 +53,6 @@ export const redisKeys = (prefix: string): RedisKeys => ({
 export const historyMember = (p: HistoryPosition): string => `${p.createdAt}|${p.id}`;
 
 export const idOfMember = (member: string): string => member.slice(member.indexOf('|') + 1);
+
+/** The balances hash field of the money held in `currency` (no currency code contains ':'). */
+export const heldField = (currency: string): string => `held:${currency}`;

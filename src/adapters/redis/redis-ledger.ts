@@ -1,55 +1,22 @@
-// The Ledger over Redis. Every write is one Lua script (redis-scripts.ts);
-// reads are GET / MGET / HGETALL / ZREVRANGEBYLEX, never SCAN.
+// The Ledger over Redis. Every write is one Lua script (redis-scripts.ts); holds
+// (redis-holds.ts) and refunds (redis-refunds.ts) follow the same rules. Reads are
+// GET / MGET / HGETALL / ZREVRANGEBYLEX and a read-only script for balances, never SCAN.
 import type { Redis } from 'ioredis';
-import { BalanceOverflow, IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, ServiceUnavailable, TransactionNotFound } from '../../core/errors';
-import { parseStoredAmount, type Balance, type Currency } from '../../core/money';
+import { InvalidStateTransition, ServiceUnavailable, TransactionNotFound } from '../../core/errors';
+import type { Balance } from '../../core/money';
 import type {
   ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput,
 } from '../../core/ports';
 import type { Metadata, Transaction } from '../../core/transaction';
-import { profileNotFound } from '../../core/user';
-import { redisCall } from './redis-errors';
+import { parseBalances } from './redis-balances';
+import {
+  amountArg, expiryArgs, makeLedgerContext, MAX_CAS_ROUNDS, outcomeJson, parseTransaction, transactionJson, transactionOutcomeJson,
+  withClaim, withIdem, withToken, type ScriptCall,
+} from './redis-calls';
+import { redisCall, scriptRefusal } from './redis-errors';
+import { makeRedisHolds } from './redis-holds';
 import { historyMember, idOfMember, type RedisKeys } from './redis-keys';
-import { runScript, type ScriptName } from './redis-scripts';
-
-/** Integer string for Lua/HINCRBY; refuses anything that is not a positive safe integer. */
-export const amountArg = (amount: number): string => {
-  if (!Number.isSafeInteger(amount) || amount < 1) throw new RangeError(`amount ${amount} is not a positive safe integer`);
-  return String(amount);
-};
-
-export const transactionJson = (tx: Transaction): string => JSON.stringify(tx);
-export const parseTransaction = (raw: string): Transaction => JSON.parse(raw) as Transaction;
-export const outcomeJson = (outcome: IdempotencyOutcome): string => JSON.stringify(outcome);
-
-export interface ScriptCall {
-  keys: string[];
-  args: string[];
-}
-
-const withIdem = (keys: RedisKeys, base: string[], idem: IdempotencyScope | undefined): string[] =>
-  idem ? [...base, keys.idempotency(idem)] : base;
-
-/** The token goes last in ARGV whenever the idem key goes last in KEYS: the script checks it before any effect. */
-const withToken = (base: string[], idem: IdempotencyScope | undefined): string[] => (idem ? [...base, idem.token] : base);
-
-/**
- * The fast path's ARGV tail after the token (see redis-scripts.ts): only with both
- * `idem` and `claim`; otherwise the script checks the held claim as before.
- */
-const withClaim = (base: string[], idem: IdempotencyScope | undefined, claim: ClaimTimes | undefined): string[] =>
-  idem && claim
-    ? [...base, 'claim', idem.fingerprint, claim.leaseUntil, claim.expiresAt, String(Date.parse(claim.expiresAt))]
-    : base;
-
-/** A script's answer when the request no longer holds its idempotency key (taken over, finished, released, never claimed). */
-const NOT_HELD = 'not_held';
-
-/** A scripted write that found its key not held had no effect: the request must stop. */
-const refuseNotHeld = (result: unknown): unknown => {
-  if (result === NOT_HELD) throw new IdempotencyKeyInUse();
-  return result;
-};
+import { makeRedisRefund, settleRefundRound } from './redis-refunds';
 
 /**
  * The exact transfer script call the ledger makes (also used by the benchmark for raw EVALSHA).
@@ -61,32 +28,27 @@ export const transferCall = (keys: RedisKeys, tx: Transaction, idem?: Idempotenc
   return {
     keys: withIdem(keys, [
       keys.balances(tx.userId), keys.balances(tx.toUserId), keys.transaction(tx.id), keys.history(tx.userId), keys.history(tx.toUserId),
-      keys.user(tx.userId), keys.user(tx.toUserId),
+      keys.user(tx.userId), keys.user(tx.toUserId), keys.liveHolds(tx.userId), keys.holdExpiries(),
     ], idem),
-    args: withClaim(withToken([tx.currency, amountArg(tx.amount), json, historyMember(tx), `{"kind":"transaction","transaction":${json}}`], idem), idem, claim),
+    args: withClaim(withToken([tx.currency, amountArg(tx.amount), json, historyMember(tx), transactionOutcomeJson(json),
+      ...expiryArgs(keys, tx.createdAt)], idem), idem, claim),
   };
 };
 
 export const withdrawCall = (keys: RedisKeys, tx: Transaction, idem?: IdempotencyScope, claim?: ClaimTimes): ScriptCall => {
   const json = transactionJson(tx);
   return {
-    keys: withIdem(keys, [keys.balances(tx.userId), keys.transaction(tx.id), keys.history(tx.userId), keys.user(tx.userId)], idem),
-    args: withClaim(withToken([tx.currency, amountArg(tx.amount), json, historyMember(tx), `{"kind":"transaction","transaction":${json}}`], idem), idem, claim),
+    keys: withIdem(keys, [
+      keys.balances(tx.userId), keys.transaction(tx.id), keys.history(tx.userId), keys.user(tx.userId), keys.liveHolds(tx.userId), keys.holdExpiries(),
+    ], idem),
+    args: withClaim(withToken([tx.currency, amountArg(tx.amount), json, historyMember(tx), transactionOutcomeJson(json),
+      ...expiryArgs(keys, tx.createdAt)], idem), idem, claim),
   };
 };
 
-// A compare-and-set loses only to another writer of the same transaction; a few rounds always suffice in practice.
-const MAX_CAS_ROUNDS = 20;
-
 export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
-  /** Runs one script; a 'not_held' answer becomes IdempotencyKeyInUse. */
-  const run = async (name: ScriptName, call: ScriptCall): Promise<unknown> =>
-    refuseNotHeld(await redisCall(runScript(client, name, call.keys, call.args)));
-
-  const read = async (id: string): Promise<{ raw: string; tx: Transaction } | null> => {
-    const raw = await redisCall(client.get(keys.transaction(id)));
-    return raw === null ? null : { raw, tx: parseTransaction(raw) };
-  };
+  const ctx = makeLedgerContext(client, keys);
+  const { run, read } = ctx;
 
   /** Re-reads after 'exists': a lost reply's script did run; answer what it stored. */
   const alreadyStored = async (tx: Transaction): Promise<Transaction> => {
@@ -110,22 +72,15 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
   };
 
   const moneyResult = async (result: unknown, tx: Transaction): Promise<Transaction> => {
-    switch (result) {
-      case 'ok':
-        return parseTransaction(transactionJson(tx));
-      case 'exists':
-        return alreadyStored(tx);
-      case 'no_user':
-        throw profileNotFound();
-      case 'no_recipient':
-        throw profileNotFound('toUserId');
-      case 'insufficient':
-        throw new InsufficientFunds();
-      case 'overflow':
-        throw new BalanceOverflow();
-      default:
-        throw new Error(`unexpected script reply ${String(result)}`);
-    }
+    if (result === 'ok') return parseTransaction(transactionJson(tx));
+    if (result === 'exists') return alreadyStored(tx);
+    throw scriptRefusal(result);
+  };
+
+  /** Oldest first, created before `createdBefore`. */
+  const pendingOf = async (set: string, createdBefore: string, limit: number): Promise<Transaction[]> => {
+    const members = await redisCall(client.zrangebylex(set, '-', `(${createdBefore}`, 'LIMIT', 0, limit));
+    return (await fetchAll(members)).filter((tx) => tx.status === 'pending');
   };
 
   const fetchAll = async (members: string[]): Promise<Transaction[]> => {
@@ -190,6 +145,11 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
         if (!current) return refuse(new TransactionNotFound(), '');
         const { tx } = current;
         if (tx.status !== 'pending') return refuse(new InvalidStateTransition(tx.status, input.status), tx.userId);
+        if (tx.type === 'refund') {
+          const settled = await settleRefundRound(ctx, current, input, idem);
+          if (settled) return settled;
+          continue;
+        }
         const next: Transaction = {
           ...tx,
           status: input.status,
@@ -203,7 +163,7 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
         const result = await run('settle', {
           keys: withIdem(keys, [keys.transaction(tx.id), keys.balances(tx.userId), keys.pendingDeposits()], idem),
           args: withToken([current.raw, json, credit ? '1' : '0', tx.currency, amountArg(tx.amount), historyMember(tx),
-            `{"kind":"transaction","transaction":${json}}`, failedJson], idem),
+            transactionOutcomeJson(json), failedJson], idem),
         });
         if (result === 'ok') return parseTransaction(json);
         if (result === 'missing') throw new TransactionNotFound();
@@ -219,6 +179,9 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
     async transfer(tx, idem, claim) {
       return moneyResult(await run('transfer', transferCall(keys, tx, idem, claim)), tx);
     },
+    ...makeRedisHolds(ctx),
+    refund: makeRedisRefund(ctx),
+
     async setPaymentRef(id, paymentRef) {
       await replace(id, (tx) => ({ ...tx, paymentRef }));
     },
@@ -249,14 +212,15 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
       }
     },
     async listPendingDeposits({ createdBefore, limit }) {
-      const members = await redisCall(client.zrangebylex(keys.pendingDeposits(), '-', `(${createdBefore}`, 'LIMIT', 0, limit));
-      return (await fetchAll(members)).filter((tx) => tx.status === 'pending');
+      return pendingOf(keys.pendingDeposits(), createdBefore, limit);
     },
-    async getBalances(userId): Promise<Balance[]> {
-      const raw = await redisCall(client.hgetall(keys.balances(userId)));
-      return Object.entries(raw)
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([currency, available]) => ({ currency: currency as Currency, available: parseStoredAmount(available) }));
+    async listPendingRefunds({ createdBefore, limit }) {
+      return pendingOf(keys.pendingRefunds(), createdBefore, limit);
+    },
+    async getBalances(userId, now = new Date().toISOString()): Promise<Balance[]> {
+      // One script, so the balances and the holds past their expiry are read at one instant.
+      const [hash, expired] = (await run('readBalances', { keys: [keys.balances(userId), keys.liveHolds(userId)], args: expiryArgs(keys, now) })) as [string[], string[]];
+      return parseBalances(hash, expired);
     },
   };
 };

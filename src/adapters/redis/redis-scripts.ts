@@ -19,6 +19,8 @@
 // claimIdempotency followed by the movement would leave — all in the one script.
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { HOLD_SOURCES, HOLDS } from './redis-hold-scripts';
+import { REFUND_SOURCES } from './redis-refund-scripts';
 
 const COMMON = `
 local MAX = 9007199254740991
@@ -130,6 +132,7 @@ return 'ok'
 `;
 
 /**
+ * Settles a pending deposit (refunds: settleRefund in redis-refund-scripts.ts).
  * KEYS: tx, balances, pending, [idem]. ARGV: expected JSON, new JSON, credit?, currency, amount, member, outcome,
  * failed JSON, [token].
  * Compare-and-set on the whole stored JSON: the caller read it, decided the new state,
@@ -167,44 +170,52 @@ return 'ok'
 `;
 
 /**
- * KEYS: balances, tx, history, user, [idem]. ARGV: currency, amount, tx JSON, member, outcome, [token, [claim tail]].
+ * KEYS: balances, tx, history, user, live holds, hold expiries, [idem]. ARGV: currency,
+ * amount, tx JSON, member, outcome, now, nowMs, hold key prefix, [token, [claim tail]].
  * An existing tx key means this very transaction already ran: never apply it twice.
- * The owner's profile is checked here, in the same script ('no_user').
+ * The owner's profile is checked here, in the same script ('no_user'). The owner's
+ * expired holds in the currency count as available and are released with the debit.
  */
-const withdraw = `${MOVEMENT_KEY}
-if not keyReady(KEYS[5], 6) then return 'not_held' end
+const withdraw = `${MOVEMENT_KEY}${HOLDS}
+if not keyReady(KEYS[7], 9) then return 'not_held' end
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'exists' end
 if redis.call('EXISTS', KEYS[4]) == 0 then return 'no_user' end
+local due, freed = expiredHolds(KEYS[5], ARGV[8], ARGV[1], ARGV[6], ARGV[7])
 local available = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
-if available < tonumber(ARGV[2]) then return 'insufficient' end
+if available + freed < tonumber(ARGV[2]) then return 'insufficient' end
+releaseHolds(due, ARGV[8], KEYS[1], KEYS[5], KEYS[6], ARGV[1])
 redis.call('HINCRBY', KEYS[1], ARGV[1], '-' .. ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3])
 redis.call('ZADD', KEYS[3], 0, ARGV[4])
-record(KEYS[5], 6, ARGV[5])
+record(KEYS[7], 9, ARGV[5])
 return 'ok'
 `;
 
 /**
- * KEYS: from balances, to balances, tx, from history, to history, from user, to user, [idem].
- * ARGV: currency, amount, tx JSON, member, outcome, [token, [claim tail]].
- * Both profiles are checked here, sender first ('no_user', 'no_recipient').
+ * KEYS: from balances, to balances, tx, from history, to history, from user, to user,
+ * from live holds, hold expiries, [idem]. ARGV: currency, amount, tx JSON, member,
+ * outcome, now, nowMs, hold key prefix, [token, [claim tail]].
+ * Both profiles are checked here, sender first ('no_user', 'no_recipient'); the
+ * sender's expired holds are released as for a withdrawal.
  */
-const transfer = `${MOVEMENT_KEY}
-if not keyReady(KEYS[8], 6) then return 'not_held' end
+const transfer = `${MOVEMENT_KEY}${HOLDS}
+if not keyReady(KEYS[10], 9) then return 'not_held' end
 if redis.call('EXISTS', KEYS[3]) == 1 then return 'exists' end
 if redis.call('EXISTS', KEYS[6]) == 0 then return 'no_user' end
 if redis.call('EXISTS', KEYS[7]) == 0 then return 'no_recipient' end
 local amount = tonumber(ARGV[2])
+local due, freed = expiredHolds(KEYS[8], ARGV[8], ARGV[1], ARGV[6], ARGV[7])
 local from = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
-if from < amount then return 'insufficient' end
+if from + freed < amount then return 'insufficient' end
 local to = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 if to > MAX - amount then return 'overflow' end
+releaseHolds(due, ARGV[8], KEYS[1], KEYS[8], KEYS[9], ARGV[1])
 redis.call('HINCRBY', KEYS[1], ARGV[1], '-' .. ARGV[2])
 redis.call('HINCRBY', KEYS[2], ARGV[1], ARGV[2])
 redis.call('SET', KEYS[3], ARGV[3])
 redis.call('ZADD', KEYS[4], 0, ARGV[4])
 redis.call('ZADD', KEYS[5], 0, ARGV[4])
-record(KEYS[8], 6, ARGV[5])
+record(KEYS[10], 9, ARGV[5])
 return 'ok'
 `;
 
@@ -218,6 +229,8 @@ const SOURCES = {
   replaceTransaction,
   withdraw,
   transfer,
+  ...HOLD_SOURCES,
+  ...REFUND_SOURCES,
 } as const;
 
 export type ScriptName = keyof typeof SOURCES;

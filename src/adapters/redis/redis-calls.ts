@@ -1,0 +1,71 @@
+// What the ledger's parts share to build and run script calls: argument encoding,
+// the idempotency key/token tails, and reading a stored transaction.
+import type { Redis } from 'ioredis';
+import { IdempotencyKeyInUse } from '../../core/errors';
+import type { ClaimTimes, IdempotencyOutcome, IdempotencyScope } from '../../core/ports';
+import type { Transaction } from '../../core/transaction';
+import { redisCall } from './redis-errors';
+import type { RedisKeys } from './redis-keys';
+import { runScript, type ScriptName } from './redis-scripts';
+
+/** Integer string for Lua/HINCRBY; refuses anything that is not a positive safe integer. */
+export const amountArg = (amount: number): string => {
+  if (!Number.isSafeInteger(amount) || amount < 1) throw new RangeError(`amount ${amount} is not a positive safe integer`);
+  return String(amount);
+};
+
+export const transactionJson = (tx: Transaction): string => JSON.stringify(tx);
+export const parseTransaction = (raw: string): Transaction => JSON.parse(raw) as Transaction;
+export const outcomeJson = (outcome: IdempotencyOutcome): string => JSON.stringify(outcome);
+export const transactionOutcomeJson = (json: string): string => `{"kind":"transaction","transaction":${json}}`;
+
+export interface ScriptCall {
+  keys: string[];
+  args: string[];
+}
+
+export const withIdem = (keys: RedisKeys, base: string[], idem: IdempotencyScope | undefined): string[] =>
+  idem ? [...base, keys.idempotency(idem)] : base;
+
+/** The token goes last in ARGV whenever the idem key goes last in KEYS: the script checks it before any effect. */
+export const withToken = (base: string[], idem: IdempotencyScope | undefined): string[] => (idem ? [...base, idem.token] : base);
+
+/**
+ * The fast path's ARGV tail after the token (see redis-scripts.ts): only with both
+ * `idem` and `claim`; otherwise the script checks the held claim as before.
+ */
+export const withClaim = (base: string[], idem: IdempotencyScope | undefined, claim: ClaimTimes | undefined): string[] =>
+  idem && claim
+    ? [...base, 'claim', idem.fingerprint, claim.leaseUntil, claim.expiresAt, String(Date.parse(claim.expiresAt))]
+    : base;
+
+/** ARGV for releasing a payer's expired holds before a debit: now, now in ms, the hold key prefix. */
+export const expiryArgs = (keys: RedisKeys, now: string): string[] => [now, String(Date.parse(now)), keys.holdPrefix()];
+
+/** A script's answer when the request no longer holds its idempotency key (taken over, finished, released, never claimed). */
+const NOT_HELD = 'not_held';
+
+export interface RedisLedgerContext {
+  client: Redis;
+  keys: RedisKeys;
+  /** Runs one script; a 'not_held' answer (a scripted write that found its key not held had no effect) becomes IdempotencyKeyInUse. */
+  run(name: ScriptName, call: ScriptCall): Promise<unknown>;
+  read(id: string): Promise<{ raw: string; tx: Transaction } | null>;
+}
+
+export const makeLedgerContext = (client: Redis, keys: RedisKeys): RedisLedgerContext => ({
+  client,
+  keys,
+  run: async (name, call) => {
+    const result = await redisCall(runScript(client, name, call.keys, call.args));
+    if (result === NOT_HELD) throw new IdempotencyKeyInUse();
+    return result;
+  },
+  read: async (id) => {
+    const raw = await redisCall(client.get(keys.transaction(id)));
+    return raw === null ? null : { raw, tx: parseTransaction(raw) };
+  },
+});
+
+// A compare-and-set loses only to another writer of the same transaction; a few rounds always suffice in practice.
+export const MAX_CAS_ROUNDS = 20;
