@@ -6,11 +6,13 @@ import { makeCreateUser } from './create-user';
 import { makeCreateWithdrawal } from './create-withdrawal';
 import { makeGetTransaction } from './get-transaction';
 import { makeGetUser } from './get-user';
+import { makeHandlePaymentWebhook } from './handle-payment-webhook';
 import { makeListTransactions } from './list-transactions';
 import { makeReconcileDeposits } from './reconcile-deposits';
 import { makeUpdateTransaction } from './update-transaction';
 
 export type { Caller, Deps, Limits } from './deps';
+export type { PaymentWebhookEvent, WebhookOutcome } from './handle-payment-webhook';
 
 /** Every use case of the wallet, built over one set of ports. */
 export const makeUseCases = (deps: Deps) => ({
@@ -24,6 +26,7 @@ export const makeUseCases = (deps: Deps) => ({
   listTransactions: makeListTransactions(deps),
   updateTransaction: makeUpdateTransaction(deps),
   reconcileDeposits: makeReconcileDeposits(deps),
+  handlePaymentWebhook: makeHandlePaymentWebhook(deps),
   purgeExpiredIdempotency: async (limit: number): Promise<number> =>
     (await deps.ledger.purgeExpiredIdempotency?.(deps.clock.now(), limit)) ?? 0,
 });
