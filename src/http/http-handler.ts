@@ -2,6 +2,7 @@
 // src/http/middleware, in the order a request meets them: (tracing) → request log →
 // authentication → path id → body guard → JSON parser → object check → validation
 // (query, Idempotency-Key, body) → the handler → the one onError, registered last.
+// (The payment webhook takes only its start, routeChain: see payment-webhook.ts.)
 import middy from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type * as z from 'zod/mini';
