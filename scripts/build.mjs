@@ -29,7 +29,7 @@ const tracing = process.env.BUILD_TRACING === 'true';
 const force = process.env.BUILD_FORCE === '1';
 // BUILD_LOCAL=true (`npm start`): the storage drivers stay in node_modules instead of
 // being bundled into every function — they are most of each bundle's size, so building
-// and loading the twelve handlers in one serverless-offline process is several times
+// and loading every handler in one serverless-offline process is several times
 // faster. Never for a deployed stage, whose zips must be self-contained.
 const local = process.env.BUILD_LOCAL === 'true';
 const only = process.argv.slice(2);

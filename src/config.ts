@@ -84,6 +84,8 @@ const schema = z.object({
   PAYMENT_MAX_RETRIES: z._default(int(0, 10), 2),
   PAYMENT_CIRCUIT_THRESHOLD: z._default(int(1, 100), 5),
   PAYMENT_CIRCUIT_HALF_OPEN_MS: z._default(int(100, 600_000), 30_000),
+  // Keys the HMAC of POST /webhooks/payments; unset, that route does not exist.
+  PAYMENT_WEBHOOK_SECRET: z.optional(z.string().check(z.minLength(16, 'must be at least 16 characters'))),
 
   RECONCILE_OLDER_THAN_SECONDS: z._default(int(0, 86_400), 60),
   RECONCILE_BATCH_SIZE: z._default(int(1, 1000), 100),
@@ -193,6 +195,8 @@ const toConfig = (v: Values) => {
       relayTimeBudgetMs: v.EVENTS_RELAY_TIME_BUDGET_MS,
       leaseMs: v.EVENTS_CLAIM_LEASE_SECONDS * 1000,
     },
+    /** Verifies the gateway's Webhook-Signature; undefined: POST /webhooks/payments answers 404. */
+    paymentWebhookSecret: v.PAYMENT_WEBHOOK_SECRET,
     reconcile: {
       olderThanMs: v.RECONCILE_OLDER_THAN_SECONDS * 1000,
       batchSize: v.RECONCILE_BATCH_SIZE,
@@ -239,17 +243,21 @@ const gatewayProblems = (v: Values): string[] => {
   return problems;
 };
 
-/** Keys that sign or verify (HS256 tokens, cursors): neither the committed development secret nor short, outside local. */
+/** Keys that sign or verify (HS256 tokens, cursors, webhooks): neither the committed development secret nor short, outside local. */
 const secretProblems = (v: Values): string[] => {
   if (v.STAGE === LOCAL_STAGE) return [];
   const problems: string[] = [];
-  for (const name of ['AUTH_JWT_SECRET', 'CURSOR_SECRET'] as const) {
+  for (const name of ['AUTH_JWT_SECRET', 'CURSOR_SECRET', 'PAYMENT_WEBHOOK_SECRET'] as const) {
     const secret = v[name];
     if (secret === undefined) continue;
     if (secret === devDefaults.devJwtSecret) problems.push(`${name}: the committed development secret is refused on ${outsideLocal(v)}`);
     else if (Buffer.byteLength(secret, 'utf8') < MIN_SECRET_BYTES_OUTSIDE_LOCAL) {
       problems.push(`${name}: must be at least ${MIN_SECRET_BYTES_OUTSIDE_LOCAL} bytes on ${outsideLocal(v)}`);
     }
+  }
+  // The gateway holds the webhook secret: were it the JWT key, the gateway could mint tokens for any user.
+  if (v.PAYMENT_WEBHOOK_SECRET !== undefined && v.PAYMENT_WEBHOOK_SECRET === v.AUTH_JWT_SECRET) {
+    problems.push(`PAYMENT_WEBHOOK_SECRET: must not be the same as AUTH_JWT_SECRET on ${outsideLocal(v)}`);
   }
   return problems;
 };

@@ -2,6 +2,7 @@
 // src/http/middleware, in the order a request meets them: (tracing) → request log →
 // authentication → path id → body guard → JSON parser → object check → validation
 // (query, Idempotency-Key, body) → the handler → the one onError, registered last.
+// (The payment webhook takes only its start, routeChain: see payment-webhook.ts.)
 import middy from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type * as z from 'zod/mini';
@@ -60,6 +61,14 @@ export const created = (body: unknown, replayed = false): HttpResult => ({
   ...(replayed && { headers: { 'Idempotent-Replayed': 'true' } }),
 });
 
+/** What every route starts with, whatever it does next: (tracing) → request log. */
+export const routeChain = (base: (event: Event, context: WalletContext) => Promise<Result>) => {
+  const chain = middy<Event, Result, Error, WalletContext>(base);
+  // The import() sits inside the condition: esbuild drops it (and the X-Ray SDK) at parse time.
+  if (typeof __WALLET_TRACING__ !== 'undefined' && __WALLET_TRACING__) chain.use(lazyTracing(() => import('../observability/tracing')));
+  return chain.use(requestLog());
+};
+
 export const httpHandler = <BS extends z.ZodMiniType | undefined = undefined, QS extends z.ZodMiniType | undefined = undefined>(
   spec: Spec<BS, QS>,
   fn: (req: Request<Out<BS>, Out<QS>>) => Promise<HttpResult>,
@@ -78,10 +87,7 @@ export const httpHandler = <BS extends z.ZodMiniType | undefined = undefined, QS
     return respond(result.statusCode, result.body, requestId, result.headers);
   };
 
-  const chain = middy<Event, Result, Error, WalletContext>(base);
-  // The import() sits inside the condition: esbuild drops it (and the X-Ray SDK) at parse time.
-  if (typeof __WALLET_TRACING__ !== 'undefined' && __WALLET_TRACING__) chain.use(lazyTracing(() => import('../observability/tracing')));
-  chain.use(requestLog());
+  const chain = routeChain(base);
   if (spec.auth === 'user') chain.use(authenticate());
   chain.use(pathIds());
   if (spec.body) chain.use(bodyGuard()).use(httpJsonBodyParser()).use(jsonObjectBody());

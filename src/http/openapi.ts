@@ -5,8 +5,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import {
-  BalanceOverflow, Forbidden, IdempotencyKeyInUse, IdempotencyKeyReused, InsufficientFunds, InvalidStateTransition, PayloadTooLarge,
-  PaymentFailed, PaymentGatewayError, SameAccountTransfer, ServiceUnavailable, TransactionNotFound, Unauthenticated,
+  BalanceOverflow, Forbidden, IdempotencyKeyInUse, IdempotencyKeyReused, InsufficientFunds, InvalidRequest, InvalidStateTransition, NotFound,
+  PayloadTooLarge, PaymentFailed, PaymentGatewayError, SameAccountTransfer, ServiceUnavailable, TransactionNotFound, Unauthenticated,
   UnsupportedMediaType, UserExists, type DomainError, type ErrorCode,
 } from '../core/errors';
 import type { Transaction } from '../core/transaction';
@@ -16,6 +16,7 @@ import { publicError } from './resources';
 import { logRequest } from './middleware/request-log';
 import { requestIdOf, respond } from './middleware/request-context';
 import * as s from './schemas';
+import { WEBHOOK_TOLERANCE_SECONDS } from './webhook-signature';
 
 const SCHEMAS = '#/components/schemas/';
 const ref = (id: string) => ({ $ref: `${SCHEMAS}${id}` });
@@ -171,6 +172,17 @@ const KEY_IN_USE = failure('A request with this Idempotency-Key is still in flig
 const KEY_REUSED = example(new IdempotencyKeyReused());
 const NO_PROFILE = failure('The user has no profile', { not_found: example(profileNotFound()) }, replayable);
 
+const webhookSignature = {
+  name: 'Webhook-Signature', in: 'header', required: true,
+  description: '`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" keyed with PAYMENT_WEBHOOK_SECRET>`, computed over the body '
+    + `bytes exactly as sent. Several \`v1=\` may be given (secret rotation): one must match. \`t\` may be at most ${WEBHOOK_TOLERANCE_SECONDS} s from now.`,
+  schema: { type: 'string', minLength: 1 },
+  example: 't=1768469400,v1=6ffbb59b2300aae63f272406069a9788598b792a944a07aba816edb039989a39',
+};
+const paymentEvent = {
+  id: 'evt_1Qx7f2c9a4b8', type: 'payment.succeeded', data: { depositId: DEPOSIT_ID, paymentRef: 'pay_8d1f0c2a9e7b4d3c' },
+};
+
 const build = () => ({
   openapi: '3.1.0',
   info: {
@@ -190,6 +202,7 @@ const build = () => ({
     { name: 'users', description: 'Profiles and balances' },
     { name: 'money', description: 'Deposits, withdrawals and transfers' },
     { name: 'transactions', description: 'Reading, listing and settling transactions' },
+    { name: 'webhooks', description: 'Events from the payment gateway (signed, no token)' },
   ],
   paths: {
     '/health': {
@@ -366,6 +379,36 @@ const build = () => ({
           '403': response('Forbidden'),
           '404': failure('No such user', { not_found: example(profileNotFound()) }),
           ...authenticated,
+        },
+      },
+    },
+    '/webhooks/payments': {
+      post: {
+        operationId: 'receivePaymentWebhook', tags: ['webhooks'], security: [], summary: 'The payment gateway: a deposit or refund has settled',
+        description: 'Authenticated by its signature, not a token; without PAYMENT_WEBHOOK_SECRET configured the route does not exist (404). '
+          + 'The body only names the transaction: the service asks the gateway for its current status and settles a pending deposit '
+          + 'or refund from that answer, atomically, before answering 200. Duplicates, reordered events, unknown or already settled '
+          + 'transactions, unknown types and unusable data are answered 200 and change nothing more; unknown fields are ignored.',
+        parameters: [webhookSignature],
+        requestBody: body('PaymentWebhookEvent', {
+          succeeded: { summary: 'A deposit was paid', value: paymentEvent },
+          failed: { summary: 'A deposit was declined', value: { ...paymentEvent, id: 'evt_1Qx7f3d0b5c9', type: 'payment.failed' } },
+        }),
+        responses: {
+          '200': success('Handled: settled from the gateway\'s answer, or nothing to do', 'WebhookReceipt', { received: { value: { received: true } } }),
+          '400': failure('The signature is valid but the body is not a JSON object', {
+            invalid_request: example(new InvalidRequest('The body must be a JSON object')),
+          }),
+          '401': failure(`The signature is missing, malformed or wrong, or its t is more than ${WEBHOOK_TOLERANCE_SECONDS} s from now; nothing changed`, {
+            unauthenticated: example(new Unauthenticated('Missing or invalid Webhook-Signature')),
+          }),
+          '404': failure('No PAYMENT_WEBHOOK_SECRET is configured: the route does not exist', { not_found: example(new NotFound('No such route')) }),
+          '413': response('PayloadTooLarge'),
+          '429': response('Throttled'),
+          '500': response('InternalError'),
+          '503': failure('The gateway or storage is unreachable; nothing changed: deliver the event again after Retry-After seconds', {
+            service_unavailable: example(new ServiceUnavailable('The payment gateway is unavailable, try again shortly')),
+          }, retryable),
         },
       },
     },

@@ -7,13 +7,14 @@ import type { DomainError, ErrorCode } from '../core/errors';
 import type { Balance } from '../core/money';
 import type { Transaction } from '../core/transaction';
 import type { User } from '../core/user';
-import type { errorResource, healthResource, pageResource, transactionResource, userResource } from './schemas';
+import type { errorResource, healthResource, pageResource, transactionResource, userResource, webhookReceiptResource } from './schemas';
 
 export type PublicUser = z.output<typeof userResource>;
 export type PublicBalance = PublicUser['balances'][number];
 export type PublicTransaction = z.output<typeof transactionResource>;
 export type PublicPage = z.output<typeof pageResource>;
 export type PublicHealth = z.output<typeof healthResource>;
+export type PublicWebhookReceipt = z.output<typeof webhookReceiptResource>;
 /** The documented error shape, its code narrowed to the contract's codes. */
 export type PublicError = z.output<typeof errorResource> & { error: { code: ErrorCode } };
 
@@ -46,6 +47,9 @@ export const publicPage = (data: Transaction[], nextCursor: string | null): Publ
 });
 
 export const publicHealth = (status: PublicHealth['status']): PublicHealth => ({ status });
+
+/** The answer to every verified webhook event that was handled (ignored ones included). */
+export const publicWebhookReceipt = (): PublicWebhookReceipt => ({ received: true });
 
 export const publicError = (e: DomainError, requestId: string): PublicError => ({
   error: {

@@ -5,6 +5,7 @@ import * as z from 'zod/mini';
 import { CONTRACT_MAX_AMOUNT, SUPPORTED_CURRENCIES } from '../core/money';
 import { TRANSACTION_STATUSES, TRANSACTION_TYPES } from '../core/transaction';
 import type { ErrorCode } from '../core/errors';
+import { PAYMENT_WEBHOOK_TYPES } from '../core/use-cases/handle-payment-webhook';
 import { STATUS_BY_CODE } from './error-mapping';
 
 const described = <S extends z.ZodMiniType>(schema: S, description: string): S => {
@@ -52,6 +53,21 @@ export const transferBody = z.strictObject({
 export const updateTransactionBody = z.strictObject({
   status: z.optional(z.enum(TRANSACTION_STATUSES)),
   metadata: z.optional(metadata),
+});
+
+/**
+ * What the payment gateway posts to /webhooks/payments, for the document only: the
+ * handler reads it leniently (unknown fields, an unknown `type` or unusable `data` are
+ * answered 200 and ignored) and takes it as a hint, never as the payment's status.
+ */
+export const paymentWebhookBody = z.looseObject({
+  id: described(z.string(), "The gateway's event id (evt_…), the same on every delivery of one event"),
+  type: z.enum(PAYMENT_WEBHOOK_TYPES),
+  data: z.looseObject({
+    depositId: z.optional(described(z.string(), 'The deposit (our transaction id) a payment.* event is about')),
+    refundId: z.optional(described(z.string(), 'The refund (our transaction id) a refund.* event is about')),
+    paymentRef: z.optional(described(z.string(), "The gateway's own id for the payment")),
+  }),
 });
 
 const LIMIT = 'limit must be an integer from 1 to 100';
@@ -113,6 +129,7 @@ export const errorResource = named(z.object({
   }),
 }), 'Error', 'The body of every error response');
 export const healthResource = named(z.object({ status: z.enum(['ok', 'unavailable']) }), 'Health');
+export const webhookReceiptResource = named(z.object({ received: z.literal(true) }), 'WebhookReceipt', 'A verified webhook event, handled');
 
 named(amount, 'Amount');
 named(currency, 'Currency');
@@ -122,3 +139,4 @@ named(depositBody, 'DepositRequest');
 named(withdrawalBody, 'WithdrawalRequest');
 named(transferBody, 'TransferRequest');
 named(updateTransactionBody, 'UpdateTransactionRequest');
+named(paymentWebhookBody, 'PaymentWebhookEvent', 'A payment gateway event: which deposit or refund to look at, not its status');

@@ -10,7 +10,7 @@ const root = resolve(__dirname, '../..');
 const cli = require.resolve('serverless/bin/serverless.js', { paths: [root] });
 
 interface Template {
-  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] }>;
 }
 
 /** The parts of a Fn::Join, flattened to text (Refs as ${Name}). */
@@ -86,6 +86,27 @@ describe('serverless package --stage prod (no AWS credentials)', () => {
     expect([...timeouts].sort((a, b) => a - b)).toEqual([15, 25, 60]);
   });
 
+  it('routes POST /webhooks/payments to its own function, unauthorized by API Gateway, throttled for bursts, its secret only in the app secret', () => {
+    const resources = plain.template.Resources;
+    const routes = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::ApiGatewayV2::Route');
+    const [routeId, route] = routes.find(([, r]) => r.Properties.RouteKey === 'POST /webhooks/payments') ?? [];
+    expect(route?.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+    const fnId = Object.keys(resources).find((id) => resources[id]?.Type === 'AWS::Lambda::Function' && String(resources[id]?.Properties.Handler).endsWith('/receive-payment-webhook.handler'));
+    expect(JSON.stringify(route?.Properties.Target)).toContain('HttpApiIntegrationReceiveDashpaymentDashwebhook');
+    expect(JSON.stringify(resources.HttpApiIntegrationReceiveDashpaymentDashwebhook?.Properties.IntegrationUri)).toContain(`"${fnId}"`);
+    const stage = Object.values(resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Stage');
+    // Its own limits: a burst well above the sustained rate; the stage's default for the other routes.
+    expect(stage?.Properties.RouteSettings).toEqual({ 'POST /webhooks/payments': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 500 } });
+    // The stage names the route's key, so the route must exist first.
+    expect(stage?.DependsOn).toContain(routeId);
+    expect(resources[fnId ?? '']?.Properties.Timeout).toBe(25);
+    for (const f of Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function')) {
+      const env = (f.Properties.Environment as { Variables: Record<string, string> }).Variables;
+      expect(Object.keys(env).filter((k) => /SECRET|KEY|PASSWORD/.test(k) && k !== 'APP_SECRET_ID')).toEqual([]);
+      expect(env.APP_SECRET_ID).toBe('wallet/prod/app');
+    }
+  });
+
   it('puts a Cognito JWT authorizer in front of every authenticated route when asked', () => {
     const { template } = packageStage([
       '--param=authorizer=cognito',
@@ -94,7 +115,7 @@ describe('serverless package --stage prod (no AWS credentials)', () => {
     ]);
     const routes = Object.values(template.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
     const open = routes.filter((r) => r.Properties.AuthorizationType !== 'JWT').map((r) => r.Properties.RouteKey).sort();
-    expect(open).toEqual(['$default', 'GET /health', 'GET /openapi.json']);
+    expect(open).toEqual(['$default', 'GET /health', 'GET /openapi.json', 'POST /webhooks/payments']);
     expect(Object.values(template.Resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Authorizer')?.Properties.JwtConfiguration)
       .toEqual({ Audience: ['example-client'], Issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_example' });
   }, 120_000);

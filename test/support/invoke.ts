@@ -25,6 +25,7 @@ export const ROUTES = {
   getTransaction: { method: 'GET', path: '/transactions/{id}', load: () => require('../../functions/get-transaction') },
   updateTransaction: { method: 'PATCH', path: '/transactions/{id}', load: () => require('../../functions/update-transaction') },
   listTransactions: { method: 'GET', path: '/users/{id}/transactions', load: () => require('../../functions/list-transactions') },
+  paymentWebhook: { method: 'POST', path: '/webhooks/payments', load: () => require('../../functions/receive-payment-webhook') },
 } satisfies Record<string, RouteDef>;
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -9,6 +9,9 @@
 // payment and charges once; the same key with another body is 409.
 // tok_refund_pending and tok_refund_declined charge like tok_ok; refunds (/refunds) are
 // in sandbox-refunds.ts.
+// Webhooks: `onSettled` hears of every payment that reaches a final status (at its charge,
+// its first status poll, or `settlePendingAfterMs` after it was left pending); the sender
+// that posts them signed to the wallet lives in sandbox-webhooks.ts.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -48,6 +51,23 @@ export interface SandboxGateway {
 
 type Status = 'succeeded' | 'pending' | 'declined';
 
+/** A payment as the API shows it, when it has just become final. */
+export interface SettledPayment {
+  id: string;
+  status: Exclude<Status, 'pending'>;
+  transaction_id: string;
+  timestamp: string;
+}
+
+export interface SandboxGatewayOptions {
+  apiKey: string;
+  port?: number;
+  /** A pending payment succeeds by itself this long after its charge (unset: only its first status poll settles it). */
+  settlePendingAfterMs?: number;
+  /** Told of every payment that becomes final (e.g. to send a webhook). */
+  onSettled?: (payment: SettledPayment) => void;
+}
+
 interface Payment {
   id: string;
   key: string;
@@ -59,7 +79,7 @@ interface Payment {
 const MAX_BODY = 16 * 1024;
 const CHARGE_SUCCEEDS = new Set(['tok_ok', 'tok_refund_pending', 'tok_refund_declined']);
 
-export const startSandboxGateway = async ({ apiKey, port = 0 }: { apiKey: string; port?: number }): Promise<SandboxGateway> => {
+export const startSandboxGateway = async ({ apiKey, port = 0, settlePendingAfterMs, onSettled }: SandboxGatewayOptions): Promise<SandboxGateway> => {
   const byId = new Map<string, Payment>();
   const byKey = new Map<string, Payment>();
   const stats: SandboxStats = { requests: 0, chargeRequests: {}, charges: {}, unauthorized: 0, refundRequests: {}, refunded: {} };
@@ -85,9 +105,16 @@ export const startSandboxGateway = async ({ apiKey, port = 0 }: { apiKey: string
 
   const view = (p: Payment) => ({ id: p.id, status: p.status, transaction_id: p.key, timestamp: p.createdAt });
   const codeFor = (p: Payment): number => (p.status === 'declined' ? 422 : p.status === 'pending' ? 202 : 201);
+  /** Tells onSettled of a payment that has just become final. */
+  const settled = (p: Payment): void => {
+    if (p.status !== 'pending') onSettled?.({ ...view(p), status: p.status });
+  };
   /** A status query is the "poll" that settles a pending payment. */
   const poll = (p: Payment): Payment => {
-    if (p.status === 'pending') p.status = 'succeeded';
+    if (p.status === 'pending') {
+      p.status = 'succeeded';
+      settled(p);
+    }
     return p;
   };
 
@@ -137,6 +164,8 @@ export const startSandboxGateway = async ({ apiKey, port = 0 }: { apiKey: string
     byKey.set(key, payment);
     byId.set(payment.id, payment);
     if (status !== 'declined') stats.charges[key] = (stats.charges[key] ?? 0) + 1;
+    if (status !== 'pending') settled(payment);
+    else if (settlePendingAfterMs !== undefined) void later(settlePendingAfterMs).then(() => poll(payment));
     return { status: codeFor(payment), body: view(payment) };
   };
 

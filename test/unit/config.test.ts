@@ -213,6 +213,21 @@ describe('outside STAGE=local', () => {
     for (const text of renderings(configErrorOf({ ...prod, AUTH_JWT_SECRET: short }))) expect(text).not.toContain(short);
   });
 
+  it('takes PAYMENT_WEBHOOK_SECRET like the other signing keys: 16 characters locally; 32 bytes, not the dev secret and not the JWT key elsewhere', () => {
+    expect(parseConfig(base).paymentWebhookSecret).toBeUndefined();
+    expect(parseConfig({ ...base, PAYMENT_WEBHOOK_SECRET: 'whsec_local_0123' }).paymentWebhookSecret).toBe('whsec_local_0123');
+    expect(configErrorOf({ ...base, PAYMENT_WEBHOOK_SECRET: 'short' }).problems).toEqual(['PAYMENT_WEBHOOK_SECRET: must be at least 16 characters']);
+    const strong = 'whsec_prod_0123456789abcdef0123456789';
+    expect(parseConfig({ ...prod, PAYMENT_WEBHOOK_SECRET: strong }).paymentWebhookSecret).toBe(strong);
+    const short = 'whsec_prod_0123456789abcdef';
+    expect(configErrorOf({ ...prod, PAYMENT_WEBHOOK_SECRET: short }).problems).toEqual([expect.stringMatching(/^PAYMENT_WEBHOOK_SECRET: must be at least 32 bytes/)]);
+    expect(configErrorOf({ ...prod, PAYMENT_WEBHOOK_SECRET: devDefaults.devJwtSecret }).problems)
+      .toEqual(['PAYMENT_WEBHOOK_SECRET: the committed development secret is refused on STAGE=prod (outside local)']);
+    expect(configErrorOf({ ...prod, PAYMENT_WEBHOOK_SECRET: STRONG }).problems)
+      .toEqual(['PAYMENT_WEBHOOK_SECRET: must not be the same as AUTH_JWT_SECRET on STAGE=prod (outside local)']);
+    for (const text of renderings(configErrorOf({ ...prod, PAYMENT_WEBHOOK_SECRET: short }))) expect(text).not.toContain(short);
+  });
+
   it('turns TLS off only when told, and warns about it for the storage in use', () => {
     const pg = parseConfig({ ...prod, STORAGE: 'postgres', POSTGRES_SSL: 'false' });
     expect(pg.postgres.ssl).toBe(false);

@@ -9,7 +9,10 @@ import * as z from 'zod/mini';
 import { STATUS_BY_CODE } from '../../src/http/error-mapping';
 import * as s from '../../src/http/schemas';
 import { call, type HttpResponse, type RouteName } from '../support/invoke';
+import { fakeGatewayWebhook } from '../support/fake-gateway-webhooks';
 import { adminToken, TEST_JWT_SECRET, userToken } from '../support/tokens';
+
+const DEPOSIT_ID = '01943a6c-6f1e-7a52-9b1c-3d5e7f9a0b1c';
 
 const root = join(__dirname, '..', '..');
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
@@ -56,7 +59,7 @@ describe('openapi.json', () => {
   it('names an operationId on every operation and declares the error codes the service answers with', () => {
     const doc = checkedIn();
     const operations = Object.values(doc.paths as Record<string, Record<string, { operationId?: string }>>).flatMap((item) => Object.values(item));
-    expect(operations.length).toBe(10);
+    expect(operations.length).toBe(11);
     for (const op of operations) expect(op.operationId).toMatch(/^[a-z][A-Za-z]+$/);
     expect([...doc.components.schemas.ErrorCode.enum].sort()).toEqual(Object.keys(STATUS_BY_CODE).sort());
     for (const name of ['User', 'Balance', 'Transaction', 'TransactionPage', 'Error']) expect(doc.components.schemas[name]).toBeDefined();
@@ -110,11 +113,13 @@ describe('what the handlers answer is what the document says', () => {
   const doc = checkedIn() as Doc;
   const SCHEMAS: Record<string, z.ZodMiniType> = {
     User: s.userResource, Transaction: s.transactionResource, TransactionPage: s.pageResource, Error: s.errorResource, Health: s.healthResource,
+    WebhookReceipt: s.webhookReceiptResource,
   };
   const ROUTE_OF: Partial<Record<RouteName, [string, string]>> = {
     health: ['/health', 'get'], createUser: ['/users', 'post'], getUser: ['/users/{id}', 'get'], createDeposit: ['/users/{id}/deposits', 'post'],
     createWithdrawal: ['/users/{id}/withdrawals', 'post'], createTransfer: ['/transfers', 'post'], getTransaction: ['/transactions/{id}', 'get'],
     updateTransaction: ['/transactions/{id}', 'patch'], listTransactions: ['/users/{id}/transactions', 'get'],
+    paymentWebhook: ['/webhooks/payments', 'post'],
   };
   const seen = new Set<string>();
 
@@ -177,5 +182,26 @@ describe('what the handlers answer is what the document says', () => {
     await checked('updateTransaction', { id: pending.body.id, token: admin, body: { status: 'completed' } });
     await checked('updateTransaction', { id: pending.body.id, token: admin, body: { status: 'failed' } });
     expect([...seen].sort()).toEqual(expect.arrayContaining(['createDeposit 201', 'createDeposit 402', 'createUser 409', 'updateTransaction 422', 'listTransactions 400']));
+  });
+
+  it('through the payment webhook and its errors', async () => {
+    const secret = 'whsec_openapi_0123456789abcdef0123';
+    const saved = process.env.PAYMENT_WEBHOOK_SECRET;
+    try {
+      delete process.env.PAYMENT_WEBHOOK_SECRET;
+      await checked('paymentWebhook', fakeGatewayWebhook(secret, DEPOSIT_ID));
+      process.env.PAYMENT_WEBHOOK_SECRET = secret;
+      const user = `carol-${Date.now().toString(36)}`;
+      const token = await userToken(user);
+      await checked('createUser', { token, body: { email: 'carol@example.com', name: 'Carol' } });
+      const pending = await checked('createDeposit', { id: user, token, body: { amount: 500, currency: 'USD', paymentToken: 'tok_pending' } });
+      await checked('paymentWebhook', fakeGatewayWebhook(secret, pending.body.id));
+      await checked('paymentWebhook', fakeGatewayWebhook('whsec_not_ours_0123456789abcdef', pending.body.id));
+      await checked('paymentWebhook', fakeGatewayWebhook(secret, '', { event: '[]' as never }));
+    } finally {
+      if (saved === undefined) delete process.env.PAYMENT_WEBHOOK_SECRET;
+      else process.env.PAYMENT_WEBHOOK_SECRET = saved;
+    }
+    expect([...seen].filter((k) => k.startsWith('paymentWebhook')).sort()).toEqual(['paymentWebhook 200', 'paymentWebhook 400', 'paymentWebhook 401', 'paymentWebhook 404']);
   });
 });

@@ -13,11 +13,13 @@ import { makeCreateUser } from './create-user';
 import { makeCreateWithdrawal } from './create-withdrawal';
 import { makeGetTransaction } from './get-transaction';
 import { makeGetUser } from './get-user';
+import { makeHandlePaymentWebhook } from './handle-payment-webhook';
 import { makeListTransactions } from './list-transactions';
 import { makeReconcileDeposits } from './reconcile-deposits';
 import { makeUpdateTransaction } from './update-transaction';
 
 export type { Caller, Deps, Limits } from './deps';
+export type { PaymentWebhookEvent, WebhookOutcome } from './handle-payment-webhook';
 
 /** Every use case of the wallet, built over one set of ports. */
 export const makeUseCases = (deps: Deps) => ({
@@ -43,6 +45,7 @@ export const makeUseCases = (deps: Deps) => ({
   publishEvents: async (opts: PublishOptions): Promise<PublishReport> =>
     deps.outbox && deps.publisher ? makePublishEvents(deps, deps.outbox, deps.publisher)(opts) : { published: 0, failed: 0, batches: 0 },
   eventBacklog: async (): Promise<{ count: number; oldestAt?: string } | undefined> => deps.outbox?.backlog(),
+  handlePaymentWebhook: makeHandlePaymentWebhook(deps),
   purgeExpiredIdempotency: async (limit: number): Promise<number> =>
     (await deps.ledger.purgeExpiredIdempotency?.(deps.clock.now(), limit)) ?? 0,
 });

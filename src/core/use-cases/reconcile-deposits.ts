@@ -1,5 +1,6 @@
-import { InvalidStateTransition, ServiceUnavailable } from '../errors';
+import { ServiceUnavailable } from '../errors';
 import type { Deps } from './deps';
+import { makeSettleFromGateway } from './settle-from-gateway';
 
 export interface ReconcileOptions {
   /** Only deposits pending for longer than this are looked at. */
@@ -22,12 +23,14 @@ export interface ReconcileReport {
 }
 
 /**
- * Settles deposits whose gateway outcome was pending or unknown. Settling is the
- * ledger's atomic pending → final step, so a racing admin PATCH or second
- * reconciler makes this one lose (InvalidStateTransition), never credit twice.
+ * Settles deposits whose gateway outcome was pending or unknown, each through the
+ * shared settle-from-gateway step: a racing admin PATCH, webhook or second reconciler
+ * makes this one lose (counted in lostRace), never credit twice.
  */
-export const makeReconcileDeposits = ({ ledger, gateway, clock }: Pick<Deps, 'ledger' | 'gateway' | 'clock'>) =>
-  async (opts: ReconcileOptions): Promise<ReconcileReport> => {
+export const makeReconcileDeposits = (deps: Pick<Deps, 'ledger' | 'gateway' | 'clock'>) => {
+  const { ledger, clock } = deps;
+  const settleFromGateway = makeSettleFromGateway(deps);
+  return async (opts: ReconcileOptions): Promise<ReconcileReport> => {
     const started = clock.nowMs();
     const now = Date.parse(clock.now());
     const report: ReconcileReport = { examined: 0, completed: 0, failed: 0, stillPending: 0, lostRace: 0, errors: 0 };
@@ -35,26 +38,22 @@ export const makeReconcileDeposits = ({ ledger, gateway, clock }: Pick<Deps, 'le
       createdBefore: new Date(now - opts.olderThanMs).toISOString(),
       limit: opts.batchSize,
     });
+    const abandonCreatedBeforeMs = now - opts.abandonAfterMs;
     for (const tx of pending) {
       if (clock.nowMs() - started > opts.timeBudgetMs) break;
       report.examined++;
       try {
-        const result = await gateway.getPaymentStatus({ depositId: tx.id, ...(tx.paymentRef && { paymentRef: tx.paymentRef }) });
-        const abandoned = result === null && now - Date.parse(tx.createdAt) > opts.abandonAfterMs;
-        if (result?.status === 'pending' || (result === null && !abandoned)) {
-          report.stillPending++;
-          continue;
-        }
-        const status = result?.status === 'succeeded' ? 'completed' : 'failed';
+        const { outcome, transaction } = await settleFromGateway(tx, { abandonCreatedBeforeMs });
         // A credit the balance cannot hold comes back failed (Ledger.settle): counted as what it became.
-        const settled = await ledger.settle({ id: tx.id, status, now: clock.now() });
-        report[settled.status === 'completed' ? 'completed' : 'failed']++;
+        if (outcome === 'settled') report[transaction.status === 'completed' ? 'completed' : 'failed']++;
+        else if (outcome === 'already_settled') report.lostRace++;
+        else report.stillPending++;
       } catch (err) {
-        if (err instanceof InvalidStateTransition) report.lostRace++;
-        else report.errors++;
+        report.errors++;
         // Circuit open or storage down: the rest would fail the same way; the next run retries.
         if (err instanceof ServiceUnavailable) break;
       }
     }
     return report;
   };
+};

@@ -16,6 +16,8 @@ export interface WalletContext extends Context {
   app?: App;
   /** Set by `validate`: the request's parsed input. */
   input?: { body: unknown; query: unknown; idempotencyKey: string | undefined };
+  /** Set by `verifyWebhook`: the body's bytes exactly as received, signature checked. */
+  rawBody?: Buffer;
   /** Set by `errorResponse`: the contract code the request failed with. */
   errorCode?: ErrorCode;
 }
