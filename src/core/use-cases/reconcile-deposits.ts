@@ -9,7 +9,7 @@ export interface ReconcileOptions {
   batchSize: number;
   /** Stop starting new lookups after this long. */
   timeBudgetMs: number;
-  /** A deposit the gateway has never heard of is failed after this long (nothing was charged). */
+  /** A deposit (or refund) the gateway has never heard of is failed after this long (nothing was charged or refunded). */
   abandonAfterMs: number;
 }
 
@@ -23,7 +23,7 @@ export interface ReconcileReport {
 }
 
 /**
- * Settles deposits whose gateway outcome was pending or unknown, each through the
+ * Settles deposits and deposit refunds whose gateway outcome was pending or unknown, each through the
  * shared settle-from-gateway step: a racing admin PATCH, webhook or second reconciler
  * makes this one lose (counted in lostRace), never credit twice.
  */
@@ -34,10 +34,10 @@ export const makeReconcileDeposits = (deps: Pick<Deps, 'ledger' | 'gateway' | 'c
     const started = clock.nowMs();
     const now = Date.parse(clock.now());
     const report: ReconcileReport = { examined: 0, completed: 0, failed: 0, stillPending: 0, lostRace: 0, errors: 0 };
-    const pending = await ledger.listPendingDeposits({
-      createdBefore: new Date(now - opts.olderThanMs).toISOString(),
-      limit: opts.batchSize,
-    });
+    // Deposits and deposit refunds: both wait on the gateway, both settle the same way.
+    const query = { createdBefore: new Date(now - opts.olderThanMs).toISOString(), limit: opts.batchSize };
+    const [deposits, refunds] = await Promise.all([ledger.listPendingDeposits(query), ledger.listPendingRefunds(query)]);
+    const pending = [...deposits, ...refunds].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0)).slice(0, opts.batchSize);
     const abandonCreatedBeforeMs = now - opts.abandonAfterMs;
     for (const tx of pending) {
       if (clock.nowMs() - started > opts.timeBudgetMs) break;

@@ -35,7 +35,9 @@ export const makeSettleFromGateway = ({ ledger, gateway, clock }: Pick<Deps, 'le
     switch (tx.type) {
       case 'deposit':
         return gateway.getPaymentStatus({ depositId: tx.id, ...(tx.paymentRef !== undefined && { paymentRef: tx.paymentRef }) });
-      // Refunds settle the same way, from gateway.getRefundStatus({ refundId: tx.id, paymentRef }).
+      // A deposit refund waits for the gateway the same way (other refunds complete at once).
+      case 'refund':
+        return gateway.getRefundStatus({ refundId: tx.id, ...(tx.paymentRef !== undefined && { paymentRef: tx.paymentRef }) });
       default:
         return undefined;
     }
