@@ -3,7 +3,7 @@
 import type { Transaction } from '../core/transaction';
 import type { UseCases } from '../core/use-cases';
 import { logger } from './logger';
-import { recordAmountMoved } from './metrics';
+import { recordAmountMoved, recordOutboxBacklog } from './metrics';
 
 interface Movement { transaction: Transaction; replayed: boolean }
 
@@ -31,6 +31,20 @@ export const instrumentUseCases = (useCases: UseCases): UseCases => ({
     const released = await useCases.releaseExpiredHolds(limit);
     logger.info('released expired holds', { released });
     return released;
+  },
+  publishEvents: async (opts) => {
+    const report = await useCases.publishEvents(opts);
+    if (report.failed > 0) logger.warn('events left in the outbox for a later run', { ...report });
+    return report;
+  },
+  eventBacklog: async () => {
+    const backlog = await useCases.eventBacklog();
+    if (backlog) {
+      const age = backlog.oldestAt === undefined ? 0 : Math.max(0, (Date.now() - Date.parse(backlog.oldestAt)) / 1000);
+      recordOutboxBacklog(backlog.count, age);
+      logger.info('outbox backlog', { count: backlog.count, oldestAgeSeconds: Math.round(age) });
+    }
+    return backlog;
   },
   purgeExpiredIdempotency: async (limit) => {
     const purged = await useCases.purgeExpiredIdempotency(limit);

@@ -49,3 +49,10 @@ export const recordGatewayCall = (operation: string, outcome: string, latencyMs:
   emit({ operation, outcome }, 'GatewayLatency', MetricUnit.Milliseconds, latencyMs);
   if (outcome === 'circuit_open') emit({ operation, outcome }, 'GatewayCircuitOpen', MetricUnit.Count, 1);
 };
+
+/** The outbox after a relay run: events not yet published and the age of the oldest (the alarm watches it). */
+export const recordOutboxBacklog = (count: number, oldestAgeSeconds: number): void => {
+  if (!enabled()) return;
+  emit({}, 'OutboxBacklog', MetricUnit.Count, count);
+  emit({}, 'OutboxOldestAgeSeconds', MetricUnit.Seconds, oldestAgeSeconds);
+};
