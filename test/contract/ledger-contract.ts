@@ -1,6 +1,8 @@
 // The shared contract suite for the storage ports. Every adapter runs these exact
 // cases: `describeLedgerContract('postgres', makePostgresFixture)`. Each case uses
-// fresh random user ids, so it runs against a shared, non-empty database.
+// fresh random user ids, so it runs against a non-empty store; but the store must be
+// the run's own (a fresh database, key prefix or state): releaseExpiredHolds works on
+// every payer at once. The hold and refund cases are in holds-refunds-contract.ts.
 import {
   BalanceOverflow, IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, NotFound, UserExists,
 } from '../../src/core/errors';
@@ -29,8 +31,6 @@ export const describeLedgerContract = (name: string, makeFixture: () => Promise<
     });
 
     describeClaimCases(() => ({ ledger, users }));
-
-    describeHoldAndRefundCases(() => ({ ledger, users }));
 
     const { newUser, fund, available } = storeHelpers(() => ({ ledger, users }));
 
@@ -601,5 +601,7 @@ export const describeLedgerContract = (name: string, makeFixture: () => Promise<
         expect(seen).toEqual(snapshot);
       });
     });
+
+    describeHoldAndRefundCases(() => ({ ledger, users }));
   });
 };
