@@ -11,7 +11,7 @@ import type { Storage } from '../../src/adapters/storage';
 import { uuidv7 } from '../../src/adapters/system/system-clock';
 import type { Hold } from '../../src/core/hold';
 import type { Transaction } from '../../src/core/transaction';
-import { directClient, ensureDatabase, pgTestConfig } from '../support/postgres';
+import { directClient, dropDatabase, ensureDatabase, pgTestConfig } from '../support/postgres';
 
 // Only this file uses it: the wait detection below looks at the whole database.
 const DATABASE = `wallet_pg_locks_${randomUUID().slice(0, 8)}`;
@@ -32,9 +32,7 @@ afterAll(async () => {
   await blocker?.end();
   await probe?.end();
   await storage?.close();
-  const admin = await directClient('postgres');
-  await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-  await admin.end();
+  await dropDatabase(DATABASE);
 });
 
 const now = (): string => new Date().toISOString();

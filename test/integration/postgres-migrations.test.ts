@@ -9,17 +9,15 @@ import { makePgExecutor } from '../../src/adapters/postgres/pg-executor';
 import { DEBIT_PROFILE, historyQuery, holdsQuery, pendingQuery, RELEASE_DUE_HOLDS } from '../../src/adapters/postgres/postgres-sql';
 import { openPostgresStorage } from '../../src/adapters/postgres';
 import { uuidv7 } from '../../src/adapters/system/system-clock';
-import { directClient, ensureDatabase, PG_HOST, PG_PORT, PG_USER, pgTestConfig } from '../support/postgres';
+import { directClient, dropDatabase, ensureDatabase, PG_HOST, PG_PORT, PG_USER, pgTestConfig } from '../support/postgres';
 
 // Fresh databases per run, dropped afterwards: only this file ever uses them.
 const DATABASE = `wallet_pg_mig_${randomUUID().slice(0, 8)}`;
 const UPGRADED = `wallet_pg_up_${randomUUID().slice(0, 8)}`;
 
 afterAll(async () => {
-  const admin = await directClient('postgres');
-  await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-  await admin.query(`DROP DATABASE IF EXISTS ${UPGRADED} WITH (FORCE)`);
-  await admin.end();
+  await dropDatabase(DATABASE);
+  await dropDatabase(UPGRADED);
 });
 
 describe('postgres migrations', () => {
