@@ -41,7 +41,7 @@ const rawTransfer = async (pool: Pool, tx: Transaction): Promise<void> => {
     await c.query('BEGIN');
     const to = tx.toUserId as string;
     const debit = async (): Promise<void> => {
-      if ((await c.query(DEBIT_PROFILE, [tx.userId, tx.currency, String(tx.amount)])).rowCount === 0) throw new InsufficientFunds();
+      if ((await c.query(DEBIT_PROFILE, [tx.userId, tx.currency, String(tx.amount), tx.createdAt])).rowCount === 0) throw new InsufficientFunds();
     };
     const credit = (): Promise<unknown> => c.query(CREDIT_PROFILE, [to, tx.currency, String(tx.amount)]);
     if (tx.userId < to) {

@@ -50,9 +50,10 @@ const times = (): ClaimTimes => {
   const at = Date.now();
   return { now: new Date(at).toISOString(), leaseUntil: new Date(at + 60_000).toISOString(), expiresAt: new Date(at + 86_400_000).toISOString() };
 };
+/** As the use cases build it: a withdrawal or transfer carries refundedAmount 0, and reads back with it. */
 const movement = (type: 'withdrawal' | 'transfer', userId: string, amount: number, toUserId?: string): Transaction => {
   const at = now();
-  return { id: uuidv7(), type, status: 'completed', userId, ...(toUserId && { toUserId }), amount, currency: 'USD', metadata: {}, createdAt: at, updatedAt: at };
+  return { id: uuidv7(), type, status: 'completed', userId, ...(toUserId && { toUserId }), amount, currency: 'USD', metadata: {}, refundedAmount: 0, createdAt: at, updatedAt: at };
 };
 
 const newFundedUser = async (amount: number): Promise<string> => {

@@ -1,21 +1,23 @@
 // Migrations on a brand-new database: concurrent cold starts apply each version
-// exactly once; the history and pending-deposit queries are served by indexes.
+// exactly once; the history, pending-deposit, pending-refund and hold queries are
+// served by indexes; rows written before holds and refunds existed read and refund.
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { runMigrations } from '../../src/adapters/postgres/migrate';
 import { MIGRATIONS } from '../../src/adapters/postgres/migrations';
 import { makePgExecutor } from '../../src/adapters/postgres/pg-executor';
-import { historyQuery } from '../../src/adapters/postgres/postgres-sql';
+import { DEBIT_PROFILE, historyQuery, holdsQuery, pendingQuery, RELEASE_DUE_HOLDS } from '../../src/adapters/postgres/postgres-sql';
 import { openPostgresStorage } from '../../src/adapters/postgres';
-import { directClient, ensureDatabase, PG_HOST, PG_PORT, PG_USER, pgTestConfig } from '../support/postgres';
+import { uuidv7 } from '../../src/adapters/system/system-clock';
+import { directClient, dropDatabase, ensureDatabase, PG_HOST, PG_PORT, PG_USER, pgTestConfig } from '../support/postgres';
 
-// A fresh database per run, dropped afterwards: only this file ever uses it.
+// Fresh databases per run, dropped afterwards: only this file ever uses them.
 const DATABASE = `wallet_pg_mig_${randomUUID().slice(0, 8)}`;
+const UPGRADED = `wallet_pg_up_${randomUUID().slice(0, 8)}`;
 
 afterAll(async () => {
-  const admin = await directClient('postgres');
-  await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-  await admin.end();
+  await dropDatabase(DATABASE);
+  await dropDatabase(UPGRADED);
 });
 
 describe('postgres migrations', () => {
@@ -61,10 +63,78 @@ describe('postgres migrations', () => {
         [new Date().toISOString()],
       );
       expect(pending).toContain('transactions_pending_deposits');
+      expect(await plan(pendingQuery('refund'), [new Date().toISOString(), 100])).toContain('transactions_pending_refunds');
       // And the adapter's own query answers from the same data.
       expect(await storage.ledger.listTransactions({ userId: 'u7', limit: 5 })).toHaveLength(5);
     } finally {
       await client.end();
+      await storage.close();
+    }
+  });
+
+  it('serves hold listings, the release inside a debit and the scheduled release from the hold indexes', async () => {
+    const client = await directClient(DATABASE);
+    try {
+      await client.query(`
+        INSERT INTO holds (id, user_id, amount, currency, status, expires_at, created_at, updated_at)
+        SELECT gen_random_uuid(), 'u' || (g % 500), 1, 'USD', CASE WHEN g % 10 = 0 THEN 'held' ELSE 'voided' END,
+               now() + (g % 100 - 50) * interval '1 minute', now() - g * interval '1 second', now()
+        FROM generate_series(1, 20000) g`);
+      await client.query('ANALYZE holds');
+      const plan = async (sql: string, params: unknown[]): Promise<string> => {
+        const { rows } = await client.query(`EXPLAIN ${sql}`, params);
+        return rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
+      };
+      const at = new Date().toISOString();
+      for (const status of [undefined, 'held', 'expired'] as const) {
+        const page = holdsQuery({ userId: 'u7', limit: 20, now: at, before: { createdAt: at, id: randomUUID() }, ...(status && { status }) });
+        const listing = await plan(page.sql, page.params);
+        // The payer's live holds may come from holds_payer_live, which is as narrow.
+        expect(listing).toMatch(/holds_payer_(history|live)/);
+        expect(listing).not.toContain('Seq Scan');
+      }
+      const debit = await plan(DEBIT_PROFILE, ['u7', 'USD', '1', at]);
+      expect(debit).toContain('holds_payer_live');
+      expect(debit).not.toContain('Seq Scan on holds');
+      expect(await plan(RELEASE_DUE_HOLDS, [at, 100])).toContain('holds_due');
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('upgrades a database with data: older transactions read refundedAmount 0, a transfer takes a refund, balances hold nothing', async () => {
+    await ensureDatabase(UPGRADED);
+    const pool = new Pool({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: UPGRADED, max: 1 });
+    const at = new Date().toISOString();
+    const transfer = uuidv7();
+    try {
+      await runMigrations(makePgExecutor(pool), MIGRATIONS.filter((m) => m.version < 3));
+      // Written as the code before holds and refunds did.
+      await pool.query(`INSERT INTO users (id, email, name, created_at) VALUES ('old-a', 'a@x.io', 'A', $1), ('old-b', 'b@x.io', 'B', $1)`, [at]);
+      await pool.query(`INSERT INTO balances (user_id, currency, available) VALUES ('old-a', 'USD', 900), ('old-b', 'USD', 100)`);
+      await pool.query(
+        `INSERT INTO transactions (id, type, status, user_id, to_user_id, amount, currency, created_at, updated_at)
+         VALUES ($1, 'transfer', 'completed', 'old-a', 'old-b', 100, 'USD', $2, $2)`,
+        [transfer, at],
+      );
+      expect((await runMigrations(makePgExecutor(pool))).applied).toEqual([3]);
+    } finally {
+      await pool.end();
+    }
+    const storage = await openPostgresStorage(pgTestConfig(UPGRADED).postgres);
+    try {
+      const original = await storage.ledger.getTransaction(transfer);
+      expect(original).toMatchObject({ type: 'transfer', refundedAmount: 0 });
+      expect(original).not.toHaveProperty('holdId');
+      expect(await storage.ledger.getBalances('old-a')).toEqual([{ currency: 'USD', available: 900, held: 0 }]);
+      const refund = await storage.ledger.refund({
+        refund: { id: uuidv7(), type: 'refund', status: 'completed', userId: 'old-b', toUserId: 'old-a', amount: 60, currency: 'USD', metadata: {}, refundOf: transfer, createdAt: at, updatedAt: at },
+        now: at,
+      });
+      expect(await storage.ledger.getTransaction(refund.id)).toEqual(refund);
+      expect((await storage.ledger.getTransaction(transfer))?.refundedAmount).toBe(60);
+      expect(await storage.ledger.getBalances('old-a')).toEqual([{ currency: 'USD', available: 960, held: 0 }]);
+    } finally {
       await storage.close();
     }
   });

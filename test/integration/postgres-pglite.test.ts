@@ -38,7 +38,7 @@ describe('pglite storage', () => {
       expect(await second.users.get('ada')).toEqual({ id: 'ada', email: 'ada@example.com', name: 'Ada', createdAt: '2030-01-01T00:00:00.123Z' });
       expect(await second.ledger.getTransaction(d.id)).toEqual(settled);
       // Beyond 2^53 - 2^10 a float would already have rounded this.
-      expect(await second.ledger.getBalances('ada')).toEqual([{ currency: 'EUR', available: 9_007_199_254_740_000 }]);
+      expect(await second.ledger.getBalances('ada')).toEqual([{ currency: 'EUR', available: 9_007_199_254_740_000, held: 0 }]);
     } finally {
       await second.close();
     }

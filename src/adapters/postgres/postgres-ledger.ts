@@ -1,21 +1,27 @@
 // Ledger on PostgreSQL (pg Pool or PGlite, through SqlExecutor). Every money
 // operation is one SQL transaction at READ COMMITTED: guarded UPDATEs check and
 // write in one statement, and the idempotency outcome commits with the movement.
-import { BalanceOverflow, IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, TransactionNotFound } from '../../core/errors';
+import {
+  BalanceOverflow, HoldNotFound, IdempotencyKeyInUse, InsufficientFunds, InvalidRequest, InvalidStateTransition, TransactionNotFound,
+} from '../../core/errors';
+import { holdAsOf, holdRefusal, type Hold } from '../../core/hold';
 import { decideClaim } from '../../core/idempotency-decision';
 import { MAX_BALANCE, parseStoredAmount, type Balance } from '../../core/money';
 import type {
   ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput,
 } from '../../core/ports';
-import type { Metadata, Transaction } from '../../core/transaction';
+import { refundRefusal, type Metadata, type Transaction } from '../../core/transaction';
 import { profileNotFound } from '../../core/user';
 import { isCheckViolation } from './pg-errors';
 import {
-  toBalance, toMs, toOutcome, toTransaction, transactionParams,
-  type BalanceRow, type IdempotencyRow, type TransactionRow,
+  holdParams, linkedTransactionParams, toBalance, toHold, toMs, toOutcome, toTransaction, transactionParams,
+  type BalanceRow, type HoldRow, type IdempotencyRow, type TransactionRow,
 } from './postgres-rows';
 import {
-  CREDIT, CREDIT_PROFILE, DEBIT_PROFILE, ENSURE_BALANCE, REFUSAL_FACTS, FINISH_IDEMPOTENCY, historyQuery, INSERT_TRANSACTION, INSERT_TRANSACTION_AND_CLAIM_DONE, INSERT_TRANSACTION_AND_FINISH, TX_COLUMNS,
+  CREDIT, CREDIT_PROFILE, DEBIT, DEBIT_PROFILE, DEBIT_TO_HELD, ENSURE_BALANCE, FINISH_IDEMPOTENCY, GET_BALANCES, HOLD_COLUMNS,
+  historyQuery, holdsQuery, INSERT_HOLD, INSERT_HOLD_AND_FINISH, INSERT_LINKED_TRANSACTION, INSERT_LINKED_TRANSACTION_AND_FINISH,
+  INSERT_LINKED_TRANSACTION_AND_LINK, INSERT_TRANSACTION, INSERT_TRANSACTION_AND_CLAIM_DONE, INSERT_TRANSACTION_AND_FINISH,
+  LINK_IDEMPOTENCY, pendingQuery, REFUSAL_FACTS, RELEASE_DUE_HOLDS, SETTLE_HOLD, TX_COLUMNS,
 } from './postgres-sql';
 import type { SqlExecutor, SqlSession } from './sql-executor';
 
@@ -30,48 +36,72 @@ const CLAIM_NEW_KEY = `INSERT INTO idempotency_keys (caller_id, key, fingerprint
 const outcomeJson = (tx: Transaction): string =>
   JSON.stringify({ kind: 'transaction', transaction: tx } satisfies IdempotencyOutcome);
 
-/** The "balance beyond the exact maximum" check (balances_available_max) becomes BalanceOverflow. */
+/** A balance beyond the exact maximum (balances_available_max, balances_held_max) becomes BalanceOverflow. */
 const rethrowOverflow = (err: unknown): never => {
-  if (isCheckViolation(err, 'balances_available_max')) throw new BalanceOverflow();
+  if (isCheckViolation(err, 'balances_available_max') || isCheckViolation(err, 'balances_held_max')) throw new BalanceOverflow();
   throw err;
 };
 
-/** Credits a settling deposit when the balance can hold it; false (nothing written) when it cannot. */
+/** Credits a balance (a settling deposit, a refund) when it can hold the amount; false (nothing written) when it cannot. */
 const creditIfFits = async (s: SqlSession, userId: string, currency: string, amount: number): Promise<boolean> =>
   (await s.query(CREDIT, [userId, currency, String(amount)])).length > 0;
 
+/** What moves: `amount` out of `userId`'s balance (into `toUserId`'s when there is one). */
+type Movement = Pick<Transaction, 'userId' | 'toUserId' | 'amount' | 'currency'>;
+
+interface Checks {
+  /** The movement requires both parties' profiles (refunds do not). */
+  profiles: boolean;
+  /** `toUserId` is credited (a hold's payee is not, yet). */
+  credits: boolean;
+}
+
 /**
- * Why a withdrawal's or transfer's guarded statement matched nothing, in the port's
- * order: the sender's profile, the recipient's, then the balance. Runs only on a refusal.
+ * Why a movement's guarded statement matched nothing, in the port's order: the
+ * payer's profile, the payee's, the payer's funds, then the recipient's limit. Runs
+ * only on a refusal. `debited`: the debit leg already ran in this transaction.
  */
-const refusal = async (s: SqlSession, tx: Transaction, debited: boolean): Promise<Error> => {
+const refusal = async (s: SqlSession, m: Movement, now: string, checks: Checks, debited: boolean): Promise<Error> => {
   const [f] = await s.query<{ sender: boolean; recipient: boolean; sender_available: string | null; recipient_available: string | null }>(
-    REFUSAL_FACTS, [tx.userId, tx.toUserId ?? null, tx.currency],
+    REFUSAL_FACTS, [m.userId, m.toUserId ?? null, m.currency, now],
   );
-  if (!f?.sender) return profileNotFound();
-  if (tx.toUserId !== undefined && !f.recipient) return profileNotFound('toUserId');
+  if (checks.profiles && !f?.sender) return profileNotFound();
+  if (checks.profiles && m.toUserId !== undefined && !f?.recipient) return profileNotFound('toUserId');
   // Read after this transaction's own debit, when that leg already ran.
-  const before = f.sender_available === null ? 0 : parseStoredAmount(f.sender_available) + (debited ? tx.amount : 0);
-  if (before < tx.amount) return new InsufficientFunds();
-  if (tx.toUserId !== undefined && f.recipient_available !== null && parseStoredAmount(f.recipient_available) > MAX_BALANCE - tx.amount) {
+  const before = f?.sender_available == null ? 0 : parseStoredAmount(f.sender_available) + (debited ? m.amount : 0);
+  if (before < m.amount) return new InsufficientFunds();
+  if (checks.credits && m.toUserId !== undefined && f?.recipient_available != null
+    && parseStoredAmount(f.recipient_available) > MAX_BALANCE - m.amount) {
     return new BalanceOverflow();
   }
   return new InsufficientFunds();
 };
 
-/** One leg of a withdrawal or transfer: DEBIT_PROFILE for the sender, CREDIT_PROFILE for a recipient. */
+/** One guarded statement of a movement. */
 interface Leg {
   sql: string;
-  userId: string;
-  /** Set on a transfer's second leg when the first one was the debit. */
-  afterDebit?: boolean;
+  params: unknown[];
 }
 
-/** Runs a leg; no row moved: the refusal, diagnosed in the port's order. */
-const runLeg = async (s: SqlSession, tx: Transaction, leg: Leg): Promise<void> => {
-  const rows = await s.query(leg.sql, [leg.userId, tx.currency, String(tx.amount)]).catch(rethrowOverflow);
-  if (rows.length === 0) throw await refusal(s, tx, leg.afterDebit === true);
+/**
+ * Runs the debit and the credit (if any) in user_id order — the lock order of every
+ * step that touches two balances, so no two of them deadlock; a leg that moves no row
+ * is the refusal, diagnosed in the port's order. The debit releases the payer's
+ * expired holds at `now` first (see releasingDebit), which also puts a user's holds
+ * just before their balance in that order.
+ */
+const runLegs = async (s: SqlSession, m: Movement, now: string, checks: Checks, debit: Leg, credit?: Leg): Promise<void> => {
+  const legs = credit === undefined ? [debit] : m.userId < (m.toUserId ?? '') ? [debit, credit] : [credit, debit];
+  let debited = false;
+  for (const leg of legs) {
+    const rows = await s.query(leg.sql, leg.params).catch(rethrowOverflow);
+    if (rows.length === 0) throw await refusal(s, m, now, checks, debited);
+    debited ||= leg === debit;
+  }
 };
+
+const debitLeg = (sql: string, m: Movement, now: string): Leg => ({ sql, params: [m.userId, m.currency, String(m.amount), now] });
+const creditLeg = (sql: string, userId: string, m: Movement): Leg => ({ sql, params: [userId, m.currency, String(m.amount)] });
 
 /** A write for a key that this request no longer holds: throwing rolls the transaction back. */
 const mustHold = (rows: unknown[]): void => {
@@ -93,6 +123,30 @@ const store = async (s: SqlSession, tx: Transaction, idem: IdempotencyScope | un
   } else {
     await s.query(INSERT_TRANSACTION, transactionParams(tx));
   }
+};
+
+/** Stores a capture or a completed refund and, for `idem`, its outcome: the last statement before COMMIT. */
+const storeLinked = async (s: SqlSession, tx: Transaction, idem: IdempotencyScope | undefined): Promise<void> => {
+  if (idem) {
+    mustHold(await s.query(INSERT_LINKED_TRANSACTION_AND_FINISH, [...linkedTransactionParams(tx), idem.callerId, idem.key, outcomeJson(tx), idem.token]));
+  } else {
+    await s.query(INSERT_LINKED_TRANSACTION, linkedTransactionParams(tx));
+  }
+};
+
+/** The hold, locked until the end of the transaction; HoldNotFound when there is none. */
+const lockHold = async (s: SqlSession, id: string): Promise<Hold> => {
+  const [row] = await s.query<HoldRow>(`SELECT ${HOLD_COLUMNS} FROM holds WHERE id = $1::uuid FOR UPDATE`, [id]);
+  if (!row) throw new HoldNotFound();
+  return toHold(row);
+};
+
+/** SETTLE_HOLD on a locked, live hold: BalanceOverflow (roll back) when the payer's available cannot take the rest. */
+const settleHold = async (s: SqlSession, id: string, status: 'captured' | 'voided', captured: number, transactionId: string | null, now: string): Promise<Hold> => {
+  const [row] = await s.query<HoldRow & { fits: boolean }>(SETTLE_HOLD, [id, status, String(captured), transactionId, now]);
+  if (!row) throw new HoldNotFound();
+  if (!row.fits) throw new BalanceOverflow();
+  return toHold(row);
 };
 
 export const makePostgresLedger = (db: SqlExecutor): Ledger => {
@@ -169,11 +223,7 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
         // The user now holds this currency, even before the deposit settles.
         await s.query(ENSURE_BALANCE, [tx.userId, tx.currency]);
         if (idem) {
-          mustHold(await s.query(
-            `UPDATE idempotency_keys SET transaction_id = $3::uuid
-             WHERE caller_id = $1 AND key = $2 AND state = 'in_flight' AND claim_token = $4 RETURNING 1 AS held`,
-            [idem.callerId, idem.key, tx.id, idem.token],
-          ));
+          mustHold(await s.query(LINK_IDEMPOTENCY, [idem.callerId, idem.key, tx.id, idem.token]));
         }
         return tx;
       }),
@@ -195,6 +245,18 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
           throw new InvalidStateTransition(current.status, input.status);
         }
         const tx = toTransaction(row);
+        if (tx.type === 'refund') {
+          if (tx.status === 'failed') {
+            // A declined deposit refund: the original first (the lock order of refund()), then the owner's credit back.
+            await s.query(
+              `UPDATE transactions SET refunded_amount = refunded_amount - $2::bigint, updated_at = $3::timestamptz WHERE id = $1::uuid`,
+              [tx.refundOf ?? null, String(tx.amount), input.now],
+            );
+            if (!(await creditIfFits(s, tx.userId, tx.currency, tx.amount))) throw new BalanceOverflow();
+          }
+          if (idem) await finish(s, idem, { kind: 'transaction', transaction: tx });
+          return tx;
+        }
         if (tx.status === 'completed' && tx.type === 'deposit' && !(await creditIfFits(s, tx.userId, tx.currency, tx.amount))) {
           // The balance cannot hold it: the deposit fails instead; its outcome is the caller's to record.
           if (idem) {
@@ -218,7 +280,7 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
 
     withdraw: (tx, idem, claim) =>
       db.transaction(async (s) => {
-        await runLeg(s, tx, { sql: DEBIT_PROFILE, userId: tx.userId });
+        await runLegs(s, tx, tx.createdAt, { profiles: true, credits: false }, debitLeg(DEBIT_PROFILE, tx, tx.createdAt));
         await store(s, tx, idem, claim);
         return tx;
       }),
@@ -227,14 +289,115 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
       const to = tx.toUserId;
       if (!to) return Promise.reject(new RangeError('transfer without toUserId'));
       return db.transaction(async (s) => {
-        // Lock the two balance rows in user_id order: no two transfers can deadlock.
-        const debit: Leg = { sql: DEBIT_PROFILE, userId: tx.userId };
-        const credit: Leg = { sql: CREDIT_PROFILE, userId: to };
-        const [first, second] = tx.userId < to ? [debit, { ...credit, afterDebit: true }] : [credit, debit];
-        await runLeg(s, tx, first);
-        await runLeg(s, tx, second);
+        await runLegs(
+          s, tx, tx.createdAt, { profiles: true, credits: true },
+          debitLeg(DEBIT_PROFILE, tx, tx.createdAt), creditLeg(CREDIT_PROFILE, to, tx),
+        );
         await store(s, tx, idem, claim);
         return tx;
+      });
+    },
+
+    createHold: (hold, idem) =>
+      db.transaction(async (s) => {
+        const debit = debitLeg(DEBIT_TO_HELD, hold, hold.createdAt);
+        await runLegs(s, hold, hold.createdAt, { profiles: true, credits: false }, { ...debit, params: [...debit.params, hold.toUserId ?? null] });
+        if (idem) {
+          const outcome = JSON.stringify({ kind: 'hold', hold } satisfies IdempotencyOutcome);
+          mustHold(await s.query(INSERT_HOLD_AND_FINISH, [...holdParams(hold), idem.callerId, idem.key, outcome, idem.token]));
+        } else {
+          await s.query(INSERT_HOLD, holdParams(hold));
+        }
+        return hold;
+      }),
+
+    captureHold: ({ holdId, transaction: tx, now }, idem) => {
+      if (!isUuid(holdId)) return Promise.reject(new HoldNotFound());
+      return db.transaction(async (s) => {
+        // Who the parties are never changes: read unlocked, to lock in the transfer order.
+        const [parties] = await s.query<{ user_id: string; to_user_id: string | null; currency: string }>(
+          'SELECT user_id, to_user_id, currency FROM holds WHERE id = $1::uuid', [holdId],
+        );
+        if (!parties) throw new HoldNotFound();
+        const payee = parties.to_user_id;
+        const credit = async (): Promise<boolean> => payee === null || creditIfFits(s, payee, parties.currency, tx.amount);
+        // A payee with the lower user id is locked (credited) before the payer's hold and balance.
+        const payeeFirst = payee !== null && payee < parties.user_id;
+        const payeeFits = payeeFirst ? await credit() : true;
+        const hold = await lockHold(s, holdId);
+        const refused = holdRefusal(hold, 'captured', now);
+        if (refused) throw refused;
+        if (tx.amount > hold.amount) throw new InvalidRequest('amount exceeds the hold', 'amount');
+        if (!payeeFits) throw new BalanceOverflow();
+        const captured = await settleHold(s, holdId, 'captured', tx.amount, tx.id, now);
+        if (!payeeFirst && !(await credit())) throw new BalanceOverflow();
+        await storeLinked(s, tx, idem);
+        return { hold: captured, transaction: tx };
+      });
+    },
+
+    voidHold: ({ holdId, now }, idem) => {
+      if (!isUuid(holdId)) return Promise.reject(new HoldNotFound());
+      return db.transaction(async (s) => {
+        const refused = holdRefusal(await lockHold(s, holdId), 'voided', now);
+        if (refused) throw refused;
+        const voided = await settleHold(s, holdId, 'voided', 0, null, now);
+        if (idem) await finish(s, idem, { kind: 'hold', hold: voided });
+        return voided;
+      });
+    },
+
+    async releaseExpiredHolds({ now, limit }) {
+      // One statement, its own transaction; it never waits on a lock (see RELEASE_DUE_HOLDS).
+      const [r] = await db.query<{ released: number }>(RELEASE_DUE_HOLDS, [now, limit]);
+      return Number(r?.released ?? 0);
+    },
+
+    async getHold(id, now) {
+      if (!isUuid(id)) return null;
+      const [row] = await db.query<HoldRow>(`SELECT ${HOLD_COLUMNS} FROM holds WHERE id = $1::uuid`, [id], { idempotent: true });
+      return row ? holdAsOf(toHold(row), now) : null;
+    },
+
+    async listHolds(q) {
+      const { sql, params } = holdsQuery(q);
+      const rows = await db.query<HoldRow>(sql, params, { idempotent: true });
+      return rows.map((r) => holdAsOf(toHold(r), q.now));
+    },
+
+    refund: ({ refund, now }, idem) => {
+      const originalId = refund.refundOf;
+      if (originalId === undefined || !isUuid(originalId)) return Promise.reject(new TransactionNotFound());
+      return db.transaction(async (s) => {
+        // Locked until COMMIT: racing refunds of one original take turns here.
+        const [row] = await s.query<TransactionRow>(`SELECT ${TX_COLUMNS} FROM transactions WHERE id = $1::uuid FOR UPDATE`, [originalId]);
+        if (!row) throw new TransactionNotFound();
+        const original = toTransaction(row);
+        const refused = refundRefusal(original, refund.amount);
+        if (refused) throw refused;
+        if (original.type === 'withdrawal') {
+          if (!(await creditIfFits(s, refund.userId, refund.currency, refund.amount))) throw new BalanceOverflow();
+        } else {
+          // A transfer's payee gives the money back to the sender; a deposit's owner to the gateway.
+          const to = refund.toUserId;
+          await runLegs(
+            s, refund, now, { profiles: false, credits: true },
+            debitLeg(DEBIT, refund, now), to === undefined ? undefined : creditLeg(CREDIT, to, refund),
+          );
+        }
+        await s.query(
+          `UPDATE transactions SET refunded_amount = refunded_amount + $2::bigint, updated_at = $3::timestamptz WHERE id = $1::uuid`,
+          [originalId, String(refund.amount), now],
+        );
+        if (refund.status === 'pending' && idem) {
+          // The gateway is asked next: linked to the claim like a deposit, the outcome recorded later.
+          mustHold(await s.query(INSERT_LINKED_TRANSACTION_AND_LINK, [...linkedTransactionParams(refund), idem.callerId, idem.key, idem.token]));
+        } else if (refund.status === 'pending') {
+          await s.query(INSERT_LINKED_TRANSACTION, linkedTransactionParams(refund));
+        } else {
+          await storeLinked(s, refund, idem);
+        }
+        return refund;
       });
     },
 
@@ -282,20 +445,17 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
     },
 
     async listPendingDeposits({ createdBefore, limit }) {
-      const rows = await db.query<TransactionRow>(
-        `SELECT ${TX_COLUMNS} FROM transactions
-         WHERE type = 'deposit' AND status = 'pending' AND created_at < $1::timestamptz
-         ORDER BY created_at, id LIMIT $2`,
-        [createdBefore, limit],
-        { idempotent: true },
-      );
+      const rows = await db.query<TransactionRow>(pendingQuery('deposit'), [createdBefore, limit], { idempotent: true });
       return rows.map(toTransaction);
     },
 
-    async getBalances(userId): Promise<Balance[]> {
-      const rows = await db.query<BalanceRow>('SELECT currency, available FROM balances WHERE user_id = $1 ORDER BY currency', [userId], {
-        idempotent: true,
-      });
+    async listPendingRefunds({ createdBefore, limit }) {
+      const rows = await db.query<TransactionRow>(pendingQuery('refund'), [createdBefore, limit], { idempotent: true });
+      return rows.map(toTransaction);
+    },
+
+    async getBalances(userId, now = new Date().toISOString()): Promise<Balance[]> {
+      const rows = await db.query<BalanceRow>(GET_BALANCES, [userId, now], { idempotent: true });
       return rows.map(toBalance);
     },
   };

@@ -1,5 +1,6 @@
 // Row ↔ entity mapping, pure. int8 arrives as a string (pg) and is parsed exactly;
 // timestamptz(3) arrives as a Date and leaves as an ISO string with milliseconds.
+import type { Hold, HoldStatus } from '../../core/hold';
 import { parseStoredAmount, type Balance, type Currency } from '../../core/money';
 import type { IdempotencyOutcome } from '../../core/ports';
 import type { Metadata, Transaction, TransactionStatus, TransactionType } from '../../core/transaction';
@@ -17,11 +18,30 @@ export interface TransactionRow {
   payment_ref: string | null;
   created_at: Date | string;
   updated_at: Date | string;
+  refunded_amount: string | number | bigint;
+  hold_id: string | null;
+  refund_of: string | null;
 }
 
 export interface BalanceRow {
   currency: string;
   available: string | number | bigint;
+  held: string | number | bigint;
+}
+
+export interface HoldRow {
+  id: string;
+  user_id: string;
+  to_user_id: string | null;
+  amount: string | number | bigint;
+  currency: string;
+  captured_amount: string | number | bigint;
+  status: string;
+  expires_at: Date | string;
+  transaction_id: string | null;
+  metadata: Metadata | string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
 }
 
 export interface UserRow {
@@ -55,6 +75,10 @@ export const toTransaction = (r: TransactionRow): Transaction => ({
   metadata: r.metadata === null ? {} : json(r.metadata),
   createdAt: toIso(r.created_at),
   updatedAt: toIso(r.updated_at),
+  // Every deposit, withdrawal and transfer carries it (0 for rows older than refunds); a refund does not.
+  ...(r.type !== 'refund' && { refundedAmount: parseStoredAmount(r.refunded_amount) }),
+  ...(r.hold_id !== null && { holdId: r.hold_id }),
+  ...(r.refund_of !== null && { refundOf: r.refund_of }),
   ...(r.payment_ref !== null && { paymentRef: r.payment_ref }),
 });
 
@@ -64,10 +88,35 @@ export const transactionParams = (tx: Transaction): unknown[] => [
   JSON.stringify(tx.metadata), tx.paymentRef ?? null, tx.createdAt, tx.updatedAt,
 ];
 
+/** Parameters $1…$13 of INSERT_LINKED_TRANSACTION: a capture's hold, a refund's original. */
+export const linkedTransactionParams = (tx: Transaction): unknown[] => [...transactionParams(tx), tx.holdId ?? null, tx.refundOf ?? null];
+
 export const toBalance = (r: BalanceRow): Balance => ({
   currency: r.currency as Currency,
   available: parseStoredAmount(r.available),
+  held: parseStoredAmount(r.held),
 });
+
+export const toHold = (r: HoldRow): Hold => ({
+  id: r.id,
+  userId: r.user_id,
+  ...(r.to_user_id !== null && { toUserId: r.to_user_id }),
+  amount: parseStoredAmount(r.amount),
+  currency: r.currency as Currency,
+  capturedAmount: parseStoredAmount(r.captured_amount),
+  status: r.status as HoldStatus,
+  expiresAt: toIso(r.expires_at),
+  ...(r.transaction_id !== null && { transactionId: r.transaction_id }),
+  metadata: r.metadata === null ? {} : json(r.metadata),
+  createdAt: toIso(r.created_at),
+  updatedAt: toIso(r.updated_at),
+});
+
+/** Parameters $1…$12 of INSERT_HOLD. */
+export const holdParams = (h: Hold): unknown[] => [
+  h.id, h.userId, h.toUserId ?? null, String(h.amount), h.currency, String(h.capturedAmount), h.status, h.expiresAt,
+  h.transactionId ?? null, JSON.stringify(h.metadata), h.createdAt, h.updatedAt,
+];
 
 export const toUserProfile = (r: UserRow): UserProfile => ({
   id: r.id,

@@ -1,16 +1,25 @@
 import { MAX_BALANCE } from '../../core/money';
+import type { HoldQuery } from '../../core/hold';
 import type { HistoryQuery } from '../../core/ports';
 
 // The ledger's statements, in one place so the benchmark can run exactly the same
 // SQL raw. Parameters are cast explicitly: pg and PGlite then agree on every type
 // (jsonb as text, amounts as decimal text).
 
-export const TX_COLUMNS =
+/** What a movement writes; the rest (refunded_amount, hold_id, refund_of) takes its default. */
+const TX_INSERT_COLUMNS =
   'id, type, status, user_id, to_user_id, amount, currency, metadata, payment_ref, created_at, updated_at';
 
+export const TX_COLUMNS = `${TX_INSERT_COLUMNS}, refunded_amount, hold_id, refund_of`;
+
 export const INSERT_TRANSACTION = `
-INSERT INTO transactions (${TX_COLUMNS})
+INSERT INTO transactions (${TX_INSERT_COLUMNS})
 VALUES ($1::uuid, $2, $3, $4, $5, $6::bigint, $7, $8::text::jsonb, $9, $10::timestamptz, $11::timestamptz)`;
+
+/** INSERT_TRANSACTION plus $12 hold_id (a capture) and $13 refund_of (a refund). */
+export const INSERT_LINKED_TRANSACTION = `
+INSERT INTO transactions (${TX_INSERT_COLUMNS}, hold_id, refund_of)
+VALUES ($1::uuid, $2, $3, $4, $5, $6::bigint, $7, $8::text::jsonb, $9, $10::timestamptz, $11::timestamptz, $12::uuid, $13::uuid)`;
 
 /** Creates the balance row at zero if missing: the user now "holds" the currency. */
 export const ENSURE_BALANCE = `
@@ -18,15 +27,42 @@ INSERT INTO balances (user_id, currency, available) VALUES ($1, $2, 0)
 ON CONFLICT (user_id, currency) DO NOTHING`;
 
 /**
- * The guarded debit of a withdrawal or transfer: no row comes back when the balance
- * does not cover it or the user has no profile, so the movement checks both without a
- * statement of its own.
+ * Before a debit, in the debit's own statement: the payer's ($1) holds in the
+ * currency ($2) past their expiry at $4 become `expired` (at their expiry), and
+ * `released.amount` (their sum, usually 0) goes back from held to available.
  */
-export const DEBIT_PROFILE = `
-UPDATE balances SET available = available - $3::bigint
-WHERE user_id = $1 AND currency = $2 AND available >= $3::bigint
-  AND EXISTS (SELECT 1 FROM users WHERE id = $1)
+const RELEASE_EXPIRED = `
+expired AS (
+  UPDATE holds SET status = 'expired', updated_at = expires_at
+  WHERE user_id = $1 AND currency = $2 AND status = 'held' AND expires_at <= $4::timestamptz
+  RETURNING amount
+),
+released AS (SELECT COALESCE(sum(amount), 0)::bigint AS amount FROM expired)`;
+
+/** A guarded debit of $3 from $1 in $2 that first releases the expired holds (at $4); `toHeld` also adds $3 to held. */
+const releasingDebit = (guards: string, toHeld = false): string => `
+WITH ${RELEASE_EXPIRED}
+UPDATE balances SET available = available + released.amount - $3::bigint,
+  held = held - released.amount${toHeld ? ' + $3::bigint' : ''}
+FROM released
+WHERE user_id = $1 AND currency = $2 AND available + released.amount >= $3::bigint${guards}
 RETURNING available`;
+
+/**
+ * The guarded debit of a withdrawal or transfer ($4: its time): no row comes back
+ * when the balance does not cover it or the user has no profile, so the movement
+ * checks both without a statement of its own.
+ */
+export const DEBIT_PROFILE = releasingDebit(`
+  AND EXISTS (SELECT 1 FROM users WHERE id = $1)`);
+
+/** A refund's debit (of a transfer's payee, a deposit's owner): no profile is required. */
+export const DEBIT = releasingDebit('');
+
+/** A new hold: available → held, guarded like DEBIT_PROFILE and by the payee's profile ($5, NULL for none). */
+export const DEBIT_TO_HELD = releasingDebit(`
+  AND EXISTS (SELECT 1 FROM users WHERE id = $1)
+  AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = $5::text))`, true);
 
 /**
  * A transfer's credit to its recipient: no row back when the recipient has no profile
@@ -42,12 +78,15 @@ RETURNING available`;
 
 /**
  * After a refused leg, on that path only: what the refusal was ($1 sender, $2 recipient
- * or NULL for a withdrawal, $3 currency). Read in the same transaction, after the legs.
+ * or NULL for a withdrawal, $3 currency, $4 now). Read in the same transaction, after
+ * the legs; the sender's available counts holds past expiry that no leg released yet.
  */
 export const REFUSAL_FACTS = `
 SELECT EXISTS (SELECT 1 FROM users WHERE id = $1) AS sender,
        EXISTS (SELECT 1 FROM users WHERE id = $2) AS recipient,
-       (SELECT available FROM balances WHERE user_id = $1 AND currency = $3) AS sender_available,
+       (SELECT available + (SELECT COALESCE(sum(amount), 0) FROM holds
+          WHERE user_id = $1 AND currency = $3 AND status = 'held' AND expires_at <= $4::timestamptz)
+        FROM balances WHERE user_id = $1 AND currency = $3)::bigint AS sender_available,
        (SELECT available FROM balances WHERE user_id = $2 AND currency = $3) AS recipient_available`;
 
 /**
@@ -61,6 +100,12 @@ ON CONFLICT (user_id, currency) DO UPDATE SET available = balances.available + E
   WHERE balances.available <= ${MAX_BALANCE} - EXCLUDED.available
 RETURNING available`;
 
+/** Links a new pending deposit or refund ($3) to the claim, only while the key is in flight with the token ($4). */
+export const LINK_IDEMPOTENCY = `
+UPDATE idempotency_keys SET transaction_id = $3::uuid
+WHERE caller_id = $1 AND key = $2 AND state = 'in_flight' AND claim_token = $4
+RETURNING 1 AS held`;
+
 /** Only while the key is in flight with the writer's claim token ($4); no row back = not held. */
 export const FINISH_IDEMPOTENCY = `
 UPDATE idempotency_keys SET state = 'done', outcome = $3::text::jsonb
@@ -68,13 +113,28 @@ WHERE caller_id = $1 AND key = $2 AND state = 'in_flight' AND claim_token = $4
 RETURNING 1 AS held`;
 
 /**
- * INSERT_TRANSACTION ($1…$11) and FINISH_IDEMPOTENCY ($12 caller, $13 key, $14 outcome,
- * $15 claim token) in one statement; no row back = the key is not held (roll back).
+ * An INSERT of `params` parameters and FINISH_IDEMPOTENCY ($n+1 caller, $n+2 key,
+ * $n+3 outcome, $n+4 claim token) in one statement; no row back = the key is not held
+ * (roll back). `linkId` also links what the INSERT created to the claim.
  */
-export const INSERT_TRANSACTION_AND_FINISH = `
-WITH inserted AS (${INSERT_TRANSACTION} RETURNING id)
-UPDATE idempotency_keys SET state = 'done', outcome = $14::text::jsonb, transaction_id = COALESCE(transaction_id, (SELECT id FROM inserted))
-WHERE caller_id = $12 AND key = $13 AND state = 'in_flight' AND claim_token = $15
+const insertAndFinish = (insert: string, params: number, linkId = true): string => `
+WITH inserted AS (${insert} RETURNING id)
+UPDATE idempotency_keys SET state = 'done', outcome = $${params + 3}::text::jsonb${
+  linkId ? ', transaction_id = COALESCE(transaction_id, (SELECT id FROM inserted))' : ''}
+WHERE caller_id = $${params + 1} AND key = $${params + 2} AND state = 'in_flight' AND claim_token = $${params + 4}
+RETURNING 1 AS held`;
+
+/** INSERT_TRANSACTION ($1…$11) and FINISH_IDEMPOTENCY ($12 caller, $13 key, $14 outcome, $15 claim token). */
+export const INSERT_TRANSACTION_AND_FINISH = insertAndFinish(INSERT_TRANSACTION, 11);
+
+/** INSERT_LINKED_TRANSACTION ($1…$13) and FINISH_IDEMPOTENCY ($14…$17). */
+export const INSERT_LINKED_TRANSACTION_AND_FINISH = insertAndFinish(INSERT_LINKED_TRANSACTION, 13);
+
+/** INSERT_LINKED_TRANSACTION ($1…$13) and LINK_IDEMPOTENCY ($14 caller, $15 key, $16 claim token): a pending refund. */
+export const INSERT_LINKED_TRANSACTION_AND_LINK = `
+WITH inserted AS (${INSERT_LINKED_TRANSACTION} RETURNING id)
+UPDATE idempotency_keys SET transaction_id = (SELECT id FROM inserted)
+WHERE caller_id = $14 AND key = $15 AND state = 'in_flight' AND claim_token = $16
 RETURNING 1 AS held`;
 
 /**
@@ -117,3 +177,111 @@ export const historyQuery = (q: HistoryQuery): { sql: string; params: unknown[] 
   ) AS history ORDER BY created_at DESC, id DESC LIMIT $2`;
   return { sql, params };
 };
+
+export const HOLD_COLUMNS =
+  'id, user_id, to_user_id, amount, currency, captured_amount, status, expires_at, transaction_id, metadata, created_at, updated_at';
+
+export const INSERT_HOLD = `
+INSERT INTO holds (${HOLD_COLUMNS})
+VALUES ($1::uuid, $2, $3, $4::bigint, $5, $6::bigint, $7, $8::timestamptz, $9::uuid, $10::text::jsonb, $11::timestamptz, $12::timestamptz)`;
+
+/** INSERT_HOLD ($1…$12) and FINISH_IDEMPOTENCY ($13…$16). */
+export const INSERT_HOLD_AND_FINISH = insertAndFinish(INSERT_HOLD, 12, false);
+
+/**
+ * A capture or void of a locked, live hold ($1), and its payer's balance: the whole
+ * hold leaves held, all but the captured amount ($3) returns to available. $2 the new
+ * status, $4 the capture's transaction, $5 now. `fits` is false (roll back) when
+ * available cannot take the rest.
+ */
+export const SETTLE_HOLD = `
+WITH settled AS (
+  UPDATE holds SET status = $2, captured_amount = $3::bigint, transaction_id = $4::uuid, updated_at = $5::timestamptz
+  WHERE id = $1::uuid AND status = 'held'
+  RETURNING ${HOLD_COLUMNS}
+),
+payer AS (
+  UPDATE balances b SET held = b.held - s.amount, available = b.available + (s.amount - $3::bigint)
+  FROM settled s
+  WHERE b.user_id = s.user_id AND b.currency = s.currency AND b.available <= ${MAX_BALANCE} - (s.amount - $3::bigint)
+  RETURNING 1
+)
+SELECT settled.*, EXISTS (SELECT 1 FROM payer) AS fits FROM settled`;
+
+/**
+ * Releases up to $2 holds past their expiry at $1, oldest expiry first, in one
+ * statement that never waits: holds and payer balances that another transaction has
+ * locked are skipped (that transaction, or the next run, releases them), so
+ * concurrent runs share the work and no movement can deadlock with a run.
+ */
+export const RELEASE_DUE_HOLDS = `
+WITH due AS (
+  SELECT id, user_id, currency FROM holds
+  WHERE status = 'held' AND expires_at <= $1::timestamptz
+  ORDER BY expires_at LIMIT $2
+  FOR UPDATE SKIP LOCKED
+),
+payers AS (
+  SELECT user_id, currency FROM balances
+  WHERE (user_id, currency) IN (SELECT user_id, currency FROM due)
+  FOR UPDATE SKIP LOCKED
+),
+released AS (
+  UPDATE holds h SET status = 'expired', updated_at = h.expires_at
+  FROM due, payers
+  WHERE h.id = due.id AND payers.user_id = due.user_id AND payers.currency = due.currency
+  RETURNING h.user_id, h.currency, h.amount
+),
+sums AS (SELECT user_id, currency, sum(amount)::bigint AS amount FROM released GROUP BY user_id, currency),
+credited AS (
+  UPDATE balances b SET available = b.available + s.amount, held = b.held - s.amount
+  FROM sums s WHERE b.user_id = s.user_id AND b.currency = s.currency
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM released)::int AS released, (SELECT count(*) FROM credited)::int AS credited`;
+
+/** A user's balances ($1) as of $2: holds past their expiry but not yet released count as released. */
+export const GET_BALANCES = `
+SELECT b.currency,
+       (b.available + COALESCE(e.amount, 0))::bigint AS available,
+       (b.held - COALESCE(e.amount, 0))::bigint AS held
+FROM balances b
+LEFT JOIN (
+  SELECT currency, sum(amount) AS amount FROM holds
+  WHERE user_id = $1 AND status = 'held' AND expires_at <= $2::timestamptz
+  GROUP BY currency
+) e ON e.currency = b.currency
+WHERE b.user_id = $1
+ORDER BY b.currency`;
+
+/**
+ * A payer's holds page, newest first, on holds_payer_history. A status filter
+ * matches the status as of `now` (holdAsOf): a hold stored `held` past its expiry is
+ * `expired`.
+ */
+export const holdsQuery = (q: HoldQuery): { sql: string; params: unknown[] } => {
+  const params: unknown[] = [q.userId, q.limit];
+  const filters: string[] = [];
+  if (q.before) {
+    params.push(q.before.createdAt, q.before.id);
+    filters.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+  }
+  if (q.status === 'held') {
+    filters.push(`status = 'held' AND expires_at > $${params.push(q.now)}::timestamptz`);
+  } else if (q.status === 'expired') {
+    filters.push(`(status = 'expired' OR (status = 'held' AND expires_at <= $${params.push(q.now)}::timestamptz))`);
+  } else if (q.status) {
+    filters.push(`status = $${params.push(q.status)}`);
+  }
+  const where = filters.map((f) => ` AND ${f}`).join('');
+  return {
+    sql: `SELECT ${HOLD_COLUMNS} FROM holds WHERE user_id = $1${where} ORDER BY created_at DESC, id DESC LIMIT $2`,
+    params,
+  };
+};
+
+/** Pending transactions of one type (deposits, refunds) created before $1, oldest first ($2 limit). */
+export const pendingQuery = (type: 'deposit' | 'refund'): string => `
+SELECT ${TX_COLUMNS} FROM transactions
+WHERE type = '${type}' AND status = 'pending' AND created_at < $1::timestamptz
+ORDER BY created_at, id LIMIT $2`;

@@ -2,6 +2,7 @@
 // bundles them: no file is read at runtime. Append only; never edit a shipped one.
 import * as m0001 from './0001-initial-schema';
 import * as m0002 from './0002-idempotency-claim-token';
+import * as m0003 from './0003-holds-and-refunds';
 
 export interface Migration {
   version: number;
@@ -9,4 +10,4 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003];
