@@ -20,10 +20,17 @@ export const instrumentUseCases = (useCases: UseCases): UseCases => ({
   createDeposit: moving(useCases.createDeposit),
   createWithdrawal: moving(useCases.createWithdrawal),
   createTransfer: moving(useCases.createTransfer),
+  captureHold: moving(useCases.captureHold),
+  createRefund: moving(useCases.createRefund),
   reconcileDeposits: async (...args) => {
     const report = await useCases.reconcileDeposits(...args);
     logger.info('reconciled deposits', { ...report });
     return report;
+  },
+  releaseExpiredHolds: async (limit) => {
+    const released = await useCases.releaseExpiredHolds(limit);
+    logger.info('released expired holds', { released });
+    return released;
   },
   purgeExpiredIdempotency: async (limit) => {
     const purged = await useCases.purgeExpiredIdempotency(limit);

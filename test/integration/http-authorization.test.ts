@@ -169,7 +169,7 @@ describe('authorization matrix: route × caller', () => {
     }
     // A space cannot be in any id: a malformed path id is 404, as the contract says.
     expectError(await call('createWithdrawal', { id: ` ${w.owner.id}`, token: w.owner.token, body: { amount: 1, currency: 'USD' } }), 404, 'not_found');
-    expect((await storedState([w.owner.id])).balances[w.owner.id]).toEqual([{ currency: 'USD', available: 1001 }]);
+    expect((await storedState([w.owner.id])).balances[w.owner.id]).toEqual([{ currency: 'USD', available: 1001, held: 0 }]);
   });
 });
 
@@ -240,7 +240,7 @@ describe('mass assignment: unknown body fields are 400 naming the field', () => 
     expect(tx.userId).toBe(w.owner.id);
     expect(tx.metadata).toEqual({ userId: w.other.id });
     const balances = (await storedState([w.other.id])).balances[w.other.id];
-    expect(balances).toEqual([{ currency: 'USD', available: 1000 }]);
+    expect(balances).toEqual([{ currency: 'USD', available: 1000, held: 0 }]);
   });
 });
 

@@ -21,6 +21,8 @@ const CONTRACT: Record<ErrorCode, number> = {
   same_account_transfer: 422,
   // An addition to the contract: a credit the balance cannot hold (above 2^53 - 1).
   balance_limit_exceeded: 422,
+  hold_expired: 422,
+  refund_exceeds_amount: 422,
   payment_failed: 402,
   rate_limited: 429,
   payment_gateway_error: 502,
