@@ -115,8 +115,12 @@ export class BalanceOverflow extends DomainError {
   }
 }
 export class InvalidStateTransition extends DomainError {
-  constructor(from: string, to: string, what = 'transaction', param: string | undefined = 'status') {
-    super('invalid_state_transition', `A ${from} ${what} cannot become ${to}`, param);
+  /**
+   * `param` is `status` (a PATCH's field) unless given: an explicit `undefined` names no
+   * input (a hold's or an original's state is at fault, not a field of the request).
+   */
+  constructor(from: string, to: string, what = 'transaction', ...param: [string | undefined] | []) {
+    super('invalid_state_transition', `A ${from} ${what} cannot become ${to}`, param.length === 0 ? 'status' : param[0]);
   }
 }
 /** Also the answer for a hold the caller may not see. */
