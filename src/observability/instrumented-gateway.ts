@@ -21,5 +21,7 @@ export const instrumentGateway = (gateway: PaymentGateway): PaymentGateway => {
   return {
     charge: (req) => timed('charge', () => gateway.charge(req), (r) => r.status),
     getPaymentStatus: (ref) => timed('status', () => gateway.getPaymentStatus(ref), (r) => r?.status ?? 'unknown'),
+    refund: (req) => timed('refund', () => gateway.refund(req), (r) => r.status),
+    getRefundStatus: (ref) => timed('refund_status', () => gateway.getRefundStatus(ref), (r) => r?.status ?? 'unknown'),
   };
 };

@@ -178,6 +178,8 @@ describe('reconcile deposits (use cases + HTTP adapter + sandbox)', () => {
         return fake.charge(req);
       },
       getPaymentStatus: (ref) => fake.getPaymentStatus(ref),
+      refund: (req) => fake.refund(req),
+      getRefundStatus: (ref) => fake.getRefundStatus(ref),
     };
     const api = makeUseCases({
       ledger: w.ledger, users: makeMemoryUserStore(w.state), health: { ping: async () => undefined }, gateway: racing,
@@ -210,6 +212,8 @@ describe('reconcile deposits (use cases + HTTP adapter + sandbox)', () => {
         return result;
       },
       getPaymentStatus: (ref) => fake.getPaymentStatus(ref),
+      refund: (req) => fake.refund(req),
+      getRefundStatus: (ref) => fake.getRefundStatus(ref),
     };
     const api = makeUseCases({
       ledger: w.ledger, users: makeMemoryUserStore(w.state), health: { ping: async () => undefined }, gateway: racing,

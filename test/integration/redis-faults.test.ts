@@ -17,6 +17,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const noGateway: PaymentGateway = {
   charge: async () => { throw new Error('not used'); },
   getPaymentStatus: async () => null,
+  refund: async () => { throw new Error('not used'); },
+  getRefundStatus: async () => null,
 };
 
 const fund = async (s: Storage, userId: string, amount: number): Promise<void> => {

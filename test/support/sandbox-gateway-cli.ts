@@ -74,6 +74,7 @@ const main = async (): Promise<void> => {
   // The key is never printed: only where it came from.
   console.log(`sandbox payment gateway on ${gateway.url} (key from ${process.env.PAYMENT_API_KEY ? 'PAYMENT_API_KEY' : "the default 'sandbox-key'"})`);
   console.log('tokens: tok_ok (succeeded), tok_pending (pending until polled once), tok_declined (declined)');
+  console.log('refund tokens: tok_refund_pending (its refunds pending until polled once), tok_refund_declined (its refunds declined)');
   console.log(`faults: ${fault ? describeFault(fault) : 'none (see --help)'}`);
   const stop = (): void => {
     void gateway.close().then(() => process.exit(0));

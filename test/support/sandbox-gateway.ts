@@ -7,9 +7,12 @@
 // status poll; tok_declined and any other token are declined (422 with the declined
 // payment as body, as the adapter expects). The same key always answers the same
 // payment and charges once; the same key with another body is 409.
+// tok_refund_pending and tok_refund_declined charge like tok_ok; refunds (/refunds) are
+// in sandbox-refunds.ts.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { makeSandboxRefunds, type RefundStats } from './sandbox-refunds';
 
 export type SandboxFault =
   /** Wait, then answer normally (longer than the client's timeout: it gave up before anything was charged). */
@@ -24,7 +27,7 @@ export type SandboxFault =
 /** A fault for the next `times` requests (default 1; Infinity until cleared). */
 export type SandboxFaultStep = SandboxFault & { times?: number };
 
-export interface SandboxStats {
+export interface SandboxStats extends RefundStats {
   /** Every request received, faulted and unauthorized ones included. */
   requests: number;
   /** POST /payments received per Idempotency-Key. */
@@ -54,11 +57,13 @@ interface Payment {
 }
 
 const MAX_BODY = 16 * 1024;
+const CHARGE_SUCCEEDS = new Set(['tok_ok', 'tok_refund_pending', 'tok_refund_declined']);
 
 export const startSandboxGateway = async ({ apiKey, port = 0 }: { apiKey: string; port?: number }): Promise<SandboxGateway> => {
   const byId = new Map<string, Payment>();
   const byKey = new Map<string, Payment>();
-  const stats: SandboxStats = { requests: 0, chargeRequests: {}, charges: {}, unauthorized: 0 };
+  const stats: SandboxStats = { requests: 0, chargeRequests: {}, charges: {}, unauthorized: 0, refundRequests: {}, refunded: {} };
+  const refunds = makeSandboxRefunds(byId, stats);
   let faults: Array<{ fault: SandboxFault; left: number }> = [];
   const timers = new Set<NodeJS.Timeout>();
 
@@ -127,7 +132,7 @@ export const startSandboxGateway = async ({ apiKey, port = 0 }: { apiKey: string
       }
       return { status: codeFor(existing), body: view(existing) };
     }
-    const status: Status = paymentToken === 'tok_ok' ? 'succeeded' : paymentToken === 'tok_pending' ? 'pending' : 'declined';
+    const status: Status = CHARGE_SUCCEEDS.has(paymentToken) ? 'succeeded' : paymentToken === 'tok_pending' ? 'pending' : 'declined';
     const payment: Payment = { id: `pay_${randomUUID().replace(/-/g, '')}`, key, status, request, createdAt: new Date().toISOString() };
     byKey.set(key, payment);
     byId.set(payment.id, payment);
@@ -142,6 +147,7 @@ export const startSandboxGateway = async ({ apiKey, port = 0 }: { apiKey: string
     const raw = await readBody(req);
     const isCharge = req.method === 'POST' && url.pathname === '/payments';
     if (isCharge && typeof key === 'string') stats.chargeRequests[key] = (stats.chargeRequests[key] ?? 0) + 1;
+    refunds.count(req.method, url, key);
 
     const fault = nextFault();
     if (fault?.kind === 'latency') await later(fault.ms);
@@ -176,6 +182,8 @@ export const startSandboxGateway = async ({ apiKey, port = 0 }: { apiKey: string
     } else if (req.method === 'GET' && url.pathname.startsWith('/payments/')) {
       const p = byId.get(decodeURIComponent(url.pathname.slice('/payments/'.length)));
       answer = p ? { status: 200, body: view(poll(p)) } : { status: 404, body: { error: { type: 'not_found', message: 'No such payment' } } };
+    } else if (refunds.handles(req.method, url)) {
+      answer = refunds.answer(req.method, url, key, raw);
     } else {
       answer = { status: 404, body: { error: { type: 'not_found', message: 'No such route' } } };
     }

@@ -44,9 +44,10 @@ export interface GatewayPolicy {
   /**
    * Runs `attempt` with retries behind the shared circuit. Transient failures that
    * outlast the retries become PaymentGatewayError; an open circuit becomes
-   * ServiceUnavailable when no attempt of this call reached the gateway.
+   * ServiceUnavailable when no attempt of this call reached the gateway. `id`: the
+   * deposit or refund whose outcome the PaymentGatewayError leaves unknown.
    */
-  run<T>(attempt: () => Promise<T>, depositId: string): Promise<T>;
+  run<T>(attempt: () => Promise<T>, id: string): Promise<T>;
 }
 
 const GIVE_UP_MESSAGES: Record<TransientGatewayError['reason'], string> = {
@@ -70,7 +71,7 @@ export const makeGatewayPolicy = (o: ResilienceOptions): GatewayPolicy => {
   const retryAfterSeconds = Math.max(1, Math.ceil(o.circuitHalfOpenMs / 1000));
 
   return {
-    async run(attempt, depositId) {
+    async run(attempt, id) {
       let attempts = 0;
       try {
         return await policy.execute(() => {
@@ -79,11 +80,11 @@ export const makeGatewayPolicy = (o: ResilienceOptions): GatewayPolicy => {
         });
       } catch (err) {
         if (err instanceof BrokenCircuitError) {
-          // Earlier attempts of this call may have charged: the outcome is unknown, not "never sent".
-          if (attempts > 0) throw new PaymentGatewayError('Payment gateway unavailable', depositId);
+          // Earlier attempts of this call may have moved money: the outcome is unknown, not "never sent".
+          if (attempts > 0) throw new PaymentGatewayError('Payment gateway unavailable', id);
           throw new ServiceUnavailable('The payment gateway is unavailable, try again shortly', retryAfterSeconds);
         }
-        if (err instanceof TransientGatewayError) throw new PaymentGatewayError(GIVE_UP_MESSAGES[err.reason], depositId);
+        if (err instanceof TransientGatewayError) throw new PaymentGatewayError(GIVE_UP_MESSAGES[err.reason], id);
         throw err;
       }
     },

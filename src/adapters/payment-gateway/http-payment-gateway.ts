@@ -2,13 +2,18 @@
 //   POST {url}/payments                      charge (Idempotency-Key: our deposit id)
 //   GET  {url}/payments/{id}                 status by the gateway's id, 404 = unknown
 //   GET  {url}/payments?idempotency_key={k}  status by our deposit id, 404 = never charged
+//   POST {url}/refunds                       refund a payment (Idempotency-Key: our refund id)
+//   GET  {url}/refunds/{id}                  refund status by the gateway's id, 404 = unknown
+//   GET  {url}/refunds?idempotency_key={k}   refund status by our refund id, 404 = never refunded
 // Each attempt has its own timeout; transient failures are retried with the same
 // Idempotency-Key behind a shared circuit breaker (gateway-resilience.ts). Errors name
 // neither the URL nor the key: fetch's own errors are dropped, not wrapped.
 import { PaymentGatewayError } from '../../core/errors';
-import type { ChargeRequest, PaymentGateway, PaymentResult } from '../../core/ports';
+import type { ChargeRequest, PaymentGateway, PaymentResult, RefundRequest } from '../../core/ports';
 import { makeGatewayPolicy, TransientGatewayError } from './gateway-resilience';
-import { isRetryableStatus, parseDecline, parsePayment, parseRetryAfter, rejectionMessage } from './gateway-wire';
+import {
+  CHARGE_DECLINE_CODES, REFUND_DECLINE_CODES, isRetryableStatus, parseDecline, parsePayment, parseRetryAfter, rejectionMessage,
+} from './gateway-wire';
 
 /** What the HTTP gateway needs (built by src/config.ts from the PAYMENT_* variables). */
 export interface HttpPaymentGatewayOptions {
@@ -78,37 +83,55 @@ export const makeHttpPaymentGateway = (config: HttpPaymentGatewayOptions, tuning
     return { status: res.status, body: parseJson(text) };
   };
 
-  const expectPayment = (answer: Answer, depositId: string): PaymentResult => {
-    const payment = parsePayment(answer.body);
-    if (!payment) throw new PaymentGatewayError('Payment processing error', depositId);
-    return payment;
+  /** A payment or a refund (the same envelope). */
+  const expectBody = (answer: Answer, id: string): PaymentResult => {
+    const result = parsePayment(answer.body);
+    if (!result) throw new PaymentGatewayError('Payment processing error', id);
+    return result;
+  };
+
+  /** A POST that moves money (charge, refund): retried with the same key; a 422 may be a decline. */
+  const create = async (path: string, body: object, key: string, declineCodes: readonly string[]): Promise<PaymentResult> => {
+    const answer = await policy.run(() => attempt(path, { method: 'POST', body: JSON.stringify(body), idempotencyKey: key }), key);
+    if (answer.status >= 200 && answer.status < 300) return expectBody(answer, key);
+    if (answer.status === 422) {
+      const decline = parseDecline(answer.body, key, declineCodes);
+      if (decline) return decline;
+    }
+    throw new PaymentGatewayError(rejectionMessage(answer.status), key);
+  };
+
+  /**
+   * A status GET by the gateway's id when known, else by our key. Never a re-POST:
+   * that would move money for a request whose first attempt never arrived.
+   */
+  const lookup = async (
+    resource: 'payments' | 'refunds', key: string, ref: string | undefined, errorId: string,
+  ): Promise<PaymentResult | null> => {
+    const path = ref !== undefined
+      ? `${resource}/${encodeURIComponent(ref)}`
+      : `${resource}?idempotency_key=${encodeURIComponent(key)}`;
+    const answer = await policy.run(() => attempt(path, { method: 'GET' }), errorId);
+    if (answer.status === 404) return null;
+    if (answer.status >= 200 && answer.status < 300) return expectBody(answer, errorId);
+    throw new PaymentGatewayError(rejectionMessage(answer.status), errorId);
   };
 
   return {
-    async charge(req: ChargeRequest): Promise<PaymentResult> {
-      const body = JSON.stringify({ amount: req.amount, currency: req.currency, paymentToken: req.paymentToken });
-      const answer = await policy.run(
-        () => attempt('payments', { method: 'POST', body, idempotencyKey: req.depositId }),
-        req.depositId,
-      );
-      if (answer.status >= 200 && answer.status < 300) return expectPayment(answer, req.depositId);
-      if (answer.status === 422) {
-        const decline = parseDecline(answer.body, req.depositId);
-        if (decline) return decline;
-      }
-      throw new PaymentGatewayError(rejectionMessage(answer.status), req.depositId);
+    charge: (req: ChargeRequest) =>
+      create('payments', { amount: req.amount, currency: req.currency, paymentToken: req.paymentToken }, req.depositId, CHARGE_DECLINE_CODES),
+
+    getPaymentStatus: ({ depositId, paymentRef }) => lookup('payments', depositId, paymentRef, depositId),
+
+    async refund(req: RefundRequest): Promise<PaymentResult> {
+      // The refund names the gateway's payment: found by the deposit's key when we never learnt its id.
+      const paymentRef = req.paymentRef ?? (await lookup('payments', req.depositId, undefined, req.refundId))?.paymentRef;
+      // A payment the gateway never took cannot be refunded: refused, nothing moved.
+      if (paymentRef === undefined) return { status: 'declined', paymentRef: req.refundId };
+      return create('refunds', { payment_id: paymentRef, amount: req.amount, currency: req.currency }, req.refundId, REFUND_DECLINE_CODES);
     },
 
-    async getPaymentStatus({ depositId, paymentRef }): Promise<PaymentResult | null> {
-      // Never a re-POST: that would charge a deposit whose first attempt never arrived.
-      const path = paymentRef !== undefined
-        ? `payments/${encodeURIComponent(paymentRef)}`
-        : `payments?idempotency_key=${encodeURIComponent(depositId)}`;
-      const answer = await policy.run(() => attempt(path, { method: 'GET' }), depositId);
-      if (answer.status === 404) return null;
-      if (answer.status >= 200 && answer.status < 300) return expectPayment(answer, depositId);
-      throw new PaymentGatewayError(rejectionMessage(answer.status), depositId);
-    },
+    getRefundStatus: ({ refundId, paymentRef }) => lookup('refunds', refundId, paymentRef, refundId),
   };
 };
 
