@@ -140,8 +140,9 @@ export class SameAccountTransfer extends DomainError {
   constructor() { super('same_account_transfer', 'You cannot transfer to yourself', 'toUserId'); }
 }
 export class PaymentFailed extends DomainError {
-  constructor(transactionId: string, message = 'The payment was declined', param: string | undefined = 'paymentToken') {
-    super('payment_failed', message, param, transactionId);
+  /** `param` is `paymentToken` (a deposit's) unless given: an explicit `undefined` names none (a refund has no token). */
+  constructor(transactionId: string, message = 'The payment was declined', ...param: [string | undefined] | []) {
+    super('payment_failed', message, param.length === 0 ? 'paymentToken' : param[0], transactionId);
   }
 }
 /**

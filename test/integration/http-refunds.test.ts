@@ -4,9 +4,11 @@ import '../support/memory-http-env';
 
 import { randomUUID } from 'node:crypto';
 import { resetApp } from '../../src/composition-root';
+import { sharedFakeGatewayState } from '../../src/adapters/payment-gateway/fake-payment-gateway';
 import {
   call, expectError, expectOk, fund, newUser, storedState, type HttpResponse, type TestUser,
 } from '../support/invoke';
+import { startSandboxGateway } from '../support/sandbox-gateway';
 import { adminToken } from '../support/tokens';
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -216,5 +218,100 @@ describe('idempotent replays', () => {
       expectError(await refund(payee.token, tx.id, {}, { 'Idempotency-Key': k }), 400, 'invalid_request', 'Idempotency-Key');
     }
     expect(await storedState([sender.id, payee.id])).toEqual(before);
+  });
+});
+
+describe('refunds of deposits at the payment gateway (built-in fake)', () => {
+  it('an admin refunds a deposit: debited first, refunded at the gateway with the refund id as its key, completed', async () => {
+    const u = await newUser('dr');
+    const d = await deposit(u, 500, 'tok_ok');
+    const r = expectOk(await refund(admin, d.id, { amount: 200 }), 201);
+    expect(r).toMatchObject({ type: 'refund', status: 'completed', userId: u.id, amount: 200, refundOf: d.id });
+    expect(r).not.toHaveProperty('toUserId');
+    expect(sharedFakeGatewayState().refunds.get(r.id)).toMatchObject({ status: 'succeeded', refunded: 200, request: { depositId: d.id, amount: 200 } });
+    expect(await available(u)).toBe(300);
+    expect(await read(d.id)).toMatchObject({ status: 'completed', refundedAmount: 200 });
+    expect(JSON.stringify(r)).not.toMatch(/paymentRef|re_/);
+  });
+
+  it('422 insufficient_funds when the deposit was spent: the gateway is not asked', async () => {
+    const u = await newUser('drs');
+    const d = await deposit(u, 500, 'tok_ok');
+    await withdraw(u, 400);
+    const refunds = sharedFakeGatewayState().refunds.size;
+    const before = await storedState([u.id]);
+    expectError(await refund(admin, d.id), 422, 'insufficient_funds', 'amount');
+    expect(await storedState([u.id])).toEqual(before);
+    expect(sharedFakeGatewayState().refunds.size).toBe(refunds);
+  });
+
+  it('tok_refund_pending: 201 pending, the money stays debited; an admin PATCH settles it (failed credits the owner back)', async () => {
+    const u = await newUser('drp');
+    const d = await deposit(u, 500, 'tok_refund_pending');
+    const r1 = expectOk(await refund(admin, d.id, { amount: 100 }), 201);
+    const r2 = expectOk(await refund(admin, d.id, { amount: 150 }), 201);
+    expect([r1.status, r2.status]).toEqual(['pending', 'pending']);
+    expect(await available(u)).toBe(250);
+    // Pending refunds count: only what is left can still be refunded.
+    expectError(await refund(admin, d.id, { amount: 251 }), 422, 'refund_exceeds_amount', 'amount');
+    expect(await read(d.id)).toMatchObject({ refundedAmount: 250 });
+    expect(expectOk(await call('listTransactions', { id: u.id, token: u.token, query: { type: 'refund', status: 'pending' } })).data).toHaveLength(2);
+
+    expect(expectOk(await call('updateTransaction', { id: r1.id, token: admin, body: { status: 'completed' } })).status).toBe('completed');
+    expect(await available(u)).toBe(250);
+    expect(expectOk(await call('updateTransaction', { id: r2.id, token: admin, body: { status: 'failed' } })).status).toBe('failed');
+    expect(await available(u)).toBe(400);
+    expect(await read(d.id)).toMatchObject({ status: 'completed', refundedAmount: 100 });
+    expectError(await call('updateTransaction', { id: r1.id, token: admin, body: { status: 'failed' } }), 422, 'invalid_state_transition', 'status');
+  });
+
+  it('tok_refund_declined: 402 payment_failed naming the failed refund, the owner credited back; the key replays it', async () => {
+    const u = await newUser('drd');
+    const d = await deposit(u, 500, 'tok_refund_declined');
+    const k = `key-${randomUUID()}`;
+    const res = await refund(admin, d.id, { amount: 200 }, { 'Idempotency-Key': k });
+    expectError(res, 402, 'payment_failed', undefined);
+    const failed = res.body.error.transactionId as string;
+    expect(await read(failed)).toMatchObject({ type: 'refund', status: 'failed', amount: 200, refundOf: d.id });
+    expect(await available(u)).toBe(500);
+    expect(await read(d.id)).toMatchObject({ refundedAmount: 0 });
+    const again = await refund(admin, d.id, { amount: 200 }, { 'Idempotency-Key': k });
+    expectError(again, 402, 'payment_failed', undefined);
+    expect([again.body.error.transactionId, again.headers['idempotent-replayed']]).toEqual([failed, 'true']);
+    expect(expectOk(await call('listTransactions', { id: u.id, token: u.token, query: { type: 'refund' } })).data).toHaveLength(1);
+  });
+});
+
+describe('502 payment_gateway_error on a deposit refund (HTTP gateway adapter against the local sandbox)', () => {
+  const apiKey = 'sk_test_refunds_0001';
+  let sandbox: Awaited<ReturnType<typeof startSandboxGateway>>;
+  beforeAll(async () => {
+    sandbox = await startSandboxGateway({ apiKey });
+    Object.assign(process.env, { PAYMENT_API_URL: sandbox.url, PAYMENT_API_KEY: apiKey, PAYMENT_MAX_RETRIES: '0' });
+  });
+  afterAll(async () => {
+    for (const k of ['PAYMENT_API_URL', 'PAYMENT_API_KEY', 'PAYMENT_MAX_RETRIES']) delete process.env[k];
+    await sandbox.close();
+  });
+
+  it('the refund stays pending (money debited), the 502 names it, and a retry with the same key finishes it once', async () => {
+    const u = await newUser('gwr');
+    const d = await deposit(u, 500, 'tok_ok');
+    const k = `key-${randomUUID()}`;
+    sandbox.setFault({ kind: 'status', status: 500, times: 5 });
+    const res = await refund(admin, d.id, { amount: 120 }, { 'Idempotency-Key': k });
+    sandbox.setFault();
+    expectError(res, 502, 'payment_gateway_error');
+    expect(res.raw).not.toContain(sandbox.url);
+    const pendingId = res.body.error.transactionId as string;
+    expect(res.body.error.message).toContain(pendingId);
+    expect(await read(pendingId)).toMatchObject({ type: 'refund', status: 'pending', amount: 120, refundOf: d.id });
+    expect(await available(u)).toBe(380);
+    const retry = await refund(admin, d.id, { amount: 120 }, { 'Idempotency-Key': k });
+    expect(expectOk(retry, 201)).toMatchObject({ id: pendingId, status: 'completed' });
+    expect(retry.headers['idempotent-replayed']).toBeUndefined();
+    expect(await available(u)).toBe(380);
+    expect(await read(d.id)).toMatchObject({ refundedAmount: 120 });
+    expect(expectOk(await call('listTransactions', { id: u.id, token: u.token, query: { type: 'refund' } })).data).toHaveLength(1);
   });
 });

@@ -74,6 +74,8 @@ describe('error → HTTP mapping', () => {
     expect(toErrorResponse(new InvalidStateTransition('captured', 'voided', 'hold', undefined), 'r').body.error).not.toHaveProperty('param');
     const declined = toErrorResponse(new PaymentFailed('0190aaaa-0000-7000-8000-000000000001'), 'r').body.error;
     expect(declined.transactionId).toBe('0190aaaa-0000-7000-8000-000000000001');
+    expect(declined.param).toBe('paymentToken');
+    expect(toErrorResponse(new PaymentFailed('0190aaaa-0000-7000-8000-000000000001', 'refund declined', undefined), 'r').body.error).not.toHaveProperty('param');
     expect(toErrorResponse(new InsufficientFunds(), 'r').body.error).not.toHaveProperty('transactionId');
   });
 
