@@ -64,7 +64,7 @@ describe('openapi.json', () => {
     expect(Object.keys(doc.components.schemas.Transaction.properties)).toEqual(expect.arrayContaining(['refundedAmount', 'holdId', 'refundOf']));
     expect(doc.components.schemas.TransactionType.enum).toContain('refund');
     // Every money-moving route takes an Idempotency-Key.
-    for (const [path, method] of [['/users/{id}/holds', 'post'], ['/holds/{id}/capture', 'post'], ['/holds/{id}/void', 'post'], ['/transactions/{id}/refunds', 'post']]) {
+    for (const [path, method] of [['/users/{id}/holds', 'post'], ['/holds/{id}/capture', 'post'], ['/holds/{id}/void', 'post'], ['/transactions/{id}/refunds', 'post']] as const) {
       expect(doc.paths[path][method].parameters.map((p: { name: string }) => p.name)).toContain('Idempotency-Key');
     }
   });
