@@ -182,7 +182,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/webhooks/payments": {
+    "/users/{id}/holds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The holds a user pays, newest first
+         * @description The owner or an admin. Paged like the transaction history; a hold past `expiresAt` is listed as `expired`.
+         */
+        get: operations["listHolds"];
+        put?: never;
+        /**
+         * Hold money for a later capture
+         * @description The owner only. Moves `amount` from `available` to `held` in one atomic step; nothing is stored when the available balance does not cover it. `toUserId` names the payee a capture credits (without one, a capture is a withdrawal). The hold expires after `expiresInSeconds` (1 to 604800, default 3600): from then on its money is available again.
+         */
+        post: operations["createHold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/holds/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A hold
+         * @description Its payer, its payee or an admin; anyone else gets a 404. A hold past `expiresAt` reads as `expired` (its `updatedAt` is then `expiresAt`) and holds no money, whether or not it was released yet.
+         */
+        get: operations["getHold"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/holds/{id}/capture": {
         parameters: {
             query?: never;
             header?: never;
@@ -192,10 +236,50 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * The payment gateway: a deposit or refund has settled
-         * @description Authenticated by its signature, not a token; without PAYMENT_WEBHOOK_SECRET configured the route does not exist (404). The body only names the transaction: the service asks the gateway for its current status and settles a pending deposit or refund from that answer, atomically, before answering 200. Duplicates, reordered events, unknown or already settled transactions, unknown types and unusable data are answered 200 and change nothing more; unknown fields are ignored.
+         * Capture a hold, in whole or in part
+         * @description Its payee (its payer when it has none) or an admin. In one atomic step: `amount` (default: the whole hold) leaves `held`, the rest returns to `available`, and a `completed` transaction naming the hold is stored: a transfer to the payee, or a withdrawal without one. The hold becomes `captured`. Of racing captures and voids one wins; the others get a 422.
          */
-        post: operations["receivePaymentWebhook"];
+        post: operations["captureHold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/holds/{id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void a hold
+         * @description Its payee (its payer when it has none) or an admin. The whole amount returns to the payer's `available`. The body is `{}` or nothing at all.
+         */
+        post: operations["voidHold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/transactions/{id}/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refund a completed deposit, withdrawal or transfer
+         * @description An admin, or the payee of a transfer. `amount` defaults to what is left; refunds may be partial and never add up to more than the original, whose `refundedAmount` grows (its status never changes). The refund is a `refund` transaction naming the original in `refundOf`. A transfer refund moves the money back from the payee to the sender; a withdrawal refund credits the owner; a deposit refund debits the owner first, then asks the payment gateway: `completed` when it succeeds, `pending` (money stays debited) until it settles, `failed` with a 402 and the money back when declined, and a 502 naming it when the outcome is unknown.
+         */
+        post: operations["createRefund"];
         delete?: never;
         options?: never;
         head?: never;
@@ -208,10 +292,24 @@ export interface components {
     schemas: {
         /** @description Integer number of minor units (1050 = 10.50 USD) */
         Amount: number;
-        /** @description Available balance in one currency, in minor units */
+        /** @description One currency, in minor units: `available` to spend now, and `held` by live holds (never counted in `available`) */
         Balance: {
             currency: components["schemas"]["Currency"];
             available: number;
+            held: number;
+        };
+        CaptureHoldRequest: {
+            amount?: components["schemas"]["Amount"];
+            metadata?: components["schemas"]["Metadata"];
+        };
+        CreateHoldRequest: {
+            amount: components["schemas"]["Amount"];
+            currency: components["schemas"]["Currency"];
+            /** @description The payee a capture credits; without one a capture is a withdrawal */
+            toUserId?: string;
+            /** @description Seconds until the hold expires and its money is available again (default 3600) */
+            expiresInSeconds?: number;
+            metadata?: components["schemas"]["Metadata"];
         };
         CreateUserRequest: {
             /** Format: email */
@@ -244,35 +342,49 @@ export interface components {
          * @description Stable, machine-readable error code
          * @enum {string}
          */
-        ErrorCode: "invalid_request" | "unauthenticated" | "payment_failed" | "forbidden" | "not_found" | "user_exists" | "idempotency_key_in_use" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "insufficient_funds" | "balance_limit_exceeded" | "invalid_state_transition" | "same_account_transfer" | "rate_limited" | "internal_error" | "payment_gateway_error" | "service_unavailable";
+        ErrorCode: "invalid_request" | "unauthenticated" | "payment_failed" | "forbidden" | "not_found" | "user_exists" | "idempotency_key_in_use" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "insufficient_funds" | "balance_limit_exceeded" | "invalid_state_transition" | "same_account_transfer" | "hold_expired" | "refund_exceeds_amount" | "rate_limited" | "internal_error" | "payment_gateway_error" | "service_unavailable";
         Health: {
             /** @enum {string} */
             status: "ok" | "unavailable";
         };
+        /** @description Money of userId (the payer) set aside until captured, voided or expired; toUserId is the payee a capture credits; transactionId is the capture (captured holds only) */
+        Hold: {
+            /** Format: uuid */
+            id: string;
+            userId: string;
+            toUserId?: string;
+            amount: number;
+            currency: components["schemas"]["Currency"];
+            capturedAmount: number;
+            status: components["schemas"]["HoldStatus"];
+            /** Format: date-time */
+            expiresAt: string;
+            /** Format: uuid */
+            transactionId?: string;
+            metadata: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** @description One page of the holds a user pays, newest first; nextCursor is null on the last page */
+        HoldPage: {
+            data: components["schemas"]["Hold"][];
+            nextCursor: string | null;
+        };
+        /** @enum {string} */
+        HoldStatus: "held" | "captured" | "voided" | "expired";
         /** @description Flat object of string keys (≤ 40 chars) to string values (≤ 500 chars), at most 20 keys */
         Metadata: {
             [key: string]: string;
         };
-        /** @description A payment gateway event: which deposit or refund to look at, not its status */
-        PaymentWebhookEvent: {
-            /** @description The gateway's event id (evt_…), the same on every delivery of one event */
-            id: string;
-            /** @enum {string} */
-            type: "payment.succeeded" | "payment.failed" | "refund.succeeded" | "refund.failed";
-            data: {
-                /** @description The deposit (our transaction id) a payment.* event is about */
-                depositId?: string;
-                /** @description The refund (our transaction id) a refund.* event is about */
-                refundId?: string;
-                /** @description The gateway's own id for the payment */
-                paymentRef?: string;
-            } & {
-                [key: string]: unknown;
-            };
-        } & {
-            [key: string]: unknown;
+        RefundRequest: {
+            amount?: components["schemas"]["Amount"];
+            metadata?: components["schemas"]["Metadata"];
         };
-        /** @description A deposit, withdrawal or transfer; userId is the owner (the sender of a transfer) */
+        /** @description A deposit, withdrawal, transfer or refund. userId is the owner (the sender of a transfer, the payee of a refunded transfer); refundedAmount (deposits, withdrawals, transfers) is how much refunds took back; holdId names the hold a capture settled; refundOf the transaction a refund refunds */
         Transaction: {
             /** Format: uuid */
             id: string;
@@ -289,6 +401,11 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+            refundedAmount?: number;
+            /** Format: uuid */
+            holdId?: string;
+            /** Format: uuid */
+            refundOf?: string;
         };
         /** @description One page of history, newest first; nextCursor is null on the last page */
         TransactionPage: {
@@ -298,7 +415,7 @@ export interface components {
         /** @enum {string} */
         TransactionStatus: "pending" | "completed" | "failed";
         /** @enum {string} */
-        TransactionType: "deposit" | "withdrawal" | "transfer";
+        TransactionType: "deposit" | "withdrawal" | "transfer" | "refund";
         TransferRequest: {
             toUserId: string;
             amount: components["schemas"]["Amount"];
@@ -319,11 +436,7 @@ export interface components {
             createdAt: string;
             balances: components["schemas"]["Balance"][];
         };
-        /** @description A verified webhook event, handled */
-        WebhookReceipt: {
-            /** @constant */
-            received: true;
-        };
+        VoidHoldRequest: Record<string, never>;
         WithdrawalRequest: {
             amount: components["schemas"]["Amount"];
             currency: components["schemas"]["Currency"];
@@ -1000,7 +1113,7 @@ export interface operations {
                  */
                 limit?: number;
                 /**
-                 * @description The `nextCursor` of the previous page (opaque; a tampered cursor is a 400)
+                 * @description The `nextCursor` of the previous page (opaque; a tampered cursor, or one of another listing, is a 400)
                  * @example eyJjIjoiMjAyNi0wMS0xNVQwOTozMDowMC4wMDBaIn0.sig
                  */
                 cursor?: string;
@@ -1064,36 +1177,48 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    receivePaymentWebhook: {
+    listHolds: {
         parameters: {
-            query?: never;
-            header: {
+            query?: {
                 /**
-                 * @description `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" keyed with PAYMENT_WEBHOOK_SECRET>`, computed over the body bytes exactly as sent. Several `v1=` may be given (secret rotation): one must match. `t` may be at most 300 s from now.
-                 * @example t=1768469400,v1=6ffbb59b2300aae63f272406069a9788598b792a944a07aba816edb039989a39
+                 * @description Page size
+                 * @example 20
                  */
-                "Webhook-Signature": string;
+                limit?: number;
+                /**
+                 * @description The `nextCursor` of the previous page (opaque; a tampered cursor, or one of another listing, is a 400)
+                 * @example eyJjIjoiMjAyNi0wMS0xNVQwOTozMDowMC4wMDBaIn0.sig
+                 */
+                cursor?: string;
+                /**
+                 * @description Only holds in this status (`expired` includes those past `expiresAt` not yet released)
+                 * @example held
+                 */
+                status?: components["schemas"]["HoldStatus"];
             };
-            path?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description User id: the `sub` of that user's token
+                 * @example alice
+                 */
+                id: string;
+            };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PaymentWebhookEvent"];
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description Handled: settled from the gateway's answer, or nothing to do */
+            /** @description One page */
             200: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WebhookReceipt"];
+                    "application/json": components["schemas"]["HoldPage"];
                 };
             };
-            /** @description The signature is valid but the body is not a JSON object */
+            /** @description A bad query parameter */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -1103,17 +1228,9 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The signature is missing, malformed or wrong, or its t is more than 300 s from now; nothing changed */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No PAYMENT_WEBHOOK_SECRET is configured: the route does not exist */
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such user */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -1123,20 +1240,449 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            /** @description The gateway or storage is unreachable; nothing changed: deliver the event again after Retry-After seconds */
-            503: {
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createHold: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same body returns the first answer again (marked `Idempotent-Replayed: true`) without moving money twice; another body is a 422, a request still in flight a 409. Kept 24 hours, per caller.
+                 * @example dep-2026-01-15-001
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description User id: the `sub` of that user's token
+                 * @example alice
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateHoldRequest"];
+            };
+        };
+        responses: {
+            /** @description The hold, `held` */
+            201: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
-                    "Retry-After": components["headers"]["RetryAfter"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hold"];
+                };
+            };
+            /** @description Invalid body or Idempotency-Key */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            /** @description The payer or the payee has no profile */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still in flight */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Not enough money, a hold to oneself, or the Idempotency-Key was used with another request */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getHold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Hold id (a malformed id is a 404)
+                 * @example 01943a70-2c3d-7e4f-8a5b-6c7d8e9f0a1b
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The hold */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hold"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description No such hold, or not visible to the caller */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    captureHold: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same body returns the first answer again (marked `Idempotent-Replayed: true`) without moving money twice; another body is a 422, a request still in flight a 409. Kept 24 hours, per caller.
+                 * @example dep-2026-01-15-001
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description Hold id (a malformed id is a 404)
+                 * @example 01943a70-2c3d-7e4f-8a5b-6c7d8e9f0a1b
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CaptureHoldRequest"];
+            };
+        };
+        responses: {
+            /** @description The capture, `completed` */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Transaction"];
+                };
+            };
+            /** @description Invalid body or Idempotency-Key, or an amount above the hold */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description The payer of a hold that has a payee: only the payee (or an admin) captures or voids it */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such hold, or not visible to the caller (only its payer, its payee and admins see it) */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still in flight */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description The hold expired or is no longer `held`, the payee's balance cannot take it, or the Idempotency-Key was used with another request */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    voidHold: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same body returns the first answer again (marked `Idempotent-Replayed: true`) without moving money twice; another body is a 422, a request still in flight a 409. Kept 24 hours, per caller.
+                 * @example dep-2026-01-15-001
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description Hold id (a malformed id is a 404)
+                 * @example 01943a70-2c3d-7e4f-8a5b-6c7d8e9f0a1b
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["VoidHoldRequest"];
+            };
+        };
+        responses: {
+            /** @description The hold, `voided` */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hold"];
+                };
+            };
+            /** @description A body other than `{}`, or a bad Idempotency-Key */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description The payer of a hold that has a payee: only the payee (or an admin) captures or voids it */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such hold, or not visible to the caller (only its payer, its payee and admins see it) */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still in flight */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description The hold expired or is no longer `held`, or the Idempotency-Key was used with another request */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createRefund: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same body returns the first answer again (marked `Idempotent-Replayed: true`) without moving money twice; another body is a 422, a request still in flight a 409. Kept 24 hours, per caller.
+                 * @example dep-2026-01-15-001
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description Transaction id (a malformed id is a 404)
+                 * @example 01943a6c-6f1e-7a52-9b1c-3d5e7f9a0b1c
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefundRequest"];
+            };
+        };
+        responses: {
+            /** @description The refund (`completed`, or `pending` for a deposit the gateway has not settled) */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Transaction"];
+                };
+            };
+            /** @description Invalid body or Idempotency-Key */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description The gateway declined a deposit refund; the failed refund is named and its money is back in the wallet */
+            402: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller sees the transaction but may not refund it (its sender, or the owner of a deposit or withdrawal) */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such transaction, or not visible to the caller */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still in flight */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description More than what is left to refund, not a completed deposit, withdrawal or transfer, not enough money to give back, a balance that cannot take it, or the Idempotency-Key was used with another request */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["InternalError"];
+            /** @description The gateway failed or its answer is unknown; the deposit refund stays pending and a retry with the same key resumes it */
+            502: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
 }

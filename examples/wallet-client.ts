@@ -8,6 +8,8 @@ export type WalletClient = Client<paths>;
 export type User = components['schemas']['User'];
 export type Transaction = components['schemas']['Transaction'];
 export type TransactionPage = components['schemas']['TransactionPage'];
+export type Hold = components['schemas']['Hold'];
+export type HoldPage = components['schemas']['HoldPage'];
 export type ApiError = components['schemas']['Error'];
 export type ErrorCode = components['schemas']['ErrorCode'];
 

@@ -115,8 +115,12 @@ export class BalanceOverflow extends DomainError {
   }
 }
 export class InvalidStateTransition extends DomainError {
-  constructor(from: string, to: string, what = 'transaction', param: string | undefined = 'status') {
-    super('invalid_state_transition', `A ${from} ${what} cannot become ${to}`, param);
+  /**
+   * `param` is `status` (a PATCH's field) unless given: an explicit `undefined` names no
+   * input (a hold's or an original's state is at fault, not a field of the request).
+   */
+  constructor(from: string, to: string, what = 'transaction', ...param: [string | undefined] | []) {
+    super('invalid_state_transition', `A ${from} ${what} cannot become ${to}`, param.length === 0 ? 'status' : param[0]);
   }
 }
 /** Also the answer for a hold the caller may not see. */
@@ -136,8 +140,9 @@ export class SameAccountTransfer extends DomainError {
   constructor() { super('same_account_transfer', 'You cannot transfer to yourself', 'toUserId'); }
 }
 export class PaymentFailed extends DomainError {
-  constructor(transactionId: string, message = 'The payment was declined', param: string | undefined = 'paymentToken') {
-    super('payment_failed', message, param, transactionId);
+  /** `param` is `paymentToken` (a deposit's) unless given: an explicit `undefined` names none (a refund has no token). */
+  constructor(transactionId: string, message = 'The payment was declined', ...param: [string | undefined] | []) {
+    super('payment_failed', message, param.length === 0 ? 'paymentToken' : param[0], transactionId);
   }
 }
 /**

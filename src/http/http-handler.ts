@@ -41,6 +41,8 @@ interface Spec<BS extends z.ZodMiniType | undefined, QS extends z.ZodMiniType | 
   query?: QS;
   /** Accepts an Idempotency-Key header. */
   idempotent?: boolean;
+  /** A request without a body is taken as `{}` (the body schema still judges any body sent). */
+  bodyOptional?: boolean;
 }
 
 type Out<S> = S extends z.ZodMiniType ? z.output<S> : undefined;
@@ -90,6 +92,6 @@ export const httpHandler = <BS extends z.ZodMiniType | undefined = undefined, QS
   const chain = routeChain(base);
   if (spec.auth === 'user') chain.use(authenticate());
   chain.use(pathIds());
-  if (spec.body) chain.use(bodyGuard()).use(httpJsonBodyParser()).use(jsonObjectBody());
+  if (spec.body) chain.use(bodyGuard({ optional: spec.bodyOptional })).use(httpJsonBodyParser()).use(jsonObjectBody());
   return chain.use(validate(spec)).use(errorResponse());
 };

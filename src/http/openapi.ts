@@ -5,12 +5,15 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import {
-  BalanceOverflow, Forbidden, IdempotencyKeyInUse, IdempotencyKeyReused, InsufficientFunds, InvalidRequest, InvalidStateTransition, NotFound,
+  BalanceOverflow, Forbidden, HoldExpired, HoldNotFound, IdempotencyKeyInUse, IdempotencyKeyReused, InsufficientFunds, InvalidRequest, InvalidStateTransition, NotFound,
   PayloadTooLarge, PaymentFailed, PaymentGatewayError, SameAccountTransfer, ServiceUnavailable, TransactionNotFound, Unauthenticated,
   UnsupportedMediaType, UserExists, type DomainError, type ErrorCode,
 } from '../core/errors';
-import type { Transaction } from '../core/transaction';
+import { holdRefusal, MAX_HOLD_SECONDS } from '../core/hold';
+import { refundRefusal, type Transaction } from '../core/transaction';
+import { refundDeclined, refundForbidden } from '../core/use-cases/create-refund';
 import { creditRefused } from '../core/use-cases/credit-refused';
+import { payeeOnly } from '../core/use-cases/hold-access';
 import { profileNotFound } from '../core/user';
 import { publicError } from './resources';
 import { logRequest } from './middleware/request-log';
@@ -41,20 +44,42 @@ const AT = '2026-01-15T09:30:00.000Z';
 const LATER = '2026-01-15T09:35:00.000Z';
 const DEPOSIT_ID = '01943a6c-6f1e-7a52-9b1c-3d5e7f9a0b1c';
 const TRANSFER_ID = '01943a6d-0a2b-7c3d-8e4f-5a6b7c8d9e0f';
+const HOLD_ID = '01943a70-2c3d-7e4f-8a5b-6c7d8e9f0a1b';
+const CAPTURE_ID = '01943a72-3d4e-7f50-9b6c-7d8e9f0a1b2c';
+const REFUND_ID = '01943a75-4e5f-7061-8c7d-8e9f0a1b2c3d';
 const REQUEST_ID = 'c0a8012e-5f4b-4d7a-9a51-2b3c4d5e6f70';
+const EXPIRES = '2026-01-15T10:30:00.000Z';
 
-const user = { id: ALICE, email: 'alice@example.com', name: 'Alice', createdAt: AT, balances: [{ currency: 'USD', available: 750 }] };
+const user = { id: ALICE, email: 'alice@example.com', name: 'Alice', createdAt: AT, balances: [{ currency: 'USD', available: 750, held: 0 }] };
 const deposit = {
   id: DEPOSIT_ID, type: 'deposit', status: 'completed', userId: ALICE, amount: 1050, currency: 'USD',
-  metadata: { orderId: 'A-1001' }, createdAt: AT, updatedAt: AT,
+  metadata: { orderId: 'A-1001' }, createdAt: AT, updatedAt: AT, refundedAmount: 0,
 };
 const pendingDeposit = { ...deposit, status: 'pending', metadata: {} };
 const settledDeposit = { ...deposit, status: 'completed', metadata: {}, updatedAt: LATER };
 const withdrawal = { ...deposit, id: '01943a6e-1b2c-7d3e-9f40-6b7c8d9e0f1a', type: 'withdrawal', amount: 200, metadata: {} };
 const transfer = {
   id: TRANSFER_ID, type: 'transfer', status: 'completed', userId: ALICE, toUserId: BOB, amount: 300, currency: 'USD',
-  metadata: { note: 'lunch' }, createdAt: LATER, updatedAt: LATER,
+  metadata: { note: 'lunch' }, createdAt: LATER, updatedAt: LATER, refundedAmount: 0,
 };
+const hold = {
+  id: HOLD_ID, userId: ALICE, toUserId: BOB, amount: 250, currency: 'USD', capturedAmount: 0, status: 'held',
+  expiresAt: EXPIRES, metadata: { order: 'B-7' }, createdAt: AT, updatedAt: AT,
+};
+const capture = {
+  id: CAPTURE_ID, type: 'transfer', status: 'completed', userId: ALICE, toUserId: BOB, amount: 200, currency: 'USD',
+  metadata: {}, createdAt: LATER, updatedAt: LATER, refundedAmount: 0, holdId: HOLD_ID,
+};
+const capturedHold = { ...hold, status: 'captured', capturedAmount: 200, transactionId: CAPTURE_ID, updatedAt: LATER };
+const voidedHold = { ...hold, status: 'voided', updatedAt: LATER };
+const refund = {
+  id: REFUND_ID, type: 'refund', status: 'completed', userId: BOB, toUserId: ALICE, amount: 100, currency: 'USD',
+  metadata: { reason: 'returned' }, createdAt: LATER, updatedAt: LATER, refundOf: TRANSFER_ID,
+};
+const pendingRefund = { ...refund, userId: ALICE, status: 'pending', refundOf: DEPOSIT_ID, metadata: {} };
+/** Refusals exactly as the core decides them, from example states. */
+const capturedState = { status: 'captured' as const, expiresAt: EXPIRES };
+const refundedTransfer = { ...transfer, refundedAmount: 200 } as Transaction;
 
 type Examples = Record<string, { summary?: string; value: unknown }>;
 
@@ -120,6 +145,7 @@ const withBody = { '413': response('PayloadTooLarge'), '415': response('Unsuppor
 const idParam = (description: string, example: string) => ({ name: 'id', in: 'path', required: true, description, schema: { type: 'string' }, example });
 const userId = idParam("User id: the `sub` of that user's token", ALICE);
 const transactionId = idParam('Transaction id (a malformed id is a 404)', DEPOSIT_ID);
+const holdId = idParam('Hold id (a malformed id is a 404)', HOLD_ID);
 const idempotencyKey = {
   name: 'Idempotency-Key', in: 'header', required: false,
   description: 'Makes the request safe to retry: the same key with the same body returns the first answer again '
@@ -127,20 +153,27 @@ const idempotencyKey = {
     + 'Kept 24 hours, per caller.',
   schema: { type: 'string', pattern: '^[\\x20-\\x7e]{1,255}$' }, example: 'dep-2026-01-15-001',
 };
-const QUERY: Record<string, { description: string; example: unknown; default?: unknown }> = {
+type QueryDocs = Record<string, { description: string; example: unknown; default?: unknown; ref?: string }>;
+const PAGING: QueryDocs = {
   limit: { description: 'Page size', example: 20, default: 20 },
-  cursor: { description: 'The `nextCursor` of the previous page (opaque; a tampered cursor is a 400)', example: 'eyJjIjoiMjAyNi0wMS0xNVQwOTozMDowMC4wMDBaIn0.sig' },
-  type: { description: 'Only this type', example: 'transfer' },
-  status: { description: 'Only this status', example: 'completed' },
+  cursor: { description: 'The `nextCursor` of the previous page (opaque; a tampered cursor, or one of another listing, is a 400)', example: 'eyJjIjoiMjAyNi0wMS0xNVQwOTozMDowMC4wMDBaIn0.sig' },
 };
-/** The listing's query parameters, as the handler reads them (`limit` after its string → integer step). */
-const queryParams = () => {
-  const { properties = {} } = z.toJSONSchema(s.listQuery, { target: 'draft-2020-12', io: 'output', unrepresentable: 'any' }) as { properties?: Record<string, object> };
+// Filters share their values with the resource's own fields: referenced, so clients share the type.
+const TRANSACTION_QUERY: QueryDocs = {
+  ...PAGING,
+  type: { description: 'Only this type', example: 'transfer', ref: 'TransactionType' },
+  status: { description: 'Only this status', example: 'completed', ref: 'TransactionStatus' },
+};
+const HOLD_QUERY: QueryDocs = {
+  ...PAGING,
+  status: { description: 'Only holds in this status (`expired` includes those past `expiresAt` not yet released)', example: 'held', ref: 'HoldStatus' },
+};
+/** A listing's query parameters, as the handler reads them (`limit` after its string → integer step). */
+const queryParams = (query: z.ZodMiniType, docs: QueryDocs) => {
+  const { properties = {} } = z.toJSONSchema(query, { target: 'draft-2020-12', io: 'output', unrepresentable: 'any' }) as { properties?: Record<string, object> };
   return Object.entries(properties).map(([name, schema]) => {
-    const { description, example, default: byDefault } = QUERY[name] ?? { description: name, example: undefined };
-    // The same values as the Transaction's own fields: referenced, so clients share the type.
-    const named = name === 'type' ? ref('TransactionType') : name === 'status' ? ref('TransactionStatus') : schema;
-    return { name, in: 'query', required: false, description, schema: { ...named, ...(byDefault !== undefined && { default: byDefault }) }, example };
+    const { description, example, default: byDefault, ref: named } = docs[name] ?? { description: name, example: undefined };
+    return { name, in: 'query', required: false, description, schema: { ...(named ? ref(named) : schema), ...(byDefault !== undefined && { default: byDefault }) }, example };
   });
 };
 
@@ -171,6 +204,12 @@ const KEY_IN_USE = failure('A request with this Idempotency-Key is still in flig
 });
 const KEY_REUSED = example(new IdempotencyKeyReused());
 const NO_PROFILE = failure('The user has no profile', { not_found: example(profileNotFound()) }, replayable);
+const NO_HOLD = failure('No such hold, or not visible to the caller (only its payer, its payee and admins see it)', { not_found: example(new HoldNotFound()) }, replayable);
+const PAYEE_ONLY = failure('The payer of a hold that has a payee: only the payee (or an admin) captures or voids it', { forbidden: example(payeeOnly()) }, replayable);
+const HOLD_STATE = {
+  hold_expired: example(new HoldExpired()),
+  invalid_state_transition: example(holdRefusal(capturedState, 'voided', EXPIRES) as DomainError),
+};
 
 const webhookSignature = {
   name: 'Webhook-Signature', in: 'header', required: true,
@@ -189,7 +228,8 @@ const build = () => ({
     title: 'Wallet API',
     version: '1.0.0',
     description: 'Balances per currency in integer minor units (1050 USD = 10.50 USD); deposits through a payment gateway, '
-      + 'withdrawals, transfers between users, paged history; admins settle pending transactions. '
+      + 'withdrawals, transfers between users, holds (authorize now, capture or void later), refunds, paged history; '
+      + 'admins settle pending transactions. '
       + 'Money-moving requests accept an Idempotency-Key. Errors share one body: `{"error":{"code","message","param"?,"requestId"}}`.',
     license: { name: 'MIT', identifier: 'MIT' },
   },
@@ -203,6 +243,8 @@ const build = () => ({
     { name: 'money', description: 'Deposits, withdrawals and transfers' },
     { name: 'transactions', description: 'Reading, listing and settling transactions' },
     { name: 'webhooks', description: 'Events from the payment gateway (signed, no token)' },
+    { name: 'holds', description: 'Money set aside now (available → held), captured, voided or expired later' },
+    { name: 'refunds', description: 'Giving back all or part of a completed deposit, withdrawal or transfer' },
   ],
   paths: {
     '/health': {
@@ -369,7 +411,7 @@ const build = () => ({
         operationId: 'listTransactions', tags: ['transactions'], summary: 'History, newest first',
         description: 'The owner or an admin. Keyset pagination: pass `nextCursor` back as `cursor` until it is null; '
           + 'concurrent inserts never make a page repeat or skip an older item.',
-        parameters: [userId, ...queryParams()],
+        parameters: [userId, ...queryParams(s.listQuery, TRANSACTION_QUERY)],
         responses: {
           '200': success('One page', 'TransactionPage', { page: { value: { data: [transfer, deposit], nextCursor: null } } }),
           '400': failure('A bad query parameter', {
@@ -409,6 +451,153 @@ const build = () => ({
           '503': failure('The gateway or storage is unreachable; nothing changed: deliver the event again after Retry-After seconds', {
             service_unavailable: example(new ServiceUnavailable('The payment gateway is unavailable, try again shortly')),
           }, retryable),
+        },
+      },
+    },
+    '/users/{id}/holds': {
+      post: {
+        operationId: 'createHold', tags: ['holds'], summary: 'Hold money for a later capture',
+        description: 'The owner only. Moves `amount` from `available` to `held` in one atomic step; nothing is stored when the '
+          + `available balance does not cover it. \`toUserId\` names the payee a capture credits (without one, a capture is a withdrawal). `
+          + `The hold expires after \`expiresInSeconds\` (1 to ${MAX_HOLD_SECONDS}, default 3600): from then on its money is available again.`,
+        parameters: [userId, idempotencyKey],
+        requestBody: body('CreateHoldRequest', {
+          payee: { summary: 'For a payee, 30 minutes', value: { amount: 250, currency: 'USD', toUserId: BOB, expiresInSeconds: 1800, metadata: { order: 'B-7' } } },
+          own: { summary: 'Without a payee (a capture withdraws)', value: { amount: 250, currency: 'USD' } },
+        }),
+        responses: {
+          '201': success('The hold, `held`', 'Hold', { held: { value: hold } }, replayable),
+          '400': failure('Invalid body or Idempotency-Key', {
+            amount: INVALID_AMOUNT,
+            expiresInSeconds: errorBody('invalid_request', `expiresInSeconds: must be an integer number of seconds from 1 to ${MAX_HOLD_SECONDS}`, { param: 'expiresInSeconds' }),
+          }),
+          '403': response('Forbidden'),
+          '404': failure('The payer or the payee has no profile', { payee: example(profileNotFound('toUserId')) }, replayable),
+          '409': KEY_IN_USE,
+          '422': failure('Not enough money, a hold to oneself, or the Idempotency-Key was used with another request', {
+            insufficient_funds: example(new InsufficientFunds()),
+            same_account_transfer: example(new SameAccountTransfer()),
+            idempotency_key_reused: KEY_REUSED,
+          }, replayable),
+          ...withBody, ...authenticated,
+        },
+      },
+      get: {
+        operationId: 'listHolds', tags: ['holds'], summary: 'The holds a user pays, newest first',
+        description: 'The owner or an admin. Paged like the transaction history; a hold past `expiresAt` is listed as `expired`.',
+        parameters: [userId, ...queryParams(s.listHoldsQuery, HOLD_QUERY)],
+        responses: {
+          '200': success('One page', 'HoldPage', { page: { value: { data: [capturedHold], nextCursor: null } } }),
+          '400': failure('A bad query parameter', {
+            status: errorBody('invalid_request', 'status: must be one of held, captured, voided, expired', { param: 'status' }),
+            cursor: errorBody('invalid_request', 'cursor is invalid or was issued for another listing', { param: 'cursor' }),
+          }),
+          '403': response('Forbidden'),
+          '404': failure('No such user', { not_found: example(profileNotFound()) }),
+          ...authenticated,
+        },
+      },
+    },
+    '/holds/{id}': {
+      get: {
+        operationId: 'getHold', tags: ['holds'], summary: 'A hold',
+        description: 'Its payer, its payee or an admin; anyone else gets a 404. A hold past `expiresAt` reads as `expired` '
+          + '(its `updatedAt` is then `expiresAt`) and holds no money, whether or not it was released yet.',
+        parameters: [holdId],
+        responses: {
+          '200': success('The hold', 'Hold', { held: { value: hold }, captured: { value: capturedHold } }),
+          '404': failure('No such hold, or not visible to the caller', { not_found: example(new HoldNotFound()) }),
+          ...authenticated,
+        },
+      },
+    },
+    '/holds/{id}/capture': {
+      post: {
+        operationId: 'captureHold', tags: ['holds'], summary: 'Capture a hold, in whole or in part',
+        description: 'Its payee (its payer when it has none) or an admin. In one atomic step: `amount` (default: the whole hold) leaves '
+          + '`held`, the rest returns to `available`, and a `completed` transaction naming the hold is stored: a transfer to the payee, '
+          + 'or a withdrawal without one. The hold becomes `captured`. Of racing captures and voids one wins; the others get a 422.',
+        parameters: [holdId, idempotencyKey],
+        requestBody: body('CaptureHoldRequest', {
+          partial: { summary: 'Capture part of it', value: { amount: 200 } },
+          whole: { summary: 'Capture all of it', value: {} },
+        }),
+        responses: {
+          '201': success('The capture, `completed`', 'Transaction', { capture: { value: capture } }, replayable),
+          '400': failure('Invalid body or Idempotency-Key, or an amount above the hold', {
+            amount: errorBody('invalid_request', "amount must be an integer number of minor units from 1 to the hold's 250", { param: 'amount' }),
+          }),
+          '403': PAYEE_ONLY,
+          '404': NO_HOLD,
+          '409': KEY_IN_USE,
+          '422': failure('The hold expired or is no longer `held`, the payee\'s balance cannot take it, or the Idempotency-Key was used with another request', {
+            ...HOLD_STATE,
+            balance_limit_exceeded: example(new BalanceOverflow()),
+            idempotency_key_reused: KEY_REUSED,
+          }, replayable),
+          ...withBody, ...authenticated,
+        },
+      },
+    },
+    '/holds/{id}/void': {
+      post: {
+        operationId: 'voidHold', tags: ['holds'], summary: 'Void a hold',
+        description: 'Its payee (its payer when it has none) or an admin. The whole amount returns to the payer\'s `available`. '
+          + 'The body is `{}` or nothing at all.',
+        parameters: [holdId, idempotencyKey],
+        requestBody: { required: false, content: json(ref('VoidHoldRequest'), { empty: { summary: 'Nothing to say', value: {} } }) },
+        responses: {
+          '200': success('The hold, `voided`', 'Hold', { voided: { value: voidedHold } }, replayable),
+          '400': failure('A body other than `{}`, or a bad Idempotency-Key', { unknown_field: errorBody('invalid_request', 'Unknown field: amount', { param: 'amount' }) }),
+          '403': PAYEE_ONLY,
+          '404': NO_HOLD,
+          '409': KEY_IN_USE,
+          '422': failure('The hold expired or is no longer `held`, or the Idempotency-Key was used with another request', {
+            ...HOLD_STATE,
+            idempotency_key_reused: KEY_REUSED,
+          }, replayable),
+          ...withBody, ...authenticated,
+        },
+      },
+    },
+    '/transactions/{id}/refunds': {
+      post: {
+        operationId: 'createRefund', tags: ['refunds'], summary: 'Refund a completed deposit, withdrawal or transfer',
+        description: 'An admin, or the payee of a transfer. `amount` defaults to what is left; refunds may be partial and never add up to more '
+          + 'than the original, whose `refundedAmount` grows (its status never changes). The refund is a `refund` transaction naming the original '
+          + 'in `refundOf`. A transfer refund moves the money back from the payee to the sender; a withdrawal refund credits the owner; a deposit '
+          + 'refund debits the owner first, then asks the payment gateway: `completed` when it succeeds, `pending` (money stays debited) until '
+          + 'it settles, `failed` with a 402 and the money back when declined, and a 502 naming it when the outcome is unknown.',
+        parameters: [transactionId, idempotencyKey],
+        requestBody: body('RefundRequest', {
+          partial: { summary: 'Refund part of it', value: { amount: 100, metadata: { reason: 'returned' } } },
+          rest: { summary: 'Refund what is left', value: {} },
+        }),
+        responses: {
+          '201': success('The refund (`completed`, or `pending` for a deposit the gateway has not settled)', 'Transaction', {
+            transfer: { value: refund }, deposit: { value: pendingRefund },
+          }, replayable),
+          '400': failure('Invalid body or Idempotency-Key', { amount: INVALID_AMOUNT }),
+          '402': failure('The gateway declined a deposit refund; the failed refund is named and its money is back in the wallet', {
+            payment_failed: example(refundDeclined({ id: REFUND_ID })),
+          }, replayable),
+          '403': failure('The caller sees the transaction but may not refund it (its sender, or the owner of a deposit or withdrawal)', {
+            forbidden: example(refundForbidden()),
+          }, replayable),
+          '404': failure('No such transaction, or not visible to the caller', { not_found: example(new TransactionNotFound()) }, replayable),
+          '409': KEY_IN_USE,
+          '422': failure('More than what is left to refund, not a completed deposit, withdrawal or transfer, not enough money to give back, '
+            + 'a balance that cannot take it, or the Idempotency-Key was used with another request', {
+            refund_exceeds_amount: example(refundRefusal(refundedTransfer, 150) as DomainError),
+            invalid_state_transition: example(refundRefusal({ ...pendingDeposit, refundedAmount: 0 } as Transaction, 100) as DomainError),
+            insufficient_funds: example(new InsufficientFunds()),
+            balance_limit_exceeded: example(new BalanceOverflow()),
+            idempotency_key_reused: KEY_REUSED,
+          }, replayable),
+          '502': failure('The gateway failed or its answer is unknown; the deposit refund stays pending and a retry with the same key resumes it', {
+            payment_gateway_error: example(new PaymentGatewayError('The payment gateway did not answer in time', REFUND_ID, 'refund')),
+          }),
+          ...withBody, ...authenticated,
         },
       },
     },

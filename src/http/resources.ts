@@ -4,21 +4,26 @@
 // OpenAPI document and what is sent cannot drift apart.
 import type * as z from 'zod/mini';
 import type { DomainError, ErrorCode } from '../core/errors';
+import type { Hold } from '../core/hold';
 import type { Balance } from '../core/money';
-import type { Transaction } from '../core/transaction';
+import { REFUNDABLE_TYPES, type Transaction } from '../core/transaction';
 import type { User } from '../core/user';
-import type { errorResource, healthResource, pageResource, transactionResource, userResource, webhookReceiptResource } from './schemas';
+import type {
+  errorResource, healthResource, holdPageResource, holdResource, pageResource, transactionResource, userResource, webhookReceiptResource,
+} from './schemas';
 
 export type PublicUser = z.output<typeof userResource>;
 export type PublicBalance = PublicUser['balances'][number];
 export type PublicTransaction = z.output<typeof transactionResource>;
 export type PublicPage = z.output<typeof pageResource>;
+export type PublicHold = z.output<typeof holdResource>;
+export type PublicHoldPage = z.output<typeof holdPageResource>;
 export type PublicHealth = z.output<typeof healthResource>;
 export type PublicWebhookReceipt = z.output<typeof webhookReceiptResource>;
 /** The documented error shape, its code narrowed to the contract's codes. */
 export type PublicError = z.output<typeof errorResource> & { error: { code: ErrorCode } };
 
-export const publicBalance = (b: Balance): PublicBalance => ({ currency: b.currency, available: b.available });
+export const publicBalance = (b: Balance): PublicBalance => ({ currency: b.currency, available: b.available, held: b.held });
 
 export const publicUser = (u: User): PublicUser => ({
   id: u.id,
@@ -39,10 +44,34 @@ export const publicTransaction = (tx: Transaction): PublicTransaction => ({
   metadata: { ...tx.metadata },
   createdAt: tx.createdAt,
   updatedAt: tx.updatedAt,
+  // Every refundable transaction shows it (0 when none, also for rows stored before refunds existed); a refund never.
+  ...(REFUNDABLE_TYPES.includes(tx.type) && { refundedAmount: tx.refundedAmount ?? 0 }),
+  ...(tx.holdId !== undefined && { holdId: tx.holdId }),
+  ...(tx.refundOf !== undefined && { refundOf: tx.refundOf }),
 });
 
 export const publicPage = (data: Transaction[], nextCursor: string | null): PublicPage => ({
   data: data.map(publicTransaction),
+  nextCursor,
+});
+
+export const publicHold = (h: Hold): PublicHold => ({
+  id: h.id,
+  userId: h.userId,
+  ...(h.toUserId !== undefined && { toUserId: h.toUserId }),
+  amount: h.amount,
+  currency: h.currency,
+  capturedAmount: h.capturedAmount,
+  status: h.status,
+  expiresAt: h.expiresAt,
+  ...(h.transactionId !== undefined && { transactionId: h.transactionId }),
+  metadata: { ...h.metadata },
+  createdAt: h.createdAt,
+  updatedAt: h.updatedAt,
+});
+
+export const publicHoldPage = (data: Hold[], nextCursor: string | null): PublicHoldPage => ({
+  data: data.map(publicHold),
   nextCursor,
 });
 

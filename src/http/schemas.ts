@@ -3,6 +3,7 @@
 // zod/mini keeps the bundles small (the classic API does not tree-shake).
 import * as z from 'zod/mini';
 import { CONTRACT_MAX_AMOUNT, SUPPORTED_CURRENCIES } from '../core/money';
+import { HOLD_STATUSES, MAX_HOLD_SECONDS } from '../core/hold';
 import { TRANSACTION_STATUSES, TRANSACTION_TYPES } from '../core/transaction';
 import type { ErrorCode } from '../core/errors';
 import { PAYMENT_WEBHOOK_TYPES } from '../core/use-cases/handle-payment-webhook';
@@ -50,6 +51,31 @@ export const transferBody = z.strictObject({
   metadata: z.optional(metadata),
 });
 
+const EXPIRES = `must be an integer number of seconds from 1 to ${MAX_HOLD_SECONDS}`;
+export const holdBody = z.strictObject({
+  amount,
+  currency,
+  toUserId: z.optional(described(z.string().check(z.minLength(1), z.maxLength(255)), 'The payee a capture credits; without one a capture is a withdrawal')),
+  expiresInSeconds: z.optional(described(
+    z.int({ error: EXPIRES }).check(z.minimum(1, EXPIRES), z.maximum(MAX_HOLD_SECONDS, EXPIRES)),
+    'Seconds until the hold expires and its money is available again (default 3600)',
+  )),
+  metadata: z.optional(metadata),
+});
+
+export const captureBody = z.strictObject({
+  amount: z.optional(amount),
+  metadata: z.optional(metadata),
+});
+
+/** Nothing to say: `{}`, or no body at all. */
+export const voidBody = z.strictObject({});
+
+export const refundBody = z.strictObject({
+  amount: z.optional(amount),
+  metadata: z.optional(metadata),
+});
+
 export const updateTransactionBody = z.strictObject({
   status: z.optional(z.enum(TRANSACTION_STATUSES)),
   metadata: z.optional(metadata),
@@ -81,6 +107,12 @@ export const listQuery = z.strictObject({
   status: z.optional(z.enum(TRANSACTION_STATUSES)),
 });
 
+export const listHoldsQuery = z.strictObject({
+  limit: listQuery.shape.limit,
+  cursor: listQuery.shape.cursor,
+  status: z.optional(z.enum(HOLD_STATUSES)),
+});
+
 // Response shapes and component names: what the OpenAPI document (src/http/openapi.ts)
 // publishes as `components.schemas`, so a generated client gets named types.
 /** Names a schema in the OpenAPI document, keeping any description it already has. */
@@ -95,7 +127,13 @@ export const transactionStatus = named(z.enum(TRANSACTION_STATUSES), 'Transactio
 export const errorCode = named(z.enum(Object.keys(STATUS_BY_CODE) as [ErrorCode, ...ErrorCode[]]), 'ErrorCode', 'Stable, machine-readable error code');
 const timestamp = z.iso.datetime();
 
-export const balance = named(z.object({ currency, available: z.int().check(z.minimum(0)) }), 'Balance', 'Available balance in one currency, in minor units');
+export const holdStatus = named(z.enum(HOLD_STATUSES), 'HoldStatus');
+const minorUnits = z.int().check(z.minimum(0));
+
+export const balance = named(
+  z.object({ currency, available: minorUnits, held: minorUnits }),
+  'Balance', 'One currency, in minor units: `available` to spend now, and `held` by live holds (never counted in `available`)',
+);
 export const userResource = named(z.object({
   id: z.string(),
   email: z.string(),
@@ -114,10 +152,32 @@ export const transactionResource = named(z.object({
   metadata: z.record(z.string(), z.string()),
   createdAt: timestamp,
   updatedAt: timestamp,
-}), 'Transaction', 'A deposit, withdrawal or transfer; userId is the owner (the sender of a transfer)');
+  refundedAmount: z.optional(minorUnits),
+  holdId: z.optional(z.uuid()),
+  refundOf: z.optional(z.uuid()),
+}), 'Transaction', 'A deposit, withdrawal, transfer or refund. userId is the owner (the sender of a transfer, the payee of a refunded transfer); '
+  + 'refundedAmount (deposits, withdrawals, transfers) is how much refunds took back; holdId names the hold a capture settled; refundOf the transaction a refund refunds');
 export const pageResource = named(
   z.object({ data: z.array(transactionResource), nextCursor: z.nullable(z.string()) }),
   'TransactionPage', 'One page of history, newest first; nextCursor is null on the last page',
+);
+export const holdResource = named(z.object({
+  id: z.uuid(),
+  userId: z.string(),
+  toUserId: z.optional(z.string()),
+  amount: z.int().check(z.minimum(1)),
+  currency,
+  capturedAmount: minorUnits,
+  status: holdStatus,
+  expiresAt: timestamp,
+  transactionId: z.optional(z.uuid()),
+  metadata: z.record(z.string(), z.string()),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+}), 'Hold', 'Money of userId (the payer) set aside until captured, voided or expired; toUserId is the payee a capture credits; transactionId is the capture (captured holds only)');
+export const holdPageResource = named(
+  z.object({ data: z.array(holdResource), nextCursor: z.nullable(z.string()) }),
+  'HoldPage', 'One page of the holds a user pays, newest first; nextCursor is null on the last page',
 );
 export const errorResource = named(z.object({
   error: z.object({
@@ -140,3 +200,7 @@ named(withdrawalBody, 'WithdrawalRequest');
 named(transferBody, 'TransferRequest');
 named(updateTransactionBody, 'UpdateTransactionRequest');
 named(paymentWebhookBody, 'PaymentWebhookEvent', 'A payment gateway event: which deposit or refund to look at, not its status');
+named(holdBody, 'CreateHoldRequest');
+named(captureBody, 'CaptureHoldRequest');
+named(voidBody, 'VoidHoldRequest');
+named(refundBody, 'RefundRequest');

@@ -13,10 +13,14 @@ afterAll(async () => {
   await server?.stop();
 });
 
-it('runs the README flow with typed requests and responses', async () => {
-  const { alice, bob, pending, settled } = await readmeFlow(server?.url, SECRET, () => undefined);
-  expect(alice.balances).toEqual([{ currency: 'USD', available: 1050 - 300 + 500 }]);
-  expect(bob.balances).toEqual([{ currency: 'USD', available: 300 }]);
+it('runs the README flows (money, then holds and refunds) with typed requests and responses', async () => {
+  const { alice, bob, pending, settled, hold, capture, refund, voided } = await readmeFlow(server?.url, SECRET, () => undefined);
+  expect(alice.balances).toEqual([{ currency: 'USD', available: 1050 - 300 + 500 - 250 + 100, held: 0 }]);
+  expect(bob.balances).toEqual([{ currency: 'USD', available: 300 + 250 - 100, held: 0 }]);
   expect(pending.status).toBe('pending');
   expect(settled).toMatchObject({ id: pending.id, status: 'completed' });
+  expect(hold).toMatchObject({ amount: 400, status: 'held', toUserId: bob.id });
+  expect(capture).toMatchObject({ type: 'transfer', amount: 250, holdId: hold.id, status: 'completed' });
+  expect(refund).toMatchObject({ type: 'refund', amount: 100, refundOf: capture.id, userId: bob.id, toUserId: alice.id });
+  expect(voided.status).toBe('voided');
 });

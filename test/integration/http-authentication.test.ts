@@ -10,7 +10,9 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { resetApp } from '../../src/composition-root';
 import { apiGatewayEvent } from '../support/api-gateway-event';
-import { call, expectError, expectOk, invokeHandler, ROUTES, newUser, type HttpResponse, type TestUser } from '../support/invoke';
+import {
+  call, expectError, expectOk, invokeHandler, newUser, ROUTE_NAMES, ROUTES, type CallInit, type HttpResponse, type RouteName, type TestUser,
+} from '../support/invoke';
 import {
   forgedToken, hs256, makeSigningKey, noneToken, oversizedHs256, rawHs256, startJwksServer, TEST_JWT_SECRET, validClaims,
   type JwksServer, type SigningKey,
@@ -65,21 +67,32 @@ const expect401 = (res: HttpResponse): void => {
   expect(res.raw).not.toContain(user.id);
 };
 
+/** Open routes, and the payment webhook (authenticated by its signature, in its own suite). */
+const NO_BEARER_TOKEN = new Set<string>(['health', 'openapi', 'paymentWebhook']);
+
 /** Every route that needs a token answers 401 (not 400/404/500) for this header. */
 const expect401Everywhere = async (authorization: string | undefined): Promise<void> => {
   const id = user.id;
   const tx = randomUUID();
-  const requests: Array<Promise<HttpResponse>> = [
-    call('createUser', { headers: { authorization }, body: { email: 'x@example.com', name: 'X' } }),
-    call('getUser', { id, headers: { authorization } }),
-    call('createDeposit', { id, headers: { authorization }, body: { amount: 1, currency: 'USD' } }),
-    call('createWithdrawal', { id, headers: { authorization }, body: '{not json' }),
-    call('createTransfer', { headers: { authorization }, body: { toUserId: 'x', amount: 1, currency: 'USD' } }),
-    call('getTransaction', { id: tx, headers: { authorization } }),
-    call('updateTransaction', { id: tx, headers: { authorization }, body: { status: 'completed' } }),
-    call('listTransactions', { id, headers: { authorization }, query: { limit: 'abc' } }),
+  const requests: Array<[RouteName, CallInit]> = [
+    ['createUser', { headers: { authorization }, body: { email: 'x@example.com', name: 'X' } }],
+    ['getUser', { id, headers: { authorization } }],
+    ['createDeposit', { id, headers: { authorization }, body: { amount: 1, currency: 'USD' } }],
+    ['createWithdrawal', { id, headers: { authorization }, body: '{not json' }],
+    ['createTransfer', { headers: { authorization }, body: { toUserId: 'x', amount: 1, currency: 'USD' } }],
+    ['getTransaction', { id: tx, headers: { authorization } }],
+    ['updateTransaction', { id: tx, headers: { authorization }, body: { status: 'completed' } }],
+    ['listTransactions', { id, headers: { authorization }, query: { limit: 'abc' } }],
+    ['createHold', { id, headers: { authorization }, body: { amount: 1, currency: 'USD' } }],
+    ['getHold', { id: tx, headers: { authorization } }],
+    ['listHolds', { id, headers: { authorization }, query: { status: 'nope' } }],
+    ['captureHold', { id: tx, headers: { authorization }, body: '{not json' }],
+    ['voidHold', { id: tx, headers: { authorization } }],
+    ['createRefund', { id: tx, headers: { authorization }, body: { amount: 0 } }],
   ];
-  for (const res of await Promise.all(requests)) expect401(res);
+  // Every route that takes a bearer token is in the list.
+  expect(ROUTE_NAMES.filter((r) => !NO_BEARER_TOKEN.has(r) && !requests.some(([route]) => route === r))).toEqual([]);
+  for (const res of await Promise.all(requests.map(([route, init]) => call(route, init)))) expect401(res);
 };
 
 describe('HS256 only (AUTH_JWT_SECRET)', () => {

@@ -5,7 +5,7 @@ import '../support/memory-http-env';
 import { randomUUID } from 'node:crypto';
 import { resetApp } from '../../src/composition-root';
 import {
-  call, expectError, expectOk, fund, newUser, storedState, type CallInit, type HttpResponse, type RouteName, type TestUser,
+  call, expectError, expectOk, fund, newUser, ROUTE_NAMES, storedState, type CallInit, type HttpResponse, type RouteName, type TestUser,
 } from '../support/invoke';
 import { adminToken, hs256, userToken } from '../support/tokens';
 
@@ -38,6 +38,16 @@ const tokenFor = (w: World, who: CallerKind): string | undefined =>
 
 const pendingDepositOf = async (u: TestUser): Promise<string> =>
   expectOk(await call('createDeposit', { id: u.id, token: u.token, body: { amount: 50, currency: 'USD', paymentToken: 'tok_pending' } }), 201).id;
+/** A hold the owner pays, to `payee` when given. */
+const holdOf = async (w: World, payee?: TestUser): Promise<string> =>
+  expectOk(await call('createHold', {
+    id: w.owner.id, token: w.owner.token, body: { amount: 20, currency: 'USD', ...(payee && { toUserId: payee.id }) },
+  }), 201).id;
+/** A transfer from the owner (the sender) to the other user (the payee). */
+const transferToOther = async (w: World): Promise<string> =>
+  expectOk(await call('createTransfer', { token: w.owner.token, body: { toUserId: w.other.id, amount: 30, currency: 'USD' } }), 201).id;
+const withdrawalOf = async (u: TestUser): Promise<string> =>
+  expectOk(await call('createWithdrawal', { id: u.id, token: u.token, body: { amount: 30, currency: 'USD' } }), 201).id;
 
 interface Case {
   route: RouteName;
@@ -83,11 +93,44 @@ const MATRIX: Case[] = [
     route: 'listTransactions', request: (w) => ({ id: w.owner.id, query: { limit: '1', type: 'deposit' } }),
     expected: { owner: 200, other: 403, admin: 200, anonymous: 401 },
   },
+  {
+    route: 'createHold', request: (w) => ({ id: w.owner.id, body: { amount: 10, currency: 'USD' } }),
+    expected: { owner: 201, other: 403, admin: 403, anonymous: 401 },
+  },
+  { route: 'getHold', request: async (w) => ({ id: await holdOf(w) }), expected: { owner: 200, other: 404, admin: 200, anonymous: 401 } },
+  // The payee of a hold sees it too.
+  { route: 'getHold', request: async (w) => ({ id: await holdOf(w, w.other) }), expected: { owner: 200, other: 200, admin: 200, anonymous: 401 } },
+  { route: 'listHolds', request: (w) => ({ id: w.owner.id }), expected: { owner: 200, other: 403, admin: 200, anonymous: 401 } },
+  {
+    route: 'listHolds', request: (w) => ({ id: w.owner.id, query: { limit: '1', status: 'held' } }),
+    expected: { owner: 200, other: 403, admin: 200, anonymous: 401 },
+  },
+  // Without a payee the payer settles their hold; with one, only the payee (and admins).
+  { route: 'captureHold', request: async (w) => ({ id: await holdOf(w), body: {} }), expected: { owner: 201, other: 404, admin: 201, anonymous: 401 } },
+  {
+    route: 'captureHold', request: async (w) => ({ id: await holdOf(w, w.other), body: { amount: 5 } }),
+    expected: { owner: 403, other: 201, admin: 201, anonymous: 401 },
+  },
+  { route: 'voidHold', request: async (w) => ({ id: await holdOf(w) }), expected: { owner: 200, other: 404, admin: 200, anonymous: 401 } },
+  { route: 'voidHold', request: async (w) => ({ id: await holdOf(w, w.other), body: {} }), expected: { owner: 403, other: 200, admin: 200, anonymous: 401 } },
+  // A transfer's payee may refund it; its sender sees it but may not.
+  {
+    route: 'createRefund', request: async (w) => ({ id: await transferToOther(w), body: { amount: 10 } }),
+    expected: { owner: 403, other: 201, admin: 201, anonymous: 401 },
+  },
+  { route: 'createRefund', request: async (w) => ({ id: await withdrawalOf(w.owner), body: {} }), expected: { owner: 403, other: 404, admin: 201, anonymous: 401 } },
+  { route: 'createRefund', request: (w) => ({ id: w.ownerTx, body: {} }), expected: { owner: 403, other: 404, admin: 201, anonymous: 401 } },
 ];
 
 const CODES: Record<number, string> = { 401: 'unauthenticated', 403: 'forbidden', 404: 'not_found', 409: 'user_exists', 422: 'same_account_transfer' };
 
 describe('authorization matrix: route × caller', () => {
+  it('covers every route taking a bearer token', () => {
+    // The payment webhook is authenticated by its signature, not a caller: its own suite.
+    const elsewhere = new Set<string>(['paymentWebhook']);
+    expect(ROUTE_NAMES.filter((r) => !elsewhere.has(r) && !MATRIX.some((c) => c.route === r))).toEqual([]);
+  });
+
   const cases = MATRIX.flatMap((c, i) => CALLERS.map((who) => [`${c.route}#${i}`, who, c.expected[who], c] as const));
 
   it.each(cases)('%s as %s → %i', async (_name, who, status, c) => {
@@ -105,6 +148,21 @@ describe('authorization matrix: route × caller', () => {
       expect(res.status).toBe(status);
     }
     if (status === 403 || status === 401) expect(JSON.stringify(res.body)).not.toContain('"balances"');
+  });
+
+  it('a denied read of another user\'s holds reveals none of them', async () => {
+    const w = await makeWorld();
+    const hold = await holdOf(w);
+    for (const res of [
+      await call('listHolds', { id: w.owner.id, token: w.other.token }),
+      await call('getHold', { id: hold, token: w.other.token }),
+      await call('captureHold', { id: hold, token: w.other.token, body: {} }),
+      await call('voidHold', { id: hold, token: w.other.token }),
+    ]) {
+      expect(res.status).toBeGreaterThanOrEqual(403);
+      expect(res.raw).not.toContain(hold);
+      expect(res.raw).not.toContain(w.owner.id);
+    }
   });
 
   it('a denied read of another user reveals neither balances nor transactions', async () => {
@@ -169,7 +227,7 @@ describe('authorization matrix: route × caller', () => {
     }
     // A space cannot be in any id: a malformed path id is 404, as the contract says.
     expectError(await call('createWithdrawal', { id: ` ${w.owner.id}`, token: w.owner.token, body: { amount: 1, currency: 'USD' } }), 404, 'not_found');
-    expect((await storedState([w.owner.id])).balances[w.owner.id]).toEqual([{ currency: 'USD', available: 1001 }]);
+    expect((await storedState([w.owner.id])).balances[w.owner.id]).toEqual([{ currency: 'USD', available: 1001, held: 0 }]);
   });
 });
 
@@ -185,6 +243,13 @@ describe('mass assignment: unknown body fields are 400 naming the field', () => 
     ['POST /users/{id}/deposits', async (w) => ['createDeposit', { id: w.owner.id, body: { amount: 10, currency: 'USD' } }]],
     ['POST /users/{id}/withdrawals', async (w) => ['createWithdrawal', { id: w.owner.id, body: { amount: 10, currency: 'USD' } }]],
     ['POST /transfers', async (w) => ['createTransfer', { body: { toUserId: w.other.id, amount: 10, currency: 'USD' } }]],
+    ['POST /users/{id}/holds', async (w) => ['createHold', { id: w.owner.id, body: { amount: 10, currency: 'USD' } }]],
+    ['POST /holds/{id}/capture', async (w) => ['captureHold', { id: await holdOf(w), body: { amount: 5 } }]],
+    ['POST /holds/{id}/void', async (w) => ['voidHold', { id: await holdOf(w), body: {} }]],
+    // The owner is the payee of this transfer, so may refund it.
+    ['POST /transactions/{id}/refunds', async (w) => ['createRefund', {
+      id: expectOk(await call('createTransfer', { token: w.other.token, body: { toUserId: w.owner.id, amount: 30, currency: 'USD' } }), 201).id, body: { amount: 5 },
+    }]],
   ];
   const cases = ROUTE_BODIES.flatMap(([name, make]) => FIELDS.map(([field, value]) => [name, field, value, make] as const));
 
@@ -240,7 +305,7 @@ describe('mass assignment: unknown body fields are 400 naming the field', () => 
     expect(tx.userId).toBe(w.owner.id);
     expect(tx.metadata).toEqual({ userId: w.other.id });
     const balances = (await storedState([w.other.id])).balances[w.other.id];
-    expect(balances).toEqual([{ currency: 'USD', available: 1000 }]);
+    expect(balances).toEqual([{ currency: 'USD', available: 1000, held: 0 }]);
   });
 });
 

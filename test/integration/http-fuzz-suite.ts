@@ -34,7 +34,7 @@ export const describeHttpFuzz = (backend: string, { runs: RUNS }: FuzzOptions): 
     409: ['user_exists', 'idempotency_key_in_use'],
     413: ['payload_too_large'],
     415: ['unsupported_media_type'],
-    422: ['idempotency_key_reused', 'insufficient_funds', 'invalid_state_transition', 'same_account_transfer'],
+    422: ['idempotency_key_reused', 'insufficient_funds', 'invalid_state_transition', 'same_account_transfer', 'hold_expired', 'refund_exceeds_amount'],
     429: ['rate_limited'],
   };
 
@@ -46,18 +46,24 @@ export const describeHttpFuzz = (backend: string, { runs: RUNS }: FuzzOptions): 
 
   let owner: TestUser;
   let bystander: TestUser;
+  /** Party to nothing of the owner's. */
+  let stranger: TestUser;
   let admin: string;
   let ownerTx: string;
+  /** A hold the owner pays to the bystander: only the bystander (or an admin) may capture or void it. */
+  let ownerHold: string;
   let baseline: StoredState;
 
   beforeAll(async () => {
     owner = await newUser('fuzz');
     bystander = await newUser('fuzzb');
+    stranger = await newUser('fuzzs');
     admin = await adminToken(`admin-${randomUUID()}`);
     await fund(owner, 1000);
     await fund(owner, 500, 'EUR');
     await fund(bystander, 1000);
     ownerTx = expectOk(await call('createWithdrawal', { id: owner.id, token: owner.token, body: { amount: 100, currency: 'USD', metadata: { k: 'v' } } }), 201).id;
+    ownerHold = expectOk(await call('createHold', { id: owner.id, token: owner.token, body: { amount: 50, currency: 'USD', toUserId: bystander.id } }), 201).id;
     baseline = await storedState([owner.id, bystander.id]);
   });
   afterAll(() => resetApp());
@@ -241,14 +247,63 @@ export const describeHttpFuzz = (backend: string, { runs: RUNS }: FuzzOptions): 
         return { route: 'updateTransaction' as const, id, token: admin, body, contentType: ct };
       })));
 
+    it('POST /users/{id}/holds (valid bodies only with a payee that never exists)', () =>
+      rejectsAll(fc.record({ body: rawBody, ct: contentType, key: idemKey, own: fc.boolean(), id: pathId, to: fc.option(pathId, { nil: undefined }), secs: fc.option(fc.jsonValue({ maxDepth: 1 }), { nil: undefined }) })
+        .map(({ body, ct, key, own, id, to, secs }) => {
+          let b = body;
+          try {
+            const v = JSON.parse(body) as unknown;
+            // Re-encoded only when changed: the raw text keeps its number literals otherwise.
+            if (v && typeof v === 'object' && !Array.isArray(v) && (to !== undefined || secs !== undefined)) {
+              b = JSON.stringify({ ...v, ...(to !== undefined && { toUserId: `${to}-${randomUUID()}` }), ...(secs !== undefined && { expiresInSeconds: secs }) });
+            }
+          } catch {
+            // keep the raw body
+          }
+          if (own && ct === 'application/json' && to === undefined && possiblyValidMoney(b, ['expiresInSeconds'])) return null;
+          return {
+            route: 'createHold' as const, id: own ? owner.id : id, token: owner.token, body: b, contentType: ct,
+            ...(key !== undefined && { headers: { 'idempotency-key': key } }),
+          };
+        })));
+
+    it('POST /holds/{id}/capture and /void by the payer of a hold with a payee (valid bodies are 403)', () =>
+      rejectsAll(fc.record({ route: fc.constantFrom<RouteName>('captureHold', 'voidHold'), body: fc.option(rawBody, { nil: undefined }), ct: contentType, key: idemKey, id: fc.oneof(pathId, fc.constant('hold')) })
+        .map(({ route, body, ct, key, id }) => ({
+          route, id: id === 'hold' ? ownerHold : id, token: owner.token, contentType: ct,
+          ...(body !== undefined && { body }),
+          ...(key !== undefined && { headers: { 'idempotency-key': key } }),
+        }))));
+
+    it('POST /transactions/{id}/refunds by the owner of a withdrawal (valid bodies are 403)', () =>
+      rejectsAll(fc.record({ body: rawBody, ct: contentType, key: idemKey, id: fc.oneof(pathId, fc.constant('tx')) }).map(({ body, ct, key, id }) => ({
+        route: 'createRefund' as const, id: id === 'tx' ? ownerTx : id, token: owner.token, body, contentType: ct,
+        ...(key !== undefined && { headers: { 'idempotency-key': key } }),
+      }))));
+
     it('another user\'s token never moves the owner\'s money, whatever the amount', () =>
       rejectsAll(fc.record({ route: fc.constantFrom<RouteName>('createDeposit', 'createWithdrawal'), body: fc.tuple(fc.integer({ min: 1, max: 10_000 }), fc.constantFrom('USD', 'EUR')) })
         .map(({ route, body: [amount, currency] }) => ({ route, id: owner.id, token: bystander.token, body: JSON.stringify({ amount, currency }) }))));
+
+    it('another user\'s token never holds, captures, voids or refunds the owner\'s money', () =>
+      rejectsAll(fc.record({ route: fc.constantFrom<RouteName>('createHold', 'captureHold', 'voidHold', 'createRefund'), amount: fc.integer({ min: 1, max: 10_000 }) })
+        .map(({ route, amount }) => {
+          if (route === 'createHold') return { route, id: owner.id, token: bystander.token, body: JSON.stringify({ amount, currency: 'USD' }) };
+          if (route === 'createRefund') return { route, id: ownerTx, token: stranger.token, body: JSON.stringify({ amount }) };
+          return { route, id: ownerHold, token: stranger.token, body: route === 'voidHold' ? '{}' : JSON.stringify({ amount: Math.min(amount, 50) }) };
+        })));
   });
 
   describe('fuzzing ids and query strings', () => {
     it('GET /transactions/{id} with random ids is 404', () =>
       rejectsAll(pathId.map((id) => ({ route: 'getTransaction' as const, id, token: admin }))));
+
+    it('GET /holds/{id} with random ids is 404', () =>
+      rejectsAll(pathId.map((id) => ({ route: 'getHold' as const, id, token: admin }))));
+
+    it('GET /users/{id}/holds with random ids and queries', () =>
+      rejectsAll(fc.tuple(pathId, fc.dictionary(fc.string({ maxLength: 10 }), fc.string({ maxLength: 30 }), { maxKeys: 4 })).map(([id, query]) =>
+        ({ route: 'listHolds' as const, id, token: owner.token, query }))));
 
     it('GET /users/{id} with random ids: 403 for a user, 404 for an admin', () =>
       rejectsAll(fc.tuple(pathId, fc.boolean()).map(([id, asAdmin]) => ({ route: 'getUser' as const, id, token: asAdmin ? admin : owner.token }))));
@@ -289,6 +344,34 @@ export const describeHttpFuzz = (backend: string, { runs: RUNS }: FuzzOptions): 
           },
         ),
         { numRuns: RUNS * 2 },
+      ));
+
+    it('the owner\'s own holds listing with random query strings: 200 only for valid ones, else 400 naming the parameter', () =>
+      fc.assert(
+        fc.asyncProperty(
+          fc.record({
+            limit: fc.option(queryValue, { nil: undefined }),
+            status: fc.option(fc.oneof(fc.constantFrom('held', 'captured', 'voided', 'expired'), fc.string({ maxLength: 12 })), { nil: undefined }),
+            cursor: fc.option(fc.oneof(fc.string({ maxLength: 80 }), fc.base64String({ maxLength: 80 }).map((c) => `${c}.${c}`)), { nil: undefined }),
+            extra: fc.option(fc.tuple(fc.string({ minLength: 1, maxLength: 10 }), fc.string({ maxLength: 10 })), { nil: undefined }),
+          }),
+          async ({ extra, ...q }) => {
+            const query: Record<string, string> = {};
+            for (const [k, v] of Object.entries(q)) if (v !== undefined) query[k] = v;
+            if (extra && !(extra[0] in query)) query[extra[0]] = extra[1];
+            const res = await call('listHolds', { id: owner.id, token: owner.token, query });
+            if (res.status === 200) {
+              expect(query.limit === undefined || (/^\d{1,3}$/.test(query.limit) && Number(query.limit) >= 1 && Number(query.limit) <= 100)).toBe(true);
+              expect(query.cursor).toBeUndefined();
+              expect(Object.keys(query).every((k) => ['limit', 'status', 'cursor'].includes(k))).toBe(true);
+            } else {
+              expectContractError(res);
+              expect(res.status).toBe(400);
+              expect(Object.keys(query)).toContain(res.body.error.param);
+            }
+          },
+        ),
+        { numRuns: RUNS },
       ));
 
     it('raw query strings with odd encodings never break a handler', () =>
@@ -349,7 +432,10 @@ export const describeHttpFuzz = (backend: string, { runs: RUNS }: FuzzOptions): 
       const res = await call('createWithdrawal', { id: rich.id, token: rich.token, body: { amount: 100_000_000_000, currency: 'JPY' } });
       expect(res.status).toBe(201);
       const user = expectOk(await call('getUser', { id: rich.id, token: rich.token }));
-      expect(user.balances).toEqual([{ currency: 'JPY', available: 200_000_000_000 }]);
+      expect(user.balances).toEqual([{ currency: 'JPY', available: 200_000_000_000, held: 0 }]);
+      expectOk(await call('createHold', { id: rich.id, token: rich.token, body: { amount: 100_000_000_000, currency: 'JPY' } }), 201);
+      const holding = expectOk(await call('getUser', { id: rich.id, token: rich.token }));
+      expect(holding.balances).toEqual([{ currency: 'JPY', available: 100_000_000_000, held: 100_000_000_000 }]);
     });
   });
 
@@ -384,18 +470,19 @@ export const describeHttpFuzz = (backend: string, { runs: RUNS }: FuzzOptions): 
 
     it('in metadata keys and values, toUserId and paymentToken, on every write route', () =>
       fc.assert(
-        fc.asyncProperty(hostileString, fc.constantFrom('key', 'value', 'toUserId', 'paymentToken'), fc.constantFrom<RouteName>('createDeposit', 'createWithdrawal', 'createTransfer', 'updateTransaction'), async (bad, where, route) => {
-          const body: Record<string, unknown> = route === 'updateTransaction' ? {} : { amount: 1, currency: 'USD' };
-          if (route === 'createTransfer') body.toUserId = bystander.id;
+        fc.asyncProperty(hostileString, fc.constantFrom('key', 'value', 'toUserId', 'paymentToken'), fc.constantFrom<RouteName>('createDeposit', 'createWithdrawal', 'createTransfer', 'updateTransaction', 'createHold', 'captureHold', 'createRefund'), async (bad, where, route) => {
+          const body: Record<string, unknown> = ['updateTransaction', 'captureHold', 'createRefund'].includes(route) ? {} : { amount: 1, currency: 'USD' };
+          if (route === 'createTransfer' || route === 'createHold') body.toUserId = bystander.id;
           let param: string;
           if (where === 'key') [body.metadata, param] = [{ ok: 'v', [bad]: 'v' }, 'metadata'];
           else if (where === 'value') [body.metadata, param] = [{ k: bad }, 'metadata.k'];
-          else if (where === 'toUserId' && route === 'createTransfer') [body.toUserId, param] = [bad, 'toUserId'];
+          else if (where === 'toUserId' && (route === 'createTransfer' || route === 'createHold')) [body.toUserId, param] = [bad, 'toUserId'];
           else if (where === 'paymentToken' && route === 'createDeposit') [body.paymentToken, param] = [bad, 'paymentToken'];
           else [body.metadata, param] = [{ [`k${bad.length}`]: bad }, `metadata.k${bad.length}`];
           const res = await call(route, {
-            ...(route === 'updateTransaction' ? { id: ownerTx, token: admin } : { token: owner.token }),
-            ...((route === 'createDeposit' || route === 'createWithdrawal') && { id: owner.id }),
+            ...(route === 'updateTransaction' || route === 'createRefund' ? { id: ownerTx, token: admin } : { token: owner.token }),
+            ...((route === 'createDeposit' || route === 'createWithdrawal' || route === 'createHold') && { id: owner.id }),
+            ...(route === 'captureHold' && { id: ownerHold, token: bystander.token }),
             body,
           });
           expect400(res, param);
@@ -409,6 +496,9 @@ export const describeHttpFuzz = (backend: string, { runs: RUNS }: FuzzOptions): 
         for (const name of ['cursor', 'type', 'status', 'limit']) {
           expect400(await call('listTransactions', { id: owner.id, token: owner.token, query: { [name]: bad } }), name);
         }
+        for (const name of ['cursor', 'status', 'limit']) {
+          expect400(await call('listHolds', { id: owner.id, token: owner.token, query: { [name]: bad } }), name);
+        }
       }
     });
   });
@@ -420,9 +510,17 @@ export const describeHttpFuzz = (backend: string, { runs: RUNS }: FuzzOptions): 
       .map((e) => Buffer.from(e.split('%').slice(1).map((h) => parseInt(h, 16))).toString('utf8'));
     const ids = [...HOSTILE, ...decoded];
 
-    it.each(['getUser', 'getTransaction', 'listTransactions', 'createDeposit', 'createWithdrawal', 'updateTransaction'] as RouteName[])('%s', async (route) => {
-      for (const id of [...ids, ...HOSTILE.map((h) => `${owner.id}${h}`)]) {
-        const withBody = route === 'createDeposit' || route === 'createWithdrawal' ? { body: { amount: 1, currency: 'USD' } } : route === 'updateTransaction' ? { body: { status: 'completed' } } : {};
+    const BODIES: Partial<Record<RouteName, Record<string, unknown>>> = {
+      createDeposit: { amount: 1, currency: 'USD' }, createWithdrawal: { amount: 1, currency: 'USD' }, createHold: { amount: 1, currency: 'USD' },
+      updateTransaction: { status: 'completed' }, captureHold: {}, voidHold: {}, createRefund: {},
+    };
+    it.each([
+      'getUser', 'getTransaction', 'listTransactions', 'createDeposit', 'createWithdrawal', 'updateTransaction',
+      'createHold', 'getHold', 'listHolds', 'captureHold', 'voidHold', 'createRefund',
+    ] as RouteName[])('%s', async (route) => {
+      for (const id of [...ids, ...HOSTILE.map((h) => `${owner.id}${h}`), ...HOSTILE.map((h) => `${ownerHold}${h}`)]) {
+        const body = BODIES[route];
+        const withBody = body ? { body } : {};
         for (const token of [owner.token, admin]) {
           const res = await call(route, { id, token, ...withBody });
           expectContractError(res);
@@ -451,12 +549,19 @@ export const describeHttpFuzz = (backend: string, { runs: RUNS }: FuzzOptions): 
         expect400(await call(route, { id: owner.id, token: owner.token, body: `{"amount":${literal},"currency":"USD"}` }), 'amount');
       }
       expect400(await call('createTransfer', { token: owner.token, body: `{"toUserId":"${bystander.id}","amount":${literal},"currency":"USD"}` }), 'amount');
+      expect400(await call('createHold', { id: owner.id, token: owner.token, body: `{"amount":${literal},"currency":"USD"}` }), 'amount');
+      expect400(await call('createHold', { id: owner.id, token: owner.token, body: `{"amount":1,"currency":"USD","expiresInSeconds":${literal}}` }), 'expiresInSeconds');
+      expect400(await call('captureHold', { id: ownerHold, token: bystander.token, body: `{"amount":${literal}}` }), 'amount');
+      expect400(await call('createRefund', { id: ownerTx, token: admin, body: `{"amount":${literal}}` }), 'amount');
       await expectUnchanged();
     });
 
     it('the 2^53 boundaries are 400 (beyond the maximum amount)', async () => {
       for (const literal of ['9007199254740991', '9007199254740992', '9007199254740993', '9007199254740992.5', '9.007199254740993e15']) {
         expect400(await call('createWithdrawal', { id: owner.id, token: owner.token, body: `{"amount":${literal},"currency":"USD"}` }), 'amount');
+        expect400(await call('createHold', { id: owner.id, token: owner.token, body: `{"amount":1,"currency":"USD","expiresInSeconds":${literal}}` }), 'expiresInSeconds');
+        expect400(await call('captureHold', { id: ownerHold, token: bystander.token, body: `{"amount":${literal}}` }), 'amount');
+        expect400(await call('createRefund', { id: ownerTx, token: admin, body: `{"amount":${literal}}` }), 'amount');
       }
       await expectUnchanged();
     });

@@ -81,7 +81,7 @@ describe('GET /users/{id}', () => {
     expectOk(await withdraw(u, { amount: 300, currency: 'EUR' }), 201);
     const user = expectOk(await call('getUser', { id: u.id, token: u.token }));
     expect(user.id).toBe(u.id);
-    expect(user.balances).toEqual(expect.arrayContaining([{ currency: 'USD', available: 1050 }, { currency: 'EUR', available: 0 }]));
+    expect(user.balances).toEqual(expect.arrayContaining([{ currency: 'USD', available: 1050, held: 0 }, { currency: 'EUR', available: 0, held: 0 }]));
     expect(user.balances).toHaveLength(2);
   });
 
@@ -104,7 +104,7 @@ describe('POST /users/{id}/deposits', () => {
     const tx = expectOk(await deposit(u, { amount: 1050, currency: 'USD', paymentToken: 'tok_ok', metadata: { order: '42' } }), 201);
     expect(tx).toEqual({
       id: expect.stringMatching(UUID), type: 'deposit', status: 'completed', userId: u.id, amount: 1050, currency: 'USD',
-      metadata: { order: '42' }, createdAt: expect.stringMatching(ISO_MS), updatedAt: expect.stringMatching(ISO_MS),
+      metadata: { order: '42' }, createdAt: expect.stringMatching(ISO_MS), updatedAt: expect.stringMatching(ISO_MS), refundedAmount: 0,
     });
     expect(expectOk(await deposit(u, { amount: 50, currency: 'USD' }), 201).status).toBe('completed');
     expect(await balanceOf(u.id)).toBe(1100);
@@ -398,7 +398,8 @@ describe('GET /users/{id}/transactions', () => {
 
   it('400 for an unknown query parameter or bad filter', async () => {
     expectError(await call('listTransactions', { id: u.id, token: u.token, query: { foo: 'bar' } }), 400, 'invalid_request', 'foo');
-    expectError(await call('listTransactions', { id: u.id, token: u.token, query: { type: 'refund' } }), 400, 'invalid_request', 'type');
+    expectError(await call('listTransactions', { id: u.id, token: u.token, query: { type: 'hold' } }), 400, 'invalid_request', 'type');
+    expect(expectOk(await call('listTransactions', { id: u.id, token: u.token, query: { type: 'refund' } }))).toEqual({ data: [], nextCursor: null });
     expectError(await call('listTransactions', { id: u.id, token: u.token, query: { status: 'done' } }), 400, 'invalid_request', 'status');
   });
 
@@ -671,6 +672,8 @@ describe('health, openapi and unknown routes', () => {
       '/health': ['get'], '/openapi.json': ['get'], '/users': ['post'], '/users/{id}': ['get'],
       '/users/{id}/deposits': ['post'], '/users/{id}/withdrawals': ['post'], '/transfers': ['post'],
       '/transactions/{id}': ['get', 'patch'], '/users/{id}/transactions': ['get'],
+      '/users/{id}/holds': ['get', 'post'], '/holds/{id}': ['get'], '/holds/{id}/capture': ['post'], '/holds/{id}/void': ['post'],
+      '/transactions/{id}/refunds': ['post'],
     };
     for (const [path, methods] of Object.entries(paths)) {
       expect(doc.paths).toHaveProperty([path]);

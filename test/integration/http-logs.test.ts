@@ -108,6 +108,15 @@ describe('nothing secret reaches the logs', () => {
     expectOk(await call('listTransactions', { id: a.id, token: a.token }));
     const pending = expectOk(await call('createDeposit', { id: a.id, token: a.token, body: { amount: 5, currency: 'USD', paymentToken: 'tok_pending' } }), 201);
     expectOk(await call('updateTransaction', { id: pending.id, token: admin, body: { status: 'completed' } }));
+    const hold = expectOk(await call('createHold', { id: a.id, token: a.token, body: { amount: 20, currency: 'USD', toUserId: b.id }, headers: { 'idempotency-key': `idem-${randomUUID()}` } }), 201);
+    expectOk(await call('getHold', { id: hold.id, token: b.token }));
+    expectOk(await call('listHolds', { id: a.id, token: a.token }));
+    const capture = expectOk(await call('captureHold', { id: hold.id, token: b.token, body: { amount: 15 } }), 201);
+    expectOk(await call('createRefund', { id: capture.id, token: b.token, body: { amount: 5 } }), 201);
+    const spare = expectOk(await call('createHold', { id: a.id, token: a.token, body: { amount: 5, currency: 'USD' } }), 201);
+    expectOk(await call('voidHold', { id: spare.id, token: a.token }));
+    // A deposit refund goes to the gateway with its API key.
+    expectOk(await call('createRefund', { id: dep.body.id, token: admin, body: { amount: 100 } }), 201);
     // The capture works: the request was logged under its request id.
     expect(linesFor(dep).length).toBeGreaterThan(0);
     expectNothingSensitive();

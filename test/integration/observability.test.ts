@@ -63,6 +63,22 @@ describe('observability', () => {
     await handler();
     expect(json().find((j) => j.message === 'reconciled deposits')).toMatchObject({ level: 'INFO', service: 'wallet-service' });
     expect(json().find((j) => j.message === 'purged expired idempotency keys')).toMatchObject({ level: 'INFO', purged: expect.any(Number) });
+    expect(json().find((j) => j.message === 'released expired holds')).toMatchObject({ level: 'INFO', released: expect.any(Number) });
+  });
+
+  it('counts captures and refunds as money moved, replays not', async () => {
+    const [a, b] = [await newUser(), await newUser()];
+    await fund(a, 300, 'EUR');
+    const hold = expectOk(await call('createHold', { id: a.id, token: a.token, body: { amount: 300, currency: 'EUR', toUserId: b.id } }), 201) as { id: string };
+    lines = [];
+    const captured = expectOk(await call('captureHold', { id: hold.id, token: b.token, body: { amount: 120 }, headers: { 'Idempotency-Key': 'obs-cap' } }), 201) as { id: string };
+    expect(metric('AmountMoved', { type: 'transfer', currency: 'EUR' }).map((m) => m.AmountMoved)).toEqual([120]);
+    lines = [];
+    expectOk(await call('createRefund', { id: captured.id, token: b.token, body: { amount: 20 } }), 201);
+    expect(metric('AmountMoved', { type: 'refund', currency: 'EUR' }).map((m) => m.AmountMoved)).toEqual([20]);
+    lines = [];
+    await call('captureHold', { id: hold.id, token: b.token, body: { amount: 120 }, headers: { 'Idempotency-Key': 'obs-cap' } });
+    expect(metric('AmountMoved')).toHaveLength(0);
   });
 
   it('emits EMF metrics for requests, amounts moved, refusals and replays, each line with its dimensions', async () => {

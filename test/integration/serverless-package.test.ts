@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ROUTES } from '../support/invoke';
 
 const root = resolve(__dirname, '../..');
 const cli = require.resolve('serverless/bin/serverless.js', { paths: [root] });
@@ -51,6 +52,20 @@ describe('serverless package --stage prod (no AWS credentials)', () => {
     const zips = readdirSync(plain.dir).filter((f) => f.endsWith('.zip')).map((f) => f.replace(/\.zip$/, '')).sort();
     expect(zips).toEqual([...functions].sort());
     for (const name of functions) expect(zipEntries(join(plain.dir, `${name}.zip`))).toEqual([`.build/package-test/${name}.js`]);
+  });
+
+  it('gives every contract route its own API Gateway route, and nothing else but the $default catch-all', () => {
+    const routes = Object.values(plain.template.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey).sort();
+    const contract = Object.values(ROUTES).map((r) => `${r.method} ${r.path}`);
+    expect(routes).toEqual([...contract, '$default'].sort());
+  });
+
+  it('gives a refund the time a deposit has (a deposit refund asks the gateway like a charge)', () => {
+    const timeoutOf = (name: string) => Object.values(plain.template.Resources)
+      .find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === `wallet-service-prod-${name}`)?.Properties.Timeout;
+    expect(timeoutOf('create-refund')).toBe(timeoutOf('create-deposit'));
+    expect(timeoutOf('create-refund')).toBe(25);
+    for (const name of ['create-hold', 'get-hold', 'list-holds', 'capture-hold', 'void-hold']) expect([name, timeoutOf(name)]).toEqual([name, 15]);
   });
 
   it('grants only secretsmanager:GetSecretValue on the stage secret, throttles, keeps logs, runs nodejs22.x', () => {

@@ -26,6 +26,12 @@ export const ROUTES = {
   updateTransaction: { method: 'PATCH', path: '/transactions/{id}', load: () => require('../../functions/update-transaction') },
   listTransactions: { method: 'GET', path: '/users/{id}/transactions', load: () => require('../../functions/list-transactions') },
   paymentWebhook: { method: 'POST', path: '/webhooks/payments', load: () => require('../../functions/receive-payment-webhook') },
+  createHold: { method: 'POST', path: '/users/{id}/holds', load: () => require('../../functions/create-hold') },
+  getHold: { method: 'GET', path: '/holds/{id}', load: () => require('../../functions/get-hold') },
+  listHolds: { method: 'GET', path: '/users/{id}/holds', load: () => require('../../functions/list-holds') },
+  captureHold: { method: 'POST', path: '/holds/{id}/capture', load: () => require('../../functions/capture-hold') },
+  voidHold: { method: 'POST', path: '/holds/{id}/void', load: () => require('../../functions/void-hold') },
+  createRefund: { method: 'POST', path: '/transactions/{id}/refunds', load: () => require('../../functions/create-refund') },
 } satisfies Record<string, RouteDef>;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -174,8 +180,10 @@ export const fund = async (user: TestUser, amount: number, currency = 'USD'): Pr
   expectOk(await call('createDeposit', { id: user.id, token: user.token, body: { amount, currency } }), 201);
 
 export interface StoredState {
-  balances: Record<string, Array<{ currency: string; available: number }>>;
-  histories: Record<string, Array<{ id: string; status: string; amount: number; metadata: Record<string, string> }>>;
+  balances: Record<string, Array<{ currency: string; available: number; held: number }>>;
+  histories: Record<string, Array<{ id: string; status: string; amount: number; refundedAmount: number; metadata: Record<string, string> }>>;
+  /** The holds each user pays, as of now. */
+  holds: Record<string, Array<{ id: string; status: string; amount: number; capturedAmount: number }>>;
 }
 
 /** Balances and full histories of `userIds`, read straight from storage (not through HTTP). */
@@ -183,11 +191,13 @@ export const storedState = async (userIds: string[]): Promise<StoredState> => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { app } = require('../../src/composition-root') as typeof import('../../src/composition-root');
   const { storage } = await app();
-  const state: StoredState = { balances: {}, histories: {} };
+  const state: StoredState = { balances: {}, histories: {}, holds: {} };
   for (const id of userIds) {
     state.balances[id] = await storage.ledger.getBalances(id);
     const rows = await storage.ledger.listTransactions({ userId: id, limit: 10_000 });
-    state.histories[id] = rows.map((t) => ({ id: t.id, status: t.status, amount: t.amount, metadata: t.metadata }));
+    state.histories[id] = rows.map((t) => ({ id: t.id, status: t.status, amount: t.amount, refundedAmount: t.refundedAmount ?? 0, metadata: t.metadata }));
+    const holds = await storage.ledger.listHolds({ userId: id, limit: 10_000, now: new Date().toISOString() });
+    state.holds[id] = holds.map((h) => ({ id: h.id, status: h.status, amount: h.amount, capturedAmount: h.capturedAmount }));
   }
   return state;
 };
@@ -195,3 +205,7 @@ export const storedState = async (userIds: string[]): Promise<StoredState> => {
 /** Available balance of one currency (0 when never held). */
 export const balanceOf = async (userId: string, currency = 'USD'): Promise<number> =>
   (await storedState([userId])).balances[userId]?.find((b) => b.currency === currency)?.available ?? 0;
+
+/** Money held by live holds in one currency (0 when never held). */
+export const heldOf = async (userId: string, currency = 'USD'): Promise<number> =>
+  (await storedState([userId])).balances[userId]?.find((b) => b.currency === currency)?.held ?? 0;

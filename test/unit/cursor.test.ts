@@ -90,6 +90,17 @@ describe('pagination cursors', () => {
     expectBadCursor(() => decodeCursor(SECRET, c, { ...binding, status: undefined }));
   });
 
+  it('keeps the holds listing and the transactions listing apart, for the same user and status', () => {
+    const plain = { userId: 'auth0|ada', status: undefined };
+    const holds = { ...plain, listing: 'holds' } as const;
+    const fromHolds = encodeCursor(SECRET, position, holds);
+    expect(decodeCursor(SECRET, fromHolds, holds)).toEqual(position);
+    expectBadCursor(() => decodeCursor(SECRET, fromHolds, plain));
+    expectBadCursor(() => decodeCursor(SECRET, encodeCursor(SECRET, position, plain), holds));
+    // Transactions cursors keep the form they always had (the listing is the default).
+    expect(encodeCursor(SECRET, position, { ...plain, listing: 'transactions' })).toBe(encodeCursor(SECRET, position, plain));
+  });
+
   it('refuses a cursor signed with another secret', () => {
     const c = encodeCursor('another-secret-entirely-000000000', position, binding);
     expectBadCursor(() => decodeCursor(SECRET, c, binding));

@@ -69,8 +69,13 @@ describe('error → HTTP mapping', () => {
   it('names the field in param and only the 402 carries transactionId', () => {
     expect(toErrorResponse(new InvalidRequest('bad', 'amount'), 'r').body.error.param).toBe('amount');
     expect(toErrorResponse(new NotFound('nope'), 'r').body.error).not.toHaveProperty('param');
+    // A PATCH's status is at fault; a hold's or an original transaction's state is not an input.
+    expect(toErrorResponse(new InvalidStateTransition('completed', 'failed'), 'r').body.error.param).toBe('status');
+    expect(toErrorResponse(new InvalidStateTransition('captured', 'voided', 'hold', undefined), 'r').body.error).not.toHaveProperty('param');
     const declined = toErrorResponse(new PaymentFailed('0190aaaa-0000-7000-8000-000000000001'), 'r').body.error;
     expect(declined.transactionId).toBe('0190aaaa-0000-7000-8000-000000000001');
+    expect(declined.param).toBe('paymentToken');
+    expect(toErrorResponse(new PaymentFailed('0190aaaa-0000-7000-8000-000000000001', 'refund declined', undefined), 'r').body.error).not.toHaveProperty('param');
     expect(toErrorResponse(new InsufficientFunds(), 'r').body.error).not.toHaveProperty('transactionId');
   });
 

@@ -53,6 +53,14 @@ const stubLedger = (claim: IdempotencyClaim, opts: { claimsWithMovement?: boolea
     listTransactions: unexpected('listTransactions'),
     listPendingDeposits: unexpected('listPendingDeposits'),
     getBalances: unexpected('getBalances'),
+    createHold: unexpected('createHold'),
+    captureHold: unexpected('captureHold'),
+    voidHold: unexpected('voidHold'),
+    releaseExpiredHolds: unexpected('releaseExpiredHolds'),
+    getHold: unexpected('getHold'),
+    listHolds: unexpected('listHolds'),
+    refund: unexpected('refund'),
+    listPendingRefunds: unexpected('listPendingRefunds'),
   };
   return { ledger, calls };
 };

@@ -59,10 +59,17 @@ describe('openapi.json', () => {
   it('names an operationId on every operation and declares the error codes the service answers with', () => {
     const doc = checkedIn();
     const operations = Object.values(doc.paths as Record<string, Record<string, { operationId?: string }>>).flatMap((item) => Object.values(item));
-    expect(operations.length).toBe(11);
+    expect(operations.length).toBe(17);
     for (const op of operations) expect(op.operationId).toMatch(/^[a-z][A-Za-z]+$/);
     expect([...doc.components.schemas.ErrorCode.enum].sort()).toEqual(Object.keys(STATUS_BY_CODE).sort());
-    for (const name of ['User', 'Balance', 'Transaction', 'TransactionPage', 'Error']) expect(doc.components.schemas[name]).toBeDefined();
+    for (const name of ['User', 'Balance', 'Transaction', 'TransactionPage', 'Hold', 'HoldPage', 'HoldStatus', 'Error']) expect(doc.components.schemas[name]).toBeDefined();
+    expect(doc.components.schemas.Balance.required).toContain('held');
+    expect(Object.keys(doc.components.schemas.Transaction.properties)).toEqual(expect.arrayContaining(['refundedAmount', 'holdId', 'refundOf']));
+    expect(doc.components.schemas.TransactionType.enum).toContain('refund');
+    // Every money-moving route takes an Idempotency-Key.
+    for (const [path, method] of [['/users/{id}/holds', 'post'], ['/holds/{id}/capture', 'post'], ['/holds/{id}/void', 'post'], ['/transactions/{id}/refunds', 'post']] as const) {
+      expect(doc.paths[path][method].parameters.map((p: { name: string }) => p.name)).toContain('Idempotency-Key');
+    }
   });
 
   it('gives every request body and every response a JSON schema by $ref and an example', () => {
@@ -92,7 +99,8 @@ describe('a client generated from openapi.json (openapi-typescript + openapi-fet
     const generated = readFileSync(join(dir, 'wallet-api.d.ts'), 'utf8');
     expect(generated).toBe(readFileSync(join(root, 'examples', 'wallet-api.d.ts'), 'utf8'));
     // Strongly typed: no data-carrying part of the API degrades to an empty or unknown type.
-    const declared = generated.replace(/^export type (webhooks|\$defs) = Record<string, never>;$/gm, '');
+    // (Void's body is empty by design: `{}` or nothing.)
+    const declared = generated.replace(/^export type (webhooks|\$defs) = Record<string, never>;$/gm, '').replace(/^ +VoidHoldRequest: Record<string, never>;$/m, '');
     expect(declared).not.toMatch(/Record<string, never>/);
     expect(generated).not.toMatch(/content\?: never/);
     expect(generated).toMatch(/ErrorCode: "invalid_request" \|/);
@@ -114,12 +122,15 @@ describe('what the handlers answer is what the document says', () => {
   const SCHEMAS: Record<string, z.ZodMiniType> = {
     User: s.userResource, Transaction: s.transactionResource, TransactionPage: s.pageResource, Error: s.errorResource, Health: s.healthResource,
     WebhookReceipt: s.webhookReceiptResource,
+    Hold: s.holdResource, HoldPage: s.holdPageResource,
   };
   const ROUTE_OF: Partial<Record<RouteName, [string, string]>> = {
     health: ['/health', 'get'], createUser: ['/users', 'post'], getUser: ['/users/{id}', 'get'], createDeposit: ['/users/{id}/deposits', 'post'],
     createWithdrawal: ['/users/{id}/withdrawals', 'post'], createTransfer: ['/transfers', 'post'], getTransaction: ['/transactions/{id}', 'get'],
     updateTransaction: ['/transactions/{id}', 'patch'], listTransactions: ['/users/{id}/transactions', 'get'],
     paymentWebhook: ['/webhooks/payments', 'post'],
+    createHold: ['/users/{id}/holds', 'post'], listHolds: ['/users/{id}/holds', 'get'], getHold: ['/holds/{id}', 'get'],
+    captureHold: ['/holds/{id}/capture', 'post'], voidHold: ['/holds/{id}/void', 'post'], createRefund: ['/transactions/{id}/refunds', 'post'],
   };
   const seen = new Set<string>();
 
@@ -203,5 +214,53 @@ describe('what the handlers answer is what the document says', () => {
       else process.env.PAYMENT_WEBHOOK_SECRET = saved;
     }
     expect([...seen].filter((k) => k.startsWith('paymentWebhook')).sort()).toEqual(['paymentWebhook 200', 'paymentWebhook 400', 'paymentWebhook 401', 'paymentWebhook 404']);
+  });
+
+  it('through holds and refunds and their usual errors', async () => {
+    const run = `h${Date.now().toString(36)}`;
+    const [alice, bob, eve] = [`alice-${run}`, `bob-${run}`, `eve-${run}`];
+    const [a, b, e, admin] = [await userToken(alice), await userToken(bob), await userToken(eve), await adminToken()];
+    await checked('createUser', { token: a, body: { email: 'alice@example.com', name: 'Alice' } });
+    await checked('createUser', { token: b, body: { email: 'bob@example.com', name: 'Bob' } });
+    await checked('createDeposit', { id: alice, token: a, body: { amount: 1000, currency: 'USD' } });
+    const holdKey = { 'Idempotency-Key': `hold-${run}` };
+    const hold = await checked('createHold', { id: alice, token: a, headers: holdKey, body: { amount: 250, currency: 'USD', toUserId: bob, expiresInSeconds: 1800 } });
+    expect((await checked('createHold', { id: alice, token: a, headers: holdKey, body: { amount: 250, currency: 'USD', toUserId: bob, expiresInSeconds: 1800 } })).headers['idempotent-replayed']).toBe('true');
+    await checked('createHold', { id: alice, token: a, headers: holdKey, body: { amount: 1, currency: 'USD' } });
+    await checked('createHold', { id: alice, token: a, body: { amount: 1_000_000, currency: 'USD' } });
+    await checked('createHold', { id: alice, token: a, body: { amount: 1, currency: 'USD', expiresInSeconds: 0 } });
+    await checked('createHold', { id: alice, token: a, body: { amount: 1, currency: 'USD', toUserId: `nobody-${run}` } });
+    await checked('createHold', { id: bob, token: a, body: { amount: 1, currency: 'USD' } });
+    await checked('getUser', { id: alice, token: a });
+    await checked('getHold', { id: hold.body.id, token: b });
+    await checked('getHold', { id: hold.body.id, token: e });
+    await checked('listHolds', { id: alice, token: a, query: { status: 'held' } });
+    await checked('listHolds', { id: alice, token: a, query: { status: 'pending' } });
+    await checked('listHolds', { id: alice, token: b });
+    await checked('captureHold', { id: hold.body.id, token: a, body: {} });
+    await checked('captureHold', { id: hold.body.id, token: b, body: { amount: 251 } });
+    const capture = await checked('captureHold', { id: hold.body.id, token: b, body: { amount: 200 } });
+    await checked('captureHold', { id: hold.body.id, token: b, body: {} });
+    await checked('captureHold', { id: hold.body.id, token: e, body: {} });
+    const own = await checked('createHold', { id: alice, token: a, body: { amount: 50, currency: 'USD' } });
+    await checked('voidHold', { id: own.body.id, token: a });
+    await checked('voidHold', { id: own.body.id, token: a, body: {} });
+    await checked('voidHold', { id: own.body.id, token: a, body: { amount: 1 } });
+    const refundKey = { 'Idempotency-Key': `refund-${run}` };
+    await checked('createRefund', { id: capture.body.id, token: b, headers: refundKey, body: { amount: 100 } });
+    expect((await checked('createRefund', { id: capture.body.id, token: b, headers: refundKey, body: { amount: 100 } })).headers['idempotent-replayed']).toBe('true');
+    await checked('createRefund', { id: capture.body.id, token: b, body: { amount: 101 } });
+    await checked('createRefund', { id: capture.body.id, token: a, body: {} });
+    await checked('createRefund', { id: capture.body.id, token: e, body: {} });
+    await checked('createRefund', { id: capture.body.id, token: b, body: { amount: 0 } });
+    const declined = await checked('createDeposit', { id: alice, token: a, body: { amount: 300, currency: 'USD', paymentToken: 'tok_refund_declined' } });
+    await checked('createRefund', { id: declined.body.id, token: admin, body: {} });
+    const pending = await checked('createDeposit', { id: alice, token: a, body: { amount: 300, currency: 'USD', paymentToken: 'tok_refund_pending' } });
+    await checked('createRefund', { id: pending.body.id, token: admin, body: { amount: 100 } });
+    await checked('listTransactions', { id: alice, token: a, query: { type: 'refund' } });
+    for (const expected of ['createHold 201', 'createHold 422', 'getHold 404', 'listHolds 200', 'captureHold 201', 'captureHold 403', 'captureHold 422',
+      'voidHold 200', 'voidHold 422', 'createRefund 201', 'createRefund 402', 'createRefund 403', 'createRefund 404', 'createRefund 422']) {
+      expect([...seen]).toContain(expected);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { InvalidRequest } from '../../src/core/errors';
 import {
-  createUserBody, depositBody, listQuery, transferBody, updateTransactionBody, withdrawalBody,
+  captureBody, createUserBody, depositBody, holdBody, listHoldsQuery, listQuery, refundBody, transferBody, updateTransactionBody, voidBody, withdrawalBody,
 } from '../../src/http/schemas';
 import { parseWith } from '../../src/http/validation';
 
@@ -78,10 +78,57 @@ describe('request schemas', () => {
   });
 
   it('names the query parameter for bad type/status and unknown parameters', () => {
-    expect(paramOf(listQuery, { type: 'refund' })).toBe('type');
+    expect(paramOf(listQuery, { type: 'hold' })).toBe('type');
     expect(paramOf(listQuery, { status: 'done' })).toBe('status');
     expect(paramOf(listQuery, { foo: 'bar' })).toBe('foo');
     expect(paramOf(listQuery, { cursor: '' })).toBe('cursor');
+  });
+});
+
+describe('holds and refunds', () => {
+  const hold = { amount: 250, currency: 'USD' };
+
+  it('accept valid bodies and queries', () => {
+    expect(parseWith(listQuery, { type: 'refund' })).toEqual({ type: 'refund' });
+    expect(parseWith(holdBody, { ...hold, toUserId: 'auth0|bob', expiresInSeconds: 604_800, metadata: { order: '7' } }))
+      .toEqual({ ...hold, toUserId: 'auth0|bob', expiresInSeconds: 604_800, metadata: { order: '7' } });
+    expect(parseWith(holdBody, hold)).toEqual(hold);
+    expect(parseWith(captureBody, {})).toEqual({});
+    expect(parseWith(captureBody, { amount: 1, metadata: {} })).toEqual({ amount: 1, metadata: {} });
+    expect(parseWith(voidBody, {})).toEqual({});
+    expect(parseWith(refundBody, { amount: 100_000_000_000 })).toEqual({ amount: 100_000_000_000 });
+    for (const status of ['held', 'captured', 'voided', 'expired']) expect(parseWith(listHoldsQuery, { status, limit: '5' })).toEqual({ status, limit: 5 });
+  });
+
+  it.each([0, -1, 604_801, 1.5, '60', null, true, [60], 1e6])('names expiresInSeconds for %p', (expiresInSeconds) => {
+    expect(paramOf(holdBody, { ...hold, expiresInSeconds })).toBe('expiresInSeconds');
+  });
+
+  it.each([1.5, 0, -1, '100', null, 1e11 + 1])('names amount for %p on a hold, a capture and a refund', (amount) => {
+    expect(paramOf(holdBody, { ...hold, amount })).toBe('amount');
+    expect(paramOf(captureBody, { amount })).toBe('amount');
+    expect(paramOf(refundBody, { amount })).toBe('amount');
+  });
+
+  it('names toUserId, currency and unknown fields', () => {
+    for (const toUserId of ['', 'x'.repeat(256), 5, null]) expect(paramOf(holdBody, { ...hold, toUserId })).toBe('toUserId');
+    expect(paramOf(holdBody, { amount: 1, currency: 'usd' })).toBe('currency');
+    expect(paramOf(holdBody, { amount: 1 })).toBe('currency');
+    for (const field of ['userId', 'status', 'expiresAt', 'capturedAmount', 'id']) {
+      expect(paramOf(holdBody, { ...hold, [field]: 'x' })).toBe(field);
+      expect(paramOf(captureBody, { [field]: 'x' })).toBe(field);
+      expect(paramOf(voidBody, { [field]: 'x' })).toBe(field);
+      expect(paramOf(refundBody, { [field]: 'x' })).toBe(field);
+    }
+    expect(paramOf(voidBody, { amount: 1 })).toBe('amount');
+    expect(paramOf(captureBody, { metadata: { k: 1 } })).toBe('metadata.k');
+  });
+
+  it('names the holds listing parameter at fault', () => {
+    expect(paramOf(listHoldsQuery, { status: 'pending' })).toBe('status');
+    expect(paramOf(listHoldsQuery, { type: 'deposit' })).toBe('type');
+    expect(paramOf(listHoldsQuery, { limit: '0' })).toBe('limit');
+    expect(paramOf(listHoldsQuery, { cursor: '' })).toBe('cursor');
   });
 });
 

@@ -8,6 +8,9 @@ import { isParty, isTransactionId, refundableAmount, refundRefusal, type Metadat
 import type { Caller, Deps } from './deps';
 import { idempotencyContext, idempotencyScope } from './idempotency-scope';
 
+/** A party to a transaction who may see it but not refund it (its sender, a deposit's or withdrawal's owner). */
+export const refundForbidden = (): Forbidden => new Forbidden('Only an admin, or the payee of a transfer, can refund it');
+
 export interface RefundInput {
   transactionId: string;
   amount?: number;
@@ -16,7 +19,7 @@ export interface RefundInput {
 }
 
 /** The refund of a deposit the gateway declined: its money is back with the owner. */
-const refundDeclined = (refund: Transaction): PaymentFailed =>
+export const refundDeclined = (refund: Pick<Transaction, 'id'>): PaymentFailed =>
   new PaymentFailed(refund.id, 'The payment gateway declined the refund; the amount is back in the wallet', undefined);
 
 /**
@@ -89,7 +92,7 @@ export const makeCreateRefund = (deps: Pick<Deps, 'ledger' | 'gateway' | 'clock'
       const original = await ledger.getTransaction(input.transactionId);
       if (!original || (!caller.isAdmin && !isParty(original, caller.id))) throw new TransactionNotFound();
       if (!caller.isAdmin && !(original.type === 'transfer' && original.toUserId === caller.id)) {
-        throw new Forbidden('Only an admin, or the payee of a transfer, can refund it');
+        throw refundForbidden();
       }
       const amount = input.amount ?? refundableAmount(original);
       const refusal = refundRefusal(original, amount) ?? (amount === 0 ? new RefundExceedsAmount(0) : null);

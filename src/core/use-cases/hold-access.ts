@@ -11,9 +11,12 @@ export const visibleHold = async (deps: Pick<Deps, 'ledger'>, caller: Caller, id
   return hold;
 };
 
+/** The payer of a hold with a payee, trying to capture or void it. */
+export const payeeOnly = (): Forbidden => new Forbidden('Only the payee can capture or void this hold');
+
 /** Capture and void: the payee (the payer when there is none), or an admin. */
 export const settleableHold = async (deps: Pick<Deps, 'ledger'>, caller: Caller, id: string, now: string): Promise<Hold> => {
   const hold = await visibleHold(deps, caller, id, now);
-  if (!caller.isAdmin && holdSettler(hold) !== caller.id) throw new Forbidden('Only the payee can capture or void this hold');
+  if (!caller.isAdmin && holdSettler(hold) !== caller.id) throw payeeOnly();
   return hold;
 };
