@@ -182,6 +182,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The payment gateway: a deposit or refund has settled
+         * @description Authenticated by its signature, not a token; without PAYMENT_WEBHOOK_SECRET configured the route does not exist (404). The body only names the transaction: the service asks the gateway for its current status and settles a pending deposit or refund from that answer, atomically, before answering 200. Duplicates, reordered events, unknown or already settled transactions, unknown types and unusable data are answered 200 and change nothing more; unknown fields are ignored.
+         */
+        post: operations["receivePaymentWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users/{id}/holds": {
         parameters: {
             query?: never;
@@ -380,6 +400,25 @@ export interface components {
         Metadata: {
             [key: string]: string;
         };
+        /** @description A payment gateway event: which deposit or refund to look at, not its status */
+        PaymentWebhookEvent: {
+            /** @description The gateway's event id (evt_…), the same on every delivery of one event */
+            id: string;
+            /** @enum {string} */
+            type: "payment.succeeded" | "payment.failed" | "refund.succeeded" | "refund.failed";
+            data: {
+                /** @description The deposit (our transaction id) a payment.* event is about */
+                depositId?: string;
+                /** @description The refund (our transaction id) a refund.* event is about */
+                refundId?: string;
+                /** @description The gateway's own id for the payment */
+                paymentRef?: string;
+            } & {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
         RefundRequest: {
             amount?: components["schemas"]["Amount"];
             metadata?: components["schemas"]["Metadata"];
@@ -437,6 +476,11 @@ export interface components {
             balances: components["schemas"]["Balance"][];
         };
         VoidHoldRequest: Record<string, never>;
+        /** @description A verified webhook event, handled */
+        WebhookReceipt: {
+            /** @constant */
+            received: true;
+        };
         WithdrawalRequest: {
             amount: components["schemas"]["Amount"];
             currency: components["schemas"]["Currency"];
@@ -1175,6 +1219,81 @@ export interface operations {
             429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    receivePaymentWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" keyed with PAYMENT_WEBHOOK_SECRET>`, computed over the body bytes exactly as sent. Several `v1=` may be given (secret rotation): one must match. `t` may be at most 300 s from now.
+                 * @example t=1768469400,v1=6ffbb59b2300aae63f272406069a9788598b792a944a07aba816edb039989a39
+                 */
+                "Webhook-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaymentWebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Handled: settled from the gateway's answer, or nothing to do */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookReceipt"];
+                };
+            };
+            /** @description The signature is valid but the body is not a JSON object */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The signature is missing, malformed or wrong, or its t is more than 300 s from now; nothing changed */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No PAYMENT_WEBHOOK_SECRET is configured: the route does not exist */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["InternalError"];
+            /** @description The gateway or storage is unreachable; nothing changed: deliver the event again after Retry-After seconds */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listHolds: {

@@ -3,6 +3,7 @@
 // authentication → path id → body guard → JSON parser → object check → validation
 // (query, Idempotency-Key, body) → the handler → the one onError, registered last.
 // (The payment webhook takes only its start, routeChain: see payment-webhook.ts.)
+// After a write commits, the events it left in the outbox are published (publish-events.ts).
 import middy from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type * as z from 'zod/mini';
@@ -13,6 +14,7 @@ import { bodyGuard, jsonObjectBody } from './middleware/body-guard';
 import { errorResponse } from './middleware/error-response';
 import { lazyTracing } from './middleware/lazy-tracing';
 import { pathIds } from './middleware/path-ids';
+import { publishEvents } from './middleware/publish-events';
 import { requestIdOf, respond, type Event, type Result, type WalletContext } from './middleware/request-context';
 import { requestLog } from './middleware/request-log';
 import { validate } from './middleware/validate';
@@ -68,7 +70,7 @@ export const routeChain = (base: (event: Event, context: WalletContext) => Promi
   const chain = middy<Event, Result, Error, WalletContext>(base);
   // The import() sits inside the condition: esbuild drops it (and the X-Ray SDK) at parse time.
   if (typeof __WALLET_TRACING__ !== 'undefined' && __WALLET_TRACING__) chain.use(lazyTracing(() => import('../observability/tracing')));
-  return chain.use(requestLog());
+  return chain.use(requestLog()).use(publishEvents());
 };
 
 export const httpHandler = <BS extends z.ZodMiniType | undefined = undefined, QS extends z.ZodMiniType | undefined = undefined>(

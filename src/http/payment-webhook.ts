@@ -41,7 +41,9 @@ const handle = async (event: Event, context: WalletContext): Promise<Result> => 
   const hint = webhookEvent(parseObject(context.rawBody ?? Buffer.alloc(0)));
   let outcome: WebhookOutcome | { outcome: 'error' } = { outcome: 'error' };
   try {
-    outcome = await (context.app ?? (await app())).useCases.handlePaymentWebhook(hint);
+    // Kept on the context: the events middleware publishes what the settlement wrote.
+    context.app ??= await app();
+    outcome = await context.app.useCases.handlePaymentWebhook(hint);
   } finally {
     // Every verified event, by its id, with what became of it (an error is answered 5xx and logged too).
     logger.info('payment webhook', { requestId, eventId: hint.id, type: hint.type, ...outcome });
