@@ -68,13 +68,32 @@ describe('serverless package --stage prod (no AWS credentials)', () => {
     for (const name of ['create-hold', 'get-hold', 'list-holds', 'capture-hold', 'void-hold']) expect([name, timeoutOf(name)]).toEqual([name, 15]);
   });
 
-  it('grants only secretsmanager:GetSecretValue on the stage secret, throttles, keeps logs, runs nodejs22.x', () => {
+  it('publishes events to a bus of the stage: creates it, grants events:PutEvents on it only, schedules the relay, alarms on the outbox age', () => {
+    const resources = plain.template.Resources;
+    expect(resources.WalletEventBus).toMatchObject({ Type: 'AWS::Events::EventBus', Properties: { Name: 'wallet-prod' } });
+    const role = Object.values(resources).find((r) => r.Type === 'AWS::IAM::Role');
+    const statements = (role?.Properties.Policies as Array<{ PolicyDocument: { Statement: Array<{ Action: string[] | string; Resource: unknown }> } }>)
+      .flatMap((p) => p.PolicyDocument.Statement);
+    const put = statements.filter((st) => st.Action === 'events:PutEvents' || (Array.isArray(st.Action) && st.Action.includes('events:PutEvents')));
+    expect(put.flatMap((st) => (Array.isArray(st.Resource) ? st.Resource : [st.Resource])).map(joined))
+      .toEqual(['arn:aws:events:${AWS::Region}:${AWS::AccountId}:event-bus/wallet-prod']);
+    const functions = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    for (const f of functions) expect((f.Properties.Environment as { Variables: Record<string, unknown> }).Variables.EVENT_BUS_NAME).toBe('wallet-prod');
+    const rules = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule').map((r) => r.Properties.ScheduleExpression);
+    expect(rules.sort()).toEqual(['rate(1 minute)', 'rate(5 minutes)']);
+    expect(resources.OutboxAgeAlarm).toMatchObject({
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: { Namespace: 'WalletService', MetricName: 'OutboxOldestAgeSeconds', Threshold: 300, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'breaching' },
+    });
+  });
+
+  it('grants only secretsmanager:GetSecretValue on the stage secret (and events:PutEvents on its bus), throttles, keeps logs, runs nodejs22.x', () => {
     const resources = Object.values(plain.template.Resources);
     const role = resources.find((r) => r.Type === 'AWS::IAM::Role');
     const statements = (role?.Properties.Policies as Array<{ PolicyDocument: { Statement: Array<{ Action: string[] | string; Resource: unknown }> } }>)
       .flatMap((p) => p.PolicyDocument.Statement);
     const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-    expect(actions.filter((a) => !a.startsWith('logs:'))).toEqual(['secretsmanager:GetSecretValue']);
+    expect(actions.filter((a) => !a.startsWith('logs:'))).toEqual(['secretsmanager:GetSecretValue', 'events:PutEvents']);
     // Exactly the stage secret: its name plus Secrets Manager's 6-character suffix.
     const secretStatements = statements.filter((s) => s.Action === 'secretsmanager:GetSecretValue' || (Array.isArray(s.Action) && s.Action.includes('secretsmanager:GetSecretValue')));
     const arns = secretStatements.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource])).map(joined);
