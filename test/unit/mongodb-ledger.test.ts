@@ -53,6 +53,8 @@ const matchValue = (value: unknown, cond: unknown): boolean => {
   if (Array.isArray(value) && !Array.isArray(cond)) return value.some((v) => matchValue(v, cond));
   if (!isOperators(cond)) return compare(value, cond) === 0;
   return Object.entries(cond).every(([op, arg]) => {
+    // A missing field is not null for $exists (the only operator here that matches it).
+    if (op === '$exists') return (value !== undefined) === Boolean(arg);
     const c = compare(value, arg);
     switch (op) {
       case '$eq': return c === 0;
@@ -177,7 +179,8 @@ class FakeCollection {
     let limit = Infinity;
     const cursor = {
       sort: (s: Record<string, 1 | -1>) => { sortSpec = s; return cursor; },
-      limit: (n: number) => { limit = n; return cursor; },
+      // As the server reads it: 0 is no limit at all, a negative one a single batch of |n|.
+      limit: (n: number) => { limit = n === 0 ? Infinity : Math.abs(n); return cursor; },
       toArray: async (): Promise<Doc[]> => {
         const txn = await this.enter('find', opts, filter);
         const docs = this.all(txn).filter((d) => matches(d, filter));
@@ -249,6 +252,7 @@ class FakeMongo {
     users: new FakeCollection(this, 'users'),
     balances: new FakeCollection(this, 'balances'),
     transactions: new FakeCollection(this, 'transactions'),
+    holds: new FakeCollection(this, 'holds'),
     idempotency: new FakeCollection(this, 'idempotency'),
   };
   readonly collections = this.colls as unknown as MongoCollections;
