@@ -1,52 +1,20 @@
 // The shared contract suite for the storage ports. Every adapter runs these exact
 // cases: `describeLedgerContract('postgres', makePostgresFixture)`. Each case uses
-// fresh random user ids, so it runs against a shared, non-empty database.
-import { randomUUID } from 'node:crypto';
+// fresh random user ids, so it runs against a non-empty store; but the store must be
+// the run's own (a fresh database, key prefix or state): releaseExpiredHolds works on
+// every payer at once. The hold and refund cases are in holds-refunds-contract.ts.
 import {
   BalanceOverflow, IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, NotFound, UserExists,
 } from '../../src/core/errors';
 import { MAX_BALANCE } from '../../src/core/money';
-import type { ClaimTimes, IdempotencyScope, Ledger, UserStore } from '../../src/core/ports';
+import type { Ledger, UserStore } from '../../src/core/ports';
 import type { Transaction } from '../../src/core/transaction';
 import { uuidv7 } from '../../src/adapters/system/system-clock';
+import { newUserId, retryOf, scope, storeHelpers, tick, times, tx, type StorageFixture } from './contract-fixtures';
+import { describeHoldAndRefundCases } from './holds-refunds-contract';
 import { describeClaimCases } from './idempotency-claim-cases';
 
-export interface StorageFixture {
-  ledger: Ledger;
-  users: UserStore;
-  /** Called once after the suite. */
-  close?: () => Promise<void>;
-}
-
-let clockMs = Date.parse('2030-01-01T00:00:00.000Z');
-/** Strictly increasing timestamps, so ordering assertions are exact. */
-const tick = (): string => new Date(++clockMs).toISOString();
-
-const newUserId = (): string => `user-${randomUUID()}`;
-
-const tx = (over: Partial<Transaction> & Pick<Transaction, 'type' | 'userId'>): Transaction => {
-  const now = over.createdAt ?? tick();
-  return {
-    id: uuidv7(),
-    status: over.type === 'deposit' ? 'pending' : 'completed',
-    amount: 100,
-    currency: 'USD',
-    metadata: {},
-    createdAt: now,
-    updatedAt: now,
-    ...over,
-  };
-};
-
-const times = (now = tick(), leaseMs = 60_000, ttlMs = 86_400_000): ClaimTimes => ({
-  now,
-  leaseUntil: new Date(Date.parse(now) + leaseMs).toISOString(),
-  expiresAt: new Date(Date.parse(now) + ttlMs).toISOString(),
-});
-
-const scope = (callerId: string, fingerprint = 'fp-1'): IdempotencyScope => ({ callerId, key: `key-${randomUUID()}`, fingerprint, token: randomUUID() });
-/** The same key and request, sent again by another attempt (its own token). */
-const retryOf = (s: IdempotencyScope): IdempotencyScope => ({ ...s, token: randomUUID() });
+export type { StorageFixture } from './contract-fixtures';
 
 export const describeLedgerContract = (name: string, makeFixture: () => Promise<StorageFixture>): void => {
   describe(`storage contract: ${name}`, () => {
@@ -64,17 +32,7 @@ export const describeLedgerContract = (name: string, makeFixture: () => Promise<
 
     describeClaimCases(() => ({ ledger, users }));
 
-    const newUser = async (): Promise<string> => {
-      const id = newUserId();
-      await users.create({ id, email: `${id}@example.com`, name: 'Test', createdAt: tick() });
-      return id;
-    };
-    const fund = async (userId: string, amount: number, currency: Transaction['currency'] = 'USD'): Promise<Transaction> => {
-      const d = await ledger.createDeposit(tx({ type: 'deposit', userId, amount, currency }));
-      return ledger.settle({ id: d.id, status: 'completed', now: tick() });
-    };
-    const available = async (userId: string, currency = 'USD'): Promise<number | undefined> =>
-      (await ledger.getBalances(userId)).find((b) => b.currency === currency)?.available;
+    const { newUser, fund, available } = storeHelpers(() => ({ ledger, users }));
 
     describe('users', () => {
       it('creates and reads a profile, refusing a second one for the same id', async () => {
@@ -104,7 +62,7 @@ export const describeLedgerContract = (name: string, makeFixture: () => Promise<
         const d = await ledger.createDeposit(tx({ type: 'deposit', userId: u, amount: 1050, currency: 'EUR', metadata: { ref: 'x' } }));
         expect(d.status).toBe('pending');
         expect(await ledger.getTransaction(d.id)).toEqual(d);
-        expect(await ledger.getBalances(u)).toEqual([{ currency: 'EUR', available: 0 }]);
+        expect(await ledger.getBalances(u)).toEqual([{ currency: 'EUR', available: 0, held: 0 }]);
         const now = tick();
         const settled = await ledger.settle({ id: d.id, status: 'completed', now });
         expect(settled).toEqual({ ...d, status: 'completed', updatedAt: now });
@@ -643,5 +601,7 @@ export const describeLedgerContract = (name: string, makeFixture: () => Promise<
         expect(seen).toEqual(snapshot);
       });
     });
+
+    describeHoldAndRefundCases(() => ({ ledger, users }));
   });
 };

@@ -1,5 +1,6 @@
 // Test databases on the shared local PostgreSQL: each suite family gets its own
-// database (created if missing, never dropped by anyone else) and migrates it.
+// database (created if missing, never dropped by anyone else) and migrates it; the
+// storage contract makes one per run and drops it afterwards.
 import { Client } from 'pg';
 import { parseConfig, type Config, type Settings } from '../../src/config';
 
@@ -31,6 +32,17 @@ export const ensureDatabase = async (database: string): Promise<void> => {
       const code = (err as { code?: string }).code;
       if (code !== '42P04' && code !== '23505') throw err;
     }
+  } finally {
+    await admin.end();
+  }
+};
+
+/** Drops `database` (closing whatever is still connected to it); for a suite's own per-run database. */
+export const dropDatabase = async (database: string): Promise<void> => {
+  const admin = new Client({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: 'postgres', connectionTimeoutMillis: 5000 });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${database.replace(/"/g, '""')}" WITH (FORCE)`);
   } finally {
     await admin.end();
   }
