@@ -27,12 +27,15 @@ import { describeLedgerContract } from '../contract/ledger-contract';
 // ---------------------------------------------------------------- the imitation
 
 type Doc = Document & { _id: string };
-interface Version { ts: number; bytes: Buffer | null }
+/** `doc`: the bytes parsed once, shared by every read (never handed out: callers get their own copy). */
+interface Version { ts: number; bytes: Buffer | null; doc?: Doc }
 interface Txn { id: number; startTs: number; ended?: boolean; staged: Map<string, { coll: FakeCollection; id: string; bytes: Buffer | null }> }
 interface OpRecord { coll: string; op: string; filter?: Document; update?: Document; txn?: number }
 
 const toBytes = (d: Doc): Buffer => Buffer.from(BSON.serialize(d));
 const fromBytes = (b: Buffer): Doc => BSON.deserialize(b, { promoteLongs: false }) as Doc;
+/** What a caller gets: its own copy, as off the wire. */
+const handOut = <D extends Doc | null>(d: D): D => (d ? (fromBytes(toBytes(d)) as D) : d);
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 const writeConflict = (): MongoServerError =>
   new MongoServerError({ code: 112, codeName: 'WriteConflict', errmsg: 'WriteConflict', errorLabels: ['TransientTransactionError'] });
@@ -110,7 +113,7 @@ class FakeCollection {
     const vs = this.versions.get(id) ?? [];
     for (let i = vs.length - 1; i >= 0; i--) {
       const v = vs[i] as Version;
-      if (!txn || v.ts <= txn.startTs) return v.bytes ? fromBytes(v.bytes) : null;
+      if (!txn || v.ts <= txn.startTs) return v.bytes ? (v.doc ??= fromBytes(v.bytes)) : null;
     }
     return null;
   }
@@ -118,6 +121,12 @@ class FakeCollection {
     const ids = new Set([...this.versions.keys()]);
     for (const s of txn?.staged.values() ?? []) if (s.coll === this) ids.add(s.id);
     return [...ids].map((id) => this.visible(id, txn)).filter((d): d is Doc => d !== null);
+  }
+  /** The documents a filter can match: by `_id` straight away (as the server's _id index does), else all of them. */
+  private candidates(filter: Document, txn: Txn | undefined): Doc[] {
+    if (typeof filter._id !== 'string') return this.all(txn);
+    const doc = this.visible(filter._id, txn);
+    return doc ? [doc] : [];
   }
   /** A write as MongoDB does it: conflict inside a transaction, immediate outside (after waiting for locks). */
   private write(id: string, doc: Doc | null, txn: Txn | undefined): void {
@@ -172,9 +181,9 @@ class FakeCollection {
   async findOne(filter: Document, opts?: { session?: ClientSession }): Promise<Doc | null> {
     const txn = await this.enter('findOne', opts, filter);
     const rec = this.db.log[this.db.log.length - 1] as OpRecord;
-    const found = this.all(txn).find((d) => matches(d, filter)) ?? null;
+    const found = this.candidates(filter, txn).find((d) => matches(d, filter)) ?? null;
     await this.afterOp(rec);
-    return found;
+    return handOut(found);
   }
 
   find(filter: Document, opts?: { session?: ClientSession }) {
@@ -194,7 +203,7 @@ class FakeCollection {
           }
           return 0;
         });
-        return docs.slice(0, limit);
+        return docs.slice(0, limit).map(handOut);
       },
     };
     return cursor;
@@ -206,7 +215,7 @@ class FakeCollection {
     const txn = await this.enter(op, opts, filter, update);
     const rec = this.db.log[this.db.log.length - 1] as OpRecord;
     await this.unlocked(filter._id, txn);
-    const before = this.all(txn).find((d) => matches(d, filter)) ?? null;
+    const before = this.candidates(filter, txn).find((d) => matches(d, filter)) ?? null;
     if (before) {
       const after = applyUpdate(before, update, false);
       if (Buffer.from(BSON.serialize(after)).equals(Buffer.from(BSON.serialize(before)))) {
@@ -235,7 +244,7 @@ class FakeCollection {
   async findOneAndUpdate(filter: Document, update: Document, opts?: { session?: ClientSession; upsert?: boolean; returnDocument?: 'before' | 'after' }) {
     const { before, after, rec } = await this.modify('findOneAndUpdate', filter, update, opts);
     await this.afterOp(rec);
-    return opts?.returnDocument === 'after' ? after : before;
+    return handOut(opts?.returnDocument === 'after' ? after : before);
   }
 }
 
