@@ -1,10 +1,12 @@
 import { BSON, Long } from 'mongodb';
+import type { Hold } from '../../src/core/hold';
 import type { IdempotencyOutcome } from '../../src/core/ports';
 import type { Transaction } from '../../src/core/transaction';
 import {
-  balanceId, fromBalanceDoc, fromOutcomeDoc, fromTransactionDoc, fromUserDoc, heldIdempotencyFilter, idempotencyId, newClaimDoc,
-  readAmount, toLong, toOutcomeDoc, toTransactionDoc, toUserDoc, type TransactionDoc,
+  balanceId, fromBalanceDoc, fromHoldDoc, fromOutcomeDoc, fromTransactionDoc, fromUserDoc, heldIdempotencyFilter, idempotencyId,
+  newClaimDoc, readAmount, toHoldDoc, toLong, toOutcomeDoc, toTransactionDoc, toUserDoc, type TransactionDoc,
 } from '../../src/adapters/mongodb/mongo-documents';
+import { holdsFilter } from '../../src/adapters/mongodb/mongo-holds';
 import { historyFilter } from '../../src/adapters/mongodb/mongo-ledger';
 
 /** What the server stores and hands back: BSON bytes, read with Int64 kept as Long (as the adapter's collections do). */
@@ -19,6 +21,7 @@ const transfer: Transaction = {
   amount: 100_000_000_000,
   currency: 'USD',
   metadata: { note: 'rent', 'a.b': 'dotted', $where: 'dollar' },
+  refundedAmount: 40_000_000_000,
   createdAt: '2030-01-01T00:00:00.001Z',
   updatedAt: '2030-01-01T00:00:00.999Z',
 };
@@ -31,9 +34,25 @@ const deposit: Transaction = {
   amount: 1050,
   currency: 'EUR',
   metadata: {},
+  refundedAmount: 0,
   createdAt: '2030-01-01T00:00:00.000Z',
   updatedAt: '2030-01-01T00:00:00.000Z',
   paymentRef: 'pay_123',
+};
+
+const hold: Hold = {
+  id: '01890a5d-ac96-774b-bcce-b302099a8059',
+  userId: 'auth0|alice',
+  toUserId: 'auth0|bob',
+  amount: 250,
+  currency: 'USD',
+  capturedAmount: 200,
+  status: 'captured',
+  expiresAt: '2030-01-01T01:00:00.000Z',
+  transactionId: '01890a5d-ac96-774b-bcce-b302099a805a',
+  metadata: { 'order.id': 'o-1' },
+  createdAt: '2030-01-01T00:00:00.000Z',
+  updatedAt: '2030-01-01T00:10:00.000Z',
 };
 
 describe('mongodb document mappers', () => {
@@ -90,12 +109,42 @@ describe('mongodb document mappers', () => {
     expect(doc._id).toBe('auth0|abc');
     expect(fromUserDoc(doc)).toEqual(profile);
     const balance = throughBson({ _id: balanceId('u', 'GBP'), userId: 'u', currency: 'GBP', available: toLong(300_000_000_007) });
-    expect(fromBalanceDoc(balance)).toEqual({ currency: 'GBP', available: 300_000_000_007 });
+    // Stored before holds existed: no `held`, which reads as 0.
+    expect(fromBalanceDoc(balance)).toEqual({ currency: 'GBP', available: 300_000_000_007, held: 0 });
+    expect(fromBalanceDoc(throughBson({ ...balance, held: toLong(25) }))).toEqual({ currency: 'GBP', available: 300_000_000_007, held: 25 });
   });
 
-  it('round-trips both kinds of idempotency outcome', () => {
+  it('stores refundedAmount (Int64) on deposits, withdrawals and transfers only, and reads a document stored before refunds as 0', () => {
+    const doc = throughBson(toTransactionDoc({ ...deposit, refundedAmount: undefined }));
+    expect(Long.isLong(doc.refundedAmount)).toBe(true);
+    expect(fromTransactionDoc(doc).refundedAmount).toBe(0);
+    const { refundedAmount: _r, ...old } = throughBson(toTransactionDoc(transfer));
+    expect(fromTransactionDoc(old)).toEqual({ ...transfer, refundedAmount: 0 });
+    const refund: Transaction = {
+      ...transfer, id: '01890a5d-ac96-774b-bcce-b302099a805b', type: 'refund', refundedAmount: undefined, refundOf: transfer.id,
+    };
+    const refundDoc = throughBson(toTransactionDoc(refund));
+    expect(refundDoc).not.toHaveProperty('refundedAmount');
+    const { refundedAmount: _none, ...refundFields } = refund;
+    expect(fromTransactionDoc(refundDoc)).toStrictEqual(refundFields);
+    const capture: Transaction = { ...transfer, holdId: hold.id };
+    expect(fromTransactionDoc(throughBson(toTransactionDoc(capture)))).toEqual(capture);
+  });
+
+  it('round-trips a hold through BSON exactly, its amounts as Int64, and leaves out what does not apply', () => {
+    const doc = throughBson(toHoldDoc(hold));
+    expect(Long.isLong(doc.amount) && Long.isLong(doc.capturedAmount)).toBe(true);
+    expect(doc.expiresAt).toBeInstanceOf(Date);
+    expect(fromHoldDoc(doc)).toStrictEqual(hold);
+    const { toUserId: _to, transactionId: _t, ...live } = { ...hold, status: 'held' as const, capturedAmount: 0 };
+    expect(fromHoldDoc(throughBson(toHoldDoc(live)))).toStrictEqual(live);
+  });
+
+  it('round-trips every kind of idempotency outcome', () => {
     const tx: IdempotencyOutcome = { kind: 'transaction', transaction: transfer };
     expect(fromOutcomeDoc(throughBson(toOutcomeDoc(tx)))).toEqual(tx);
+    const held: IdempotencyOutcome = { kind: 'hold', hold };
+    expect(fromOutcomeDoc(throughBson(toOutcomeDoc(held)))).toStrictEqual(held);
     const err: IdempotencyOutcome = { kind: 'error', error: { code: 'payment_failed', message: 'declined', param: 'paymentToken', transactionId: deposit.id } };
     expect(fromOutcomeDoc(throughBson(toOutcomeDoc(err)))).toEqual(err);
     const bare: IdempotencyOutcome = { kind: 'error', error: { code: 'not_found', message: 'x' } };
@@ -143,5 +192,28 @@ describe('mongodb history filter', () => {
       parties: 'u', type: 'transfer', status: 'completed',
       $or: [{ createdAt: { $lt: at } }, { createdAt: at, _id: { $lt: 'id-5' } }],
     });
+  });
+});
+
+describe('mongodb holds filter', () => {
+  const now = '2030-01-01T00:30:00.000Z';
+  const at = new Date(now);
+
+  it('lists the payer\'s holds, paging by the (createdAt, id) keyset', () => {
+    expect(holdsFilter({ userId: 'u', limit: 10, now })).toEqual({ userId: 'u' });
+    const before = new Date('2030-01-01T00:00:00.005Z');
+    expect(holdsFilter({ userId: 'u', limit: 10, now, before: { createdAt: before.toISOString(), id: 'id-5' } })).toEqual({
+      $and: [{ userId: 'u' }, { $or: [{ createdAt: { $lt: before } }, { createdAt: before, _id: { $lt: 'id-5' } }] }],
+    });
+  });
+
+  it('matches a status as of now: a stored `held` past its expiry is `expired`, not `held`', () => {
+    const status = (s: Hold['status']) => holdsFilter({ userId: 'u', limit: 10, now, status: s });
+    expect(status('held')).toEqual({ $and: [{ userId: 'u' }, { status: 'held', expiresAt: { $gt: at } }] });
+    expect(status('expired')).toEqual({
+      $and: [{ userId: 'u' }, { $or: [{ status: 'expired' }, { status: 'held', expiresAt: { $lte: at } }] }],
+    });
+    expect(status('captured')).toEqual({ $and: [{ userId: 'u' }, { status: 'captured' }] });
+    expect(status('voided')).toEqual({ $and: [{ userId: 'u' }, { status: 'voided' }] });
   });
 });

@@ -10,11 +10,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { BSON, Long, MongoError, MongoServerError, type ClientSession, type Document } from 'mongodb';
-import { BalanceOverflow, IdempotencyKeyInUse, InsufficientFunds, ServiceUnavailable } from '../../src/core/errors';
+import {
+  BalanceOverflow, HoldExpired, IdempotencyKeyInUse, InsufficientFunds, InvalidStateTransition, RefundExceedsAmount, ServiceUnavailable,
+} from '../../src/core/errors';
+import type { Hold } from '../../src/core/hold';
 import type { ClaimTimes, IdempotencyScope, Ledger } from '../../src/core/ports';
 import type { Transaction } from '../../src/core/transaction';
 import type { MongoCollections } from '../../src/adapters/mongodb/mongo-collections';
-import { idempotencyId } from '../../src/adapters/mongodb/mongo-documents';
+import { balanceId, idempotencyId, toLong, toTransactionDoc } from '../../src/adapters/mongodb/mongo-documents';
 import { makeMongoLedger } from '../../src/adapters/mongodb/mongo-ledger';
 import type { SessionSource } from '../../src/adapters/mongodb/mongo-transaction';
 import { makeMongoUserStore } from '../../src/adapters/mongodb/mongo-user-store';
@@ -24,12 +27,15 @@ import { describeLedgerContract } from '../contract/ledger-contract';
 // ---------------------------------------------------------------- the imitation
 
 type Doc = Document & { _id: string };
-interface Version { ts: number; bytes: Buffer | null }
+/** `doc`: the bytes parsed once, shared by every read (never handed out: callers get their own copy). */
+interface Version { ts: number; bytes: Buffer | null; doc?: Doc }
 interface Txn { id: number; startTs: number; ended?: boolean; staged: Map<string, { coll: FakeCollection; id: string; bytes: Buffer | null }> }
 interface OpRecord { coll: string; op: string; filter?: Document; update?: Document; txn?: number }
 
 const toBytes = (d: Doc): Buffer => Buffer.from(BSON.serialize(d));
 const fromBytes = (b: Buffer): Doc => BSON.deserialize(b, { promoteLongs: false }) as Doc;
+/** What a caller gets: its own copy, as off the wire. */
+const handOut = <D extends Doc | null>(d: D): D => (d ? (fromBytes(toBytes(d)) as D) : d);
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 const writeConflict = (): MongoServerError =>
   new MongoServerError({ code: 112, codeName: 'WriteConflict', errmsg: 'WriteConflict', errorLabels: ['TransientTransactionError'] });
@@ -53,6 +59,8 @@ const matchValue = (value: unknown, cond: unknown): boolean => {
   if (Array.isArray(value) && !Array.isArray(cond)) return value.some((v) => matchValue(v, cond));
   if (!isOperators(cond)) return compare(value, cond) === 0;
   return Object.entries(cond).every(([op, arg]) => {
+    // A missing field is not null for $exists (the only operator here that matches it).
+    if (op === '$exists') return (value !== undefined) === Boolean(arg);
     const c = compare(value, arg);
     switch (op) {
       case '$eq': return c === 0;
@@ -105,7 +113,7 @@ class FakeCollection {
     const vs = this.versions.get(id) ?? [];
     for (let i = vs.length - 1; i >= 0; i--) {
       const v = vs[i] as Version;
-      if (!txn || v.ts <= txn.startTs) return v.bytes ? fromBytes(v.bytes) : null;
+      if (!txn || v.ts <= txn.startTs) return v.bytes ? (v.doc ??= fromBytes(v.bytes)) : null;
     }
     return null;
   }
@@ -113,6 +121,12 @@ class FakeCollection {
     const ids = new Set([...this.versions.keys()]);
     for (const s of txn?.staged.values() ?? []) if (s.coll === this) ids.add(s.id);
     return [...ids].map((id) => this.visible(id, txn)).filter((d): d is Doc => d !== null);
+  }
+  /** The documents a filter can match: by `_id` straight away (as the server's _id index does), else all of them. */
+  private candidates(filter: Document, txn: Txn | undefined): Doc[] {
+    if (typeof filter._id !== 'string') return this.all(txn);
+    const doc = this.visible(filter._id, txn);
+    return doc ? [doc] : [];
   }
   /** A write as MongoDB does it: conflict inside a transaction, immediate outside (after waiting for locks). */
   private write(id: string, doc: Doc | null, txn: Txn | undefined): void {
@@ -167,9 +181,9 @@ class FakeCollection {
   async findOne(filter: Document, opts?: { session?: ClientSession }): Promise<Doc | null> {
     const txn = await this.enter('findOne', opts, filter);
     const rec = this.db.log[this.db.log.length - 1] as OpRecord;
-    const found = this.all(txn).find((d) => matches(d, filter)) ?? null;
+    const found = this.candidates(filter, txn).find((d) => matches(d, filter)) ?? null;
     await this.afterOp(rec);
-    return found;
+    return handOut(found);
   }
 
   find(filter: Document, opts?: { session?: ClientSession }) {
@@ -177,7 +191,8 @@ class FakeCollection {
     let limit = Infinity;
     const cursor = {
       sort: (s: Record<string, 1 | -1>) => { sortSpec = s; return cursor; },
-      limit: (n: number) => { limit = n; return cursor; },
+      // As the server reads it: 0 is no limit at all, a negative one a single batch of |n|.
+      limit: (n: number) => { limit = n === 0 ? Infinity : Math.abs(n); return cursor; },
       toArray: async (): Promise<Doc[]> => {
         const txn = await this.enter('find', opts, filter);
         const docs = this.all(txn).filter((d) => matches(d, filter));
@@ -188,7 +203,7 @@ class FakeCollection {
           }
           return 0;
         });
-        return docs.slice(0, limit);
+        return docs.slice(0, limit).map(handOut);
       },
     };
     return cursor;
@@ -200,7 +215,7 @@ class FakeCollection {
     const txn = await this.enter(op, opts, filter, update);
     const rec = this.db.log[this.db.log.length - 1] as OpRecord;
     await this.unlocked(filter._id, txn);
-    const before = this.all(txn).find((d) => matches(d, filter)) ?? null;
+    const before = this.candidates(filter, txn).find((d) => matches(d, filter)) ?? null;
     if (before) {
       const after = applyUpdate(before, update, false);
       if (Buffer.from(BSON.serialize(after)).equals(Buffer.from(BSON.serialize(before)))) {
@@ -229,7 +244,7 @@ class FakeCollection {
   async findOneAndUpdate(filter: Document, update: Document, opts?: { session?: ClientSession; upsert?: boolean; returnDocument?: 'before' | 'after' }) {
     const { before, after, rec } = await this.modify('findOneAndUpdate', filter, update, opts);
     await this.afterOp(rec);
-    return opts?.returnDocument === 'after' ? after : before;
+    return handOut(opts?.returnDocument === 'after' ? after : before);
   }
 }
 
@@ -249,6 +264,7 @@ class FakeMongo {
     users: new FakeCollection(this, 'users'),
     balances: new FakeCollection(this, 'balances'),
     transactions: new FakeCollection(this, 'transactions'),
+    holds: new FakeCollection(this, 'holds'),
     idempotency: new FakeCollection(this, 'idempotency'),
   };
   readonly collections = this.colls as unknown as MongoCollections;
@@ -337,6 +353,13 @@ const tx = (over: Partial<Transaction> & Pick<Transaction, 'type' | 'userId'>): 
   const t = now();
   return { id: uuidv7(), status: over.type === 'deposit' ? 'pending' : 'completed', amount: 100, currency: 'USD', metadata: {}, createdAt: t, updatedAt: t, ...over };
 };
+const holdOf = (over: Partial<Hold> & Pick<Hold, 'userId'>, expiresInMs = 60_000): Hold => {
+  const t = now();
+  return {
+    id: uuidv7(), amount: 100, currency: 'USD', capturedAmount: 0, status: 'held', expiresAt: at(t, expiresInMs), metadata: {},
+    createdAt: t, updatedAt: t, ...over,
+  };
+};
 const fund = async (ledger: Ledger, userId: string, amount: number): Promise<void> => {
   const d = await ledger.createDeposit(tx({ type: 'deposit', userId, amount }));
   await ledger.settle({ id: d.id, status: 'completed', now: now() });
@@ -360,6 +383,11 @@ describe('mongodb ledger: only the request holding the key writes for it', () =>
     ['createDeposit', (l: Ledger, s: IdempotencyScope, u: string, _v: string) => l.createDeposit(tx({ type: 'deposit', userId: u }), s)],
     ['withdraw', (l: Ledger, s: IdempotencyScope, u: string, _v: string) => l.withdraw(tx({ type: 'withdrawal', userId: u, amount: 10 }), s)],
     ['transfer', (l: Ledger, s: IdempotencyScope, u: string, v: string) => l.transfer(tx({ type: 'transfer', userId: u, toUserId: v, amount: 10 }), s)],
+    ['createHold', (l: Ledger, s: IdempotencyScope, u: string, _v: string) => l.createHold(holdOf({ userId: u, amount: 10 }), s)],
+    ['captureHold', (l: Ledger, s: IdempotencyScope, u: string, _v: string) =>
+      l.captureHold({ holdId: uuidv7(), transaction: tx({ type: 'withdrawal', userId: u, amount: 10 }), now: now() }, s)],
+    ['refund', (l: Ledger, s: IdempotencyScope, u: string, _v: string) =>
+      l.refund({ refund: tx({ type: 'refund', userId: u, amount: 10, refundOf: uuidv7() }), now: now() }, s)],
   ])('%s for a taken-over claim: checks the holder first, in the transaction, then aborts it untried again with no effect', async (_name, run) => {
     const { db, ledger } = makeLedger();
     const [u, v] = [`u-${randomUUID()}`, `v-${randomUUID()}`];
@@ -392,6 +420,19 @@ describe('mongodb ledger: only the request holding the key writes for it', () =>
     expect(ops).toEqual([expect.objectContaining({ coll: 'idempotency', op: 'findOne', filter: heldFilter(first) })]);
     expect((await ledger.getTransaction(d.id))?.status).toBe('pending');
     expect(await available(ledger, u)).toBe(0);
+  });
+
+  it('voidHold for a taken-over claim: checks the holder first and returns nothing to available', async () => {
+    const { db, ledger } = makeLedger();
+    const u = await withProfile(db, `u-${randomUUID()}`);
+    await fund(ledger, u, 100);
+    const h = await ledger.createHold(holdOf({ userId: u, amount: 40 }));
+    const { first } = await takenOver(ledger, u);
+
+    await expect(ledger.voidHold({ holdId: h.id, now: now() }, first)).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+    expect(db.opsOf(db.txns)).toEqual([expect.objectContaining({ coll: 'idempotency', op: 'findOne', filter: heldFilter(first) })]);
+    expect((await ledger.getHold(h.id, now()))?.status).toBe('held');
+    expect(await ledger.getBalances(u)).toEqual([{ currency: 'USD', available: 60, held: 40 }]);
   });
 
   it('the refusal comes before NotFound: a stale request learns nothing else', async () => {
@@ -520,5 +561,174 @@ describe('mongodb ledger: the server-side balance bounds', () => {
     db.hook = undefined;
     expect(await available(ledger, a)).toBe(100);
     expect(await ledger.getTransaction(t.id)).toBeNull();
+  });
+});
+
+// ---------------------------------------------------------------- holds and refunds: races and stored documents
+
+describe('mongodb ledger: holds and refunds', () => {
+  /** The hold as stored, not as of now. */
+  const storedHold = async (db: FakeMongo, id: string): Promise<Document | null> => db.colls.holds.findOne({ _id: id });
+  const usd = async (ledger: Ledger, u: string, t?: string) => (await ledger.getBalances(u, t)).find((b) => b.currency === 'USD');
+
+  it('of racing captures, voids and a release of one hold exactly one wins; the money moves once', async () => {
+    const { db, ledger } = makeLedger();
+    const [a, b] = [await withProfile(db, `a-${randomUUID()}`), await withProfile(db, `b-${randomUUID()}`)];
+    await fund(ledger, a, 100);
+    const h = await ledger.createHold(holdOf({ userId: a, toUserId: b, amount: 80 }, 60_000));
+    const before = now(); // every capture and void runs before the expiry; the release after it
+    const capture = (amount: number) =>
+      ledger.captureHold({ holdId: h.id, transaction: { ...tx({ type: 'transfer', userId: a, amount }), toUserId: b, holdId: h.id }, now: before });
+
+    // Each in its own async context, as separate requests are (the imitation tracks the open transaction by context).
+    const apart = <T>(run: () => Promise<T>): Promise<T> => db.als.exit(run);
+    const results = await Promise.allSettled([
+      apart(() => capture(50)), apart(() => ledger.voidHold({ holdId: h.id, now: before })), apart(() => capture(80)),
+      apart(() => ledger.voidHold({ holdId: h.id, now: before })), apart(() => ledger.releaseExpiredHolds({ now: at(h.expiresAt, 1), limit: 10 })),
+    ]);
+
+    const won = results.filter((r) => r.status === 'fulfilled' && r.value !== 0);
+    expect(won).toHaveLength(1);
+    // The losers see the winner's state: a capture or void (invalid_state_transition) or the release (hold_expired).
+    for (const r of results) if (r.status === 'rejected') expect([InvalidStateTransition, HoldExpired]).toContain(r.reason?.constructor);
+    const final = await storedHold(db, h.id);
+    const [pa, pb] = [await usd(ledger, a, before), await usd(ledger, b, before)];
+    // However it ended, the hold is settled and nothing is held; the total is still 100.
+    expect(final?.status).not.toBe('held');
+    expect(pa?.held).toBe(0);
+    expect((pa?.available ?? 0) + (pb?.available ?? 0)).toBe(100);
+    expect(pb?.available ?? 0).toBe(final?.status === 'captured' ? Number((final.capturedAmount as Long).toBigInt()) : 0);
+    expect(db.locks.size).toBe(0);
+  });
+
+  it('a capture that lost the race to a void retries on the conflict and is refused; the hold is written only while still held', async () => {
+    const { db, ledger } = makeLedger();
+    const a = await withProfile(db, `a-${randomUUID()}`);
+    await fund(ledger, a, 100);
+    const h = await ledger.createHold(holdOf({ userId: a, amount: 70 }));
+    let staged = false;
+    let voided: Hold | undefined;
+    db.hook = async (rec) => {
+      // The capture has read the hold (still held) in its snapshot: a void commits now.
+      if (staged || rec.txn === undefined || rec.coll !== 'holds' || rec.op !== 'findOne') return;
+      staged = true;
+      voided = await ledger.voidHold({ holdId: h.id, now: now() });
+    };
+    const txns = db.txns;
+    const t = { ...tx({ type: 'withdrawal', userId: a, amount: 70 }), holdId: h.id };
+    await expect(ledger.captureHold({ holdId: h.id, transaction: t, now: now() })).rejects.toBeInstanceOf(InvalidStateTransition);
+    db.hook = undefined;
+
+    expect(voided?.status).toBe('voided');
+    const writes = db.log.filter((r) => r.txn !== undefined && r.txn > txns && r.coll === 'holds' && r.op === 'findOneAndUpdate');
+    expect(writes.length).toBeGreaterThan(0);
+    for (const w of writes) expect(w.filter).toMatchObject({ _id: h.id, status: 'held' });
+    expect(await ledger.getTransaction(t.id)).toBeNull();
+    expect(await usd(ledger, a)).toEqual({ currency: 'USD', available: 100, held: 0 });
+  });
+
+  it('racing partial refunds of one transfer never take back more than it moved', async () => {
+    const { db, ledger } = makeLedger();
+    const [a, b] = [await withProfile(db, `a-${randomUUID()}`), await withProfile(db, `b-${randomUUID()}`)];
+    await fund(ledger, a, 100);
+    const t = await ledger.transfer({ ...tx({ type: 'transfer', userId: a, amount: 100 }), toUserId: b, refundedAmount: 0 });
+    const refund = () => ledger.refund({ refund: { ...tx({ type: 'refund', userId: b, amount: 30, refundOf: t.id }), toUserId: a }, now: now() });
+
+    const results = await Promise.allSettled([refund(), refund(), refund(), refund(), refund()]);
+
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(RefundExceedsAmount);
+    expect((await ledger.getTransaction(t.id))?.refundedAmount).toBe(90);
+    expect([await available(ledger, a), await available(ledger, b)]).toEqual([90, 10]);
+    // The original is written only while it still has room for the refund.
+    const writes = db.log.filter((r) => r.txn !== undefined && r.coll === 'transactions' && r.op === 'updateOne' && r.filter?._id === t.id);
+    for (const w of writes) expect(w.filter).toMatchObject({ status: 'completed', $or: [{ refundedAmount: { $lte: toLong(70) } }, { refundedAmount: { $exists: false } }] });
+  });
+
+  it('a withdrawal releases the payer\'s expired holds in its currency in its own transaction, and only those', async () => {
+    const { db, ledger } = makeLedger();
+    const a = await withProfile(db, `a-${randomUUID()}`);
+    await fund(ledger, a, 100);
+    const d = await ledger.createDeposit(tx({ type: 'deposit', userId: a, amount: 50, currency: 'EUR' }));
+    await ledger.settle({ id: d.id, status: 'completed', now: now() });
+    const h = await ledger.createHold(holdOf({ userId: a, amount: 60 }, 1_000));
+    const eur = await ledger.createHold(holdOf({ userId: a, amount: 20, currency: 'EUR' }, 1_000));
+    const live = await ledger.createHold(holdOf({ userId: a, amount: 30 }, 60_000));
+    expect(await usd(ledger, a, h.createdAt)).toEqual({ currency: 'USD', available: 10, held: 90 });
+
+    const w = tx({ type: 'withdrawal', userId: a, amount: 70, createdAt: at(h.expiresAt, 1) });
+    await ledger.withdraw(w);
+
+    const ops = db.opsOf(db.txns);
+    expect(ops).toContainEqual(expect.objectContaining({ coll: 'holds', op: 'updateOne', filter: { _id: h.id, status: 'held' } }));
+    expect(await storedHold(db, h.id)).toMatchObject({ status: 'expired', updatedAt: new Date(h.expiresAt) });
+    expect((await storedHold(db, eur.id))?.status).toBe('held');
+    expect((await storedHold(db, live.id))?.status).toBe('held');
+    expect(await usd(ledger, a, w.createdAt)).toEqual({ currency: 'USD', available: 0, held: 30 });
+  });
+
+  it('reads count an expired hold as released without writing; a status filter matches the status as of now', async () => {
+    const { db, ledger } = makeLedger();
+    const a = await withProfile(db, `a-${randomUUID()}`);
+    await fund(ledger, a, 100);
+    const h = await ledger.createHold(holdOf({ userId: a, amount: 60 }, 1_000));
+    const after = at(h.expiresAt, 0);
+    const logged = db.log.length;
+
+    expect(await usd(ledger, a, at(h.expiresAt, -1))).toEqual({ currency: 'USD', available: 40, held: 60 });
+    expect(await usd(ledger, a, after)).toEqual({ currency: 'USD', available: 100, held: 0 });
+    expect(await ledger.getHold(h.id, after)).toEqual({ ...h, status: 'expired', updatedAt: h.expiresAt });
+    const list = (status?: Hold['status']) => ledger.listHolds({ userId: a, limit: 10, now: after, ...(status && { status }) });
+    expect((await list('expired')).map((x) => x.id)).toEqual([h.id]);
+    expect(await list('held')).toEqual([]);
+    expect((await list())[0]?.status).toBe('expired');
+
+    expect(db.log.slice(logged).every((r) => r.op === 'find' || r.op === 'findOne')).toBe(true);
+    expect((await storedHold(db, h.id))?.status).toBe('held');
+  });
+
+  it('the scheduled release takes bounded batches, oldest expiry first, across payers', async () => {
+    const { db, ledger } = makeLedger();
+    const [a, b] = [await withProfile(db, `a-${randomUUID()}`), await withProfile(db, `b-${randomUUID()}`)];
+    await fund(ledger, a, 100);
+    await fund(ledger, b, 100);
+    const h1 = await ledger.createHold(holdOf({ userId: a, amount: 10 }, 3_000));
+    const h2 = await ledger.createHold(holdOf({ userId: b, amount: 20 }, 1_000));
+    const h3 = await ledger.createHold(holdOf({ userId: a, amount: 30 }, 2_000));
+    const later = at(h1.expiresAt, 10);
+
+    expect(await ledger.releaseExpiredHolds({ now: later, limit: 0 })).toBe(0);
+    expect(await ledger.releaseExpiredHolds({ now: later, limit: 2 })).toBe(2);
+    expect([(await storedHold(db, h2.id))?.status, (await storedHold(db, h3.id))?.status, (await storedHold(db, h1.id))?.status])
+      .toEqual(['expired', 'expired', 'held']);
+    expect(await ledger.releaseExpiredHolds({ now: later, limit: 2 })).toBe(1);
+    expect(await ledger.releaseExpiredHolds({ now: later, limit: 2 })).toBe(0);
+    expect(await usd(ledger, a, later)).toEqual({ currency: 'USD', available: 100, held: 0 });
+    expect(await usd(ledger, b, later)).toEqual({ currency: 'USD', available: 100, held: 0 });
+  });
+
+  it('works on documents stored before holds and refunds: a balance without held, a transaction without refundedAmount', async () => {
+    const { db, ledger } = makeLedger();
+    const a = await withProfile(db, `a-${randomUUID()}`);
+    await db.colls.balances.insertOne({ _id: balanceId(a, 'USD'), userId: a, currency: 'USD', available: toLong(100) });
+    const { refundedAmount: _r, ...oldDeposit } = toTransactionDoc({ ...tx({ type: 'deposit', userId: a, amount: 100 }), status: 'completed' });
+    await db.colls.transactions.insertOne(oldDeposit);
+    expect((await ledger.getTransaction(oldDeposit._id))?.refundedAmount).toBe(0);
+    expect(await usd(ledger, a)).toEqual({ currency: 'USD', available: 100, held: 0 });
+
+    const h = await ledger.createHold(holdOf({ userId: a, amount: 25 }));
+    expect(await usd(ledger, a)).toEqual({ currency: 'USD', available: 75, held: 25 });
+    await ledger.voidHold({ holdId: h.id, now: now() });
+
+    // A deposit refund: pending (the gateway is asked next), then declined: the money and the refundable amount come back.
+    const r = await ledger.refund({ refund: tx({ type: 'refund', status: 'pending', userId: a, amount: 40, refundOf: oldDeposit._id }), now: now() });
+    expect((await ledger.getTransaction(oldDeposit._id))?.refundedAmount).toBe(40);
+    expect(await ledger.listPendingRefunds({ createdBefore: at(r.createdAt, 1), limit: 10 })).toEqual([r]);
+    expect(await usd(ledger, a)).toEqual({ currency: 'USD', available: 60, held: 0 });
+    const failed = await ledger.settle({ id: r.id, status: 'failed', now: now() });
+    expect(failed.status).toBe('failed');
+    expect((await ledger.getTransaction(oldDeposit._id))?.refundedAmount).toBe(0);
+    expect(await usd(ledger, a)).toEqual({ currency: 'USD', available: 100, held: 0 });
+    expect(await ledger.listPendingRefunds({ createdBefore: at(r.createdAt, 1), limit: 10 })).toEqual([]);
   });
 });

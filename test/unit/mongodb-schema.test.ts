@@ -6,9 +6,10 @@
 // BSON type is what the server would see.
 import { BSON, Long, type Db, type Document } from 'mongodb';
 import { MAX_BALANCE } from '../../src/core/money';
+import type { Hold } from '../../src/core/hold';
 import type { Transaction } from '../../src/core/transaction';
 import { migrateMongo } from '../../src/adapters/mongodb/migrate';
-import { balanceId, toTransactionDoc } from '../../src/adapters/mongodb/mongo-documents';
+import { balanceId, toHoldDoc, toTransactionDoc } from '../../src/adapters/mongodb/mongo-documents';
 
 const bsonTypeOf = (v: unknown): string => {
   if (typeof v === 'string') return 'string';
@@ -43,6 +44,10 @@ const violation = (schema: Document, value: unknown, path = 'document'): string 
         if (!allowed.includes(bsonTypeOf(value))) return `${path}: ${bsonTypeOf(value)} is not ${allowed.join('|')}`;
         break;
       }
+      case 'enum':
+        // Strings are all our enums hold; anything else compares unequal, as BSON values of another type would.
+        if (!(arg as unknown[]).some((a) => typeof a === 'string' && a === value)) return `${path}: ${String(value)} is not one of ${(arg as string[]).join('|')}`;
+        break;
       case 'required':
         for (const k of arg as string[]) if (!(k in (value as Document))) return `${path}.${k}: missing`;
         break;
@@ -104,6 +109,13 @@ const transaction = (over: Partial<Transaction> = {}): Document => {
     metadata: {}, createdAt: t, updatedAt: t, ...over,
   });
 };
+const hold = (over: Partial<Hold> = {}): Document => {
+  const t = '2031-01-01T00:00:00.000Z';
+  return toHoldDoc({
+    id: '0190a0b0-0000-7000-8000-000000000001', userId: 'u', amount: 250, currency: 'USD', capturedAmount: 0, status: 'held',
+    expiresAt: '2031-01-01T01:00:00.000Z', metadata: {}, createdAt: t, updatedAt: t, ...over,
+  });
+};
 const long = (n: bigint): Long => Long.fromBigInt(n);
 const MAX = BigInt(MAX_BALANCE);
 
@@ -136,5 +148,44 @@ describe('mongodb collection validators (the bounds of PostgreSQL\'s CHECK const
     expect(refusal('balances', balance(1.5))).toMatch(/double is not long/);
     expect(refusal('balances', balance(10))).toMatch(/int is not long/);
     expect(refusal('transactions', { ...transaction(), amount: 2 ** 40 })).toMatch(/double is not long/);
+    expect(refusal('balances', { ...balance(long(0n)), held: 3 })).toMatch(/int is not long/);
+    expect(refusal('transactions', { ...transaction(), refundedAmount: 0 })).toMatch(/int is not long/);
+    expect(refusal('holds', { ...hold(), amount: 250 })).toMatch(/int is not long/);
+  });
+
+  it('keeps `held` within 0 … 2^53 − 1, and still takes a balance stored before holds (no `held`)', async () => {
+    const { db, refusal } = fakeDb(['balances']);
+    await migrateMongo(db);
+    expect(refusal('balances', balance(long(5n)))).toBeUndefined();
+    expect(refusal('balances', { ...balance(long(5n)), held: long(0n) })).toBeUndefined();
+    expect(refusal('balances', { ...balance(long(5n)), held: long(MAX) })).toBeUndefined();
+    expect(refusal('balances', { ...balance(long(5n)), held: long(-1n) })).toMatch(/held/);
+    expect(refusal('balances', { ...balance(long(5n)), held: long(MAX + 1n) })).toMatch(/held/);
+  });
+
+  it('takes refunds and their fields, and refuses an unknown type or status or a negative refundedAmount', async () => {
+    const { db, refusal } = fakeDb();
+    await migrateMongo(db);
+    expect(refusal('transactions', transaction({ type: 'withdrawal', status: 'completed', refundedAmount: 40 }))).toBeUndefined();
+    const refund = transaction({ type: 'refund', status: 'pending', refundOf: '0190a0b0-0000-7000-8000-00000000000f' });
+    expect(refusal('transactions', refund)).toBeUndefined();
+    expect(refusal('transactions', transaction({ type: 'transfer', status: 'completed', holdId: 'h-1' }))).toBeUndefined();
+    expect(refusal('transactions', { ...transaction(), type: 'chargeback' })).toMatch(/type/);
+    expect(refusal('transactions', { ...transaction(), status: 'refunded' })).toMatch(/status/);
+    expect(refusal('transactions', { ...transaction(), refundedAmount: long(-1n) })).toMatch(/refundedAmount/);
+    expect(refusal('transactions', { ...refund, refundOf: 7 })).toMatch(/refundOf/);
+  });
+
+  it('validates holds: every field present, amount at least 1, capturedAmount at least 0, a known status, dates', async () => {
+    const { db, refusal } = fakeDb();
+    await migrateMongo(db);
+    expect(refusal('holds', hold())).toBeUndefined();
+    expect(refusal('holds', hold({ toUserId: 'v', status: 'captured', capturedAmount: 250, transactionId: 't-1' }))).toBeUndefined();
+    expect(refusal('holds', { ...hold(), amount: long(0n) })).toMatch(/amount/);
+    expect(refusal('holds', { ...hold(), capturedAmount: long(-1n) })).toMatch(/capturedAmount/);
+    expect(refusal('holds', { ...hold(), status: 'pending' })).toMatch(/status/);
+    expect(refusal('holds', { ...hold(), expiresAt: '2031-01-01T01:00:00.000Z' })).toMatch(/expiresAt/);
+    const { expiresAt: _e, ...noExpiry } = hold();
+    expect(refusal('holds', noExpiry)).toMatch(/expiresAt: missing/);
   });
 });

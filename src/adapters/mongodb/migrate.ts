@@ -2,7 +2,9 @@
 // same bounds as PostgreSQL's CHECK constraints) and the indexes. Idempotent: run it
 // on every deploy (`npm run migrate` with STORAGE=mongodb).
 import { Long, type Db, type Document, type IndexDescription } from 'mongodb';
+import { HOLD_STATUSES } from '../../core/hold';
 import { MAX_BALANCE } from '../../core/money';
+import { TRANSACTION_STATUSES, TRANSACTION_TYPES } from '../../core/transaction';
 import { COLLECTIONS } from './mongo-collections';
 
 interface CollectionSpec {
@@ -20,26 +22,75 @@ interface CollectionSpec {
 const balance = { bsonType: 'long', minimum: Long.fromInt(0), maximum: Long.fromBigInt(BigInt(MAX_BALANCE)) };
 // PostgreSQL: CHECK (amount > 0).
 const amount = { bsonType: 'long', minimum: Long.fromInt(1) };
+// refundedAmount, capturedAmount: CHECK (… >= 0). (That they stay within `amount` is the
+// writers' conditional filters: a $jsonSchema cannot compare two fields.)
+const share = { bsonType: 'long', minimum: Long.fromInt(0) };
+const date = { bsonType: 'date' };
+const text = { bsonType: 'string' };
 
 export const MONGO_SCHEMA: CollectionSpec[] = [
   { name: COLLECTIONS.users, indexes: [] },
   {
     name: COLLECTIONS.balances,
-    validator: { $jsonSchema: { required: ['userId', 'currency', 'available'], properties: { available: balance } } },
+    // `held` is not required: balances stored before holds have none (it reads as 0).
+    validator: { $jsonSchema: { required: ['userId', 'currency', 'available'], properties: { available: balance, held: balance } } },
     indexes: [{ key: { userId: 1, currency: 1 }, name: 'userId_currency_unique', unique: true }],
   },
   {
     name: COLLECTIONS.transactions,
-    validator: { $jsonSchema: { required: ['type', 'status', 'userId', 'parties', 'amount', 'currency'], properties: { amount } } },
+    validator: {
+      $jsonSchema: {
+        required: ['type', 'status', 'userId', 'parties', 'amount', 'currency'],
+        properties: {
+          type: { enum: [...TRANSACTION_TYPES] },
+          status: { enum: [...TRANSACTION_STATUSES] },
+          amount,
+          refundedAmount: share,
+          holdId: text,
+          refundOf: text,
+        },
+      },
+    },
     indexes: [
       // Keyset paging of one user's history, as sender, recipient or owner (multikey on parties).
       { key: { parties: 1, createdAt: -1, _id: -1 }, name: 'history' },
-      // Reconciliation: pending deposits, oldest first; only pending ones are indexed.
+      // Reconciliation: pending deposits and refunds, oldest first; only pending ones are indexed.
       {
         key: { type: 1, createdAt: 1, _id: 1 },
         name: 'pending_by_age',
         partialFilterExpression: { status: 'pending' },
       },
+    ],
+  },
+  {
+    name: COLLECTIONS.holds,
+    validator: {
+      $jsonSchema: {
+        required: ['userId', 'amount', 'currency', 'capturedAmount', 'status', 'expiresAt', 'metadata', 'createdAt', 'updatedAt'],
+        properties: {
+          userId: text,
+          toUserId: text,
+          amount,
+          capturedAmount: share,
+          status: { enum: [...HOLD_STATUSES] },
+          expiresAt: date,
+          transactionId: text,
+          createdAt: date,
+          updatedAt: date,
+        },
+      },
+    },
+    indexes: [
+      // Keyset paging of the holds a user pays.
+      { key: { userId: 1, createdAt: -1, _id: -1 }, name: 'payer_history' },
+      // Before a debit: the payer's holds in the currency past their expiry; only live holds are indexed.
+      {
+        key: { userId: 1, currency: 1, expiresAt: 1 },
+        name: 'live_by_payer',
+        partialFilterExpression: { status: 'held' },
+      },
+      // The scheduled release: any payer's live holds, oldest expiry first.
+      { key: { expiresAt: 1, _id: 1 }, name: 'live_by_expiry', partialFilterExpression: { status: 'held' } },
     ],
   },
   {

@@ -1,10 +1,11 @@
 import type { Collection, Db } from 'mongodb';
-import type { BalanceDoc, IdempotencyDoc, TransactionDoc, UserDoc } from './mongo-documents';
+import type { BalanceDoc, HoldDoc, IdempotencyDoc, TransactionDoc, UserDoc } from './mongo-documents';
 
 export const COLLECTIONS = {
   users: 'users',
   balances: 'balances',
   transactions: 'transactions',
+  holds: 'holds',
   idempotency: 'idempotency',
 } as const;
 
@@ -12,6 +13,7 @@ export interface MongoCollections {
   users: Collection<UserDoc>;
   balances: Collection<BalanceDoc>;
   transactions: Collection<TransactionDoc>;
+  holds: Collection<HoldDoc>;
   idempotency: Collection<IdempotencyDoc>;
 }
 
@@ -23,5 +25,6 @@ export const mongoCollections = (db: Db): MongoCollections => ({
   users: db.collection<UserDoc>(COLLECTIONS.users),
   balances: db.collection<BalanceDoc>(COLLECTIONS.balances, exactIntegers),
   transactions: db.collection<TransactionDoc>(COLLECTIONS.transactions, exactIntegers),
+  holds: db.collection<HoldDoc>(COLLECTIONS.holds, exactIntegers),
   idempotency: db.collection<IdempotencyDoc>(COLLECTIONS.idempotency, exactIntegers),
 });

@@ -3,9 +3,10 @@
 // back through parseStoredAmount, so no double ever holds a balance.
 import { Long, type Filter } from 'mongodb';
 import type { ErrorSnapshot } from '../../core/errors';
+import type { Hold } from '../../core/hold';
 import { isCurrency, MAX_BALANCE, parseStoredAmount, type Balance } from '../../core/money';
 import type { IdempotencyOutcome, IdempotencyScope } from '../../core/ports';
-import type { Metadata, Transaction } from '../../core/transaction';
+import { REFUNDABLE_TYPES, type Metadata, type Transaction } from '../../core/transaction';
 import type { UserProfile } from '../../core/user';
 
 export interface UserDoc {
@@ -22,6 +23,8 @@ export interface BalanceDoc {
   userId: string;
   currency: string;
   available: Long;
+  /** The sum of the user's holds still stored `held` in this currency; absent on balances stored before holds (reads as 0). */
+  held?: Long;
 }
 
 /**
@@ -44,10 +47,31 @@ export interface TransactionDoc {
   createdAt: Date;
   updatedAt: Date;
   paymentRef?: string;
+  /** Deposits, withdrawals and transfers; absent on documents stored before refunds (reads as 0). */
+  refundedAmount?: Long;
+  holdId?: string;
+  refundOf?: string;
+}
+
+export interface HoldDoc {
+  _id: string;
+  userId: string;
+  toUserId?: string;
+  amount: Long;
+  currency: string;
+  capturedAmount: Long;
+  /** As stored: a `held` hold past expiresAt reads as expired (holdAsOf) until it is released. */
+  status: Hold['status'];
+  expiresAt: Date;
+  transactionId?: string;
+  metadata: MetadataDoc;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 export type OutcomeDoc =
   | { kind: 'transaction'; transaction: TransactionDoc }
+  | { kind: 'hold'; hold: HoldDoc }
   | { kind: 'error'; error: ErrorSnapshot };
 
 export interface IdempotencyDoc {
@@ -125,6 +149,9 @@ export const toTransactionDoc = (tx: Transaction): TransactionDoc => ({
   createdAt: toDate(tx.createdAt),
   updatedAt: toDate(tx.updatedAt),
   ...(tx.paymentRef !== undefined && { paymentRef: tx.paymentRef }),
+  ...(REFUNDABLE_TYPES.includes(tx.type) && { refundedAmount: toLong(tx.refundedAmount ?? 0) }),
+  ...(tx.holdId !== undefined && { holdId: tx.holdId }),
+  ...(tx.refundOf !== undefined && { refundOf: tx.refundOf }),
 });
 
 export const fromTransactionDoc = (doc: TransactionDoc): Transaction => ({
@@ -139,6 +166,40 @@ export const fromTransactionDoc = (doc: TransactionDoc): Transaction => ({
   createdAt: fromDate(doc.createdAt),
   updatedAt: fromDate(doc.updatedAt),
   ...(doc.paymentRef != null && { paymentRef: doc.paymentRef }),
+  ...(REFUNDABLE_TYPES.includes(doc.type) && { refundedAmount: doc.refundedAmount == null ? 0 : readAmount(doc.refundedAmount) }),
+  ...(doc.holdId != null && { holdId: doc.holdId }),
+  ...(doc.refundOf != null && { refundOf: doc.refundOf }),
+});
+
+export const toHoldDoc = (h: Hold): HoldDoc => ({
+  _id: h.id,
+  userId: h.userId,
+  ...(h.toUserId !== undefined && { toUserId: h.toUserId }),
+  amount: toLong(h.amount),
+  currency: h.currency,
+  capturedAmount: toLong(h.capturedAmount),
+  status: h.status,
+  expiresAt: toDate(h.expiresAt),
+  ...(h.transactionId !== undefined && { transactionId: h.transactionId }),
+  metadata: toMetadataDoc(h.metadata),
+  createdAt: toDate(h.createdAt),
+  updatedAt: toDate(h.updatedAt),
+});
+
+/** The hold as stored; readers pass it through holdAsOf. */
+export const fromHoldDoc = (doc: HoldDoc): Hold => ({
+  id: doc._id,
+  userId: doc.userId,
+  ...(doc.toUserId != null && { toUserId: doc.toUserId }),
+  amount: readAmount(doc.amount),
+  currency: currencyOf(doc.currency),
+  capturedAmount: readAmount(doc.capturedAmount),
+  status: doc.status,
+  expiresAt: fromDate(doc.expiresAt),
+  ...(doc.transactionId != null && { transactionId: doc.transactionId }),
+  metadata: fromMetadataDoc(doc.metadata),
+  createdAt: fromDate(doc.createdAt),
+  updatedAt: fromDate(doc.updatedAt),
 });
 
 export const toUserDoc = (u: UserProfile): UserDoc => ({ _id: u.id, email: u.email, name: u.name, createdAt: toDate(u.createdAt) });
@@ -149,15 +210,21 @@ export const fromUserDoc = (doc: UserDoc): UserProfile => ({
   createdAt: fromDate(doc.createdAt),
 });
 
-export const fromBalanceDoc = (doc: Pick<BalanceDoc, 'currency' | 'available'>): Balance => ({
+/** The balance as stored: `held` still counts holds past their expiry that nobody has released yet. */
+export const fromBalanceDoc = (doc: Pick<BalanceDoc, 'currency' | 'available' | 'held'>): Balance => ({
   currency: currencyOf(doc.currency),
   available: readAmount(doc.available),
+  held: doc.held == null ? 0 : readAmount(doc.held),
 });
 
-export const toOutcomeDoc = (o: IdempotencyOutcome): OutcomeDoc =>
-  o.kind === 'transaction'
-    ? { kind: 'transaction', transaction: toTransactionDoc(o.transaction) }
-    : {
+export const toOutcomeDoc = (o: IdempotencyOutcome): OutcomeDoc => {
+  switch (o.kind) {
+    case 'transaction':
+      return { kind: 'transaction', transaction: toTransactionDoc(o.transaction) };
+    case 'hold':
+      return { kind: 'hold', hold: toHoldDoc(o.hold) };
+    case 'error':
+      return {
         kind: 'error',
         error: {
           code: o.error.code,
@@ -166,11 +233,17 @@ export const toOutcomeDoc = (o: IdempotencyOutcome): OutcomeDoc =>
           ...(o.error.transactionId !== undefined && { transactionId: o.error.transactionId }),
         },
       };
+  }
+};
 
-export const fromOutcomeDoc = (doc: OutcomeDoc): IdempotencyOutcome =>
-  doc.kind === 'transaction'
-    ? { kind: 'transaction', transaction: fromTransactionDoc(doc.transaction) }
-    : {
+export const fromOutcomeDoc = (doc: OutcomeDoc): IdempotencyOutcome => {
+  switch (doc.kind) {
+    case 'transaction':
+      return { kind: 'transaction', transaction: fromTransactionDoc(doc.transaction) };
+    case 'hold':
+      return { kind: 'hold', hold: fromHoldDoc(doc.hold) };
+    case 'error':
+      return {
         kind: 'error',
         error: {
           code: doc.error.code,
@@ -179,6 +252,8 @@ export const fromOutcomeDoc = (doc: OutcomeDoc): IdempotencyOutcome =>
           ...(doc.error.transactionId != null && { transactionId: doc.error.transactionId }),
         },
       };
+  }
+};
 
 /** A fresh in-flight claim of `scope`. */
 export const newClaimDoc = (scope: IdempotencyScope, times: { leaseUntil: string; expiresAt: string }): IdempotencyDoc => ({

@@ -6,93 +6,49 @@
 // A method given an idempotency scope first makes sure, inside its transaction and
 // before any effect, that the request still holds the key (holdIdempotency); a
 // request whose claim was taken over gets IdempotencyKeyInUse and moves nothing.
+// Every debit first releases the payer's expired holds in its currency in the same
+// transaction (mongo-balances.ts); holds and refunds live in mongo-holds.ts and
+// mongo-refunds.ts.
 import type { ClientSession, Filter } from 'mongodb';
-import { BalanceOverflow, InsufficientFunds, InvalidStateTransition, NotFound, TransactionNotFound } from '../../core/errors';
-import { MAX_BALANCE } from '../../core/money';
+import { InvalidStateTransition, TransactionNotFound } from '../../core/errors';
+import type { Balance } from '../../core/money';
 import type { HistoryQuery, IdempotencyScope, Ledger, SettleInput } from '../../core/ports';
 import type { Transaction } from '../../core/transaction';
-import { profileNotFound } from '../../core/user';
+import { makeBalanceOps } from './mongo-balances';
 import type { MongoCollections } from './mongo-collections';
 import {
-  balanceId, exceedsMaxBalance, fromBalanceDoc, fromTransactionDoc, toDate, toLong, toMetadataDoc, toTransactionDoc,
-  type TransactionDoc,
+  fromBalanceDoc, fromHoldDoc, fromTransactionDoc, toDate, toMetadataDoc, toTransactionDoc, type TransactionDoc,
 } from './mongo-documents';
-import { guarded, isDocumentValidationFailure } from './mongo-errors';
+import { guarded } from './mongo-errors';
+import { makeMongoHolds } from './mongo-holds';
 import { finishIdempotency, holdIdempotency, makeMongoIdempotency, outcomeUpdate } from './mongo-idempotency';
-import { retryOnDuplicate, runInTransaction, type RetryPolicy, type SessionSource } from './mongo-transaction';
+import { requireProfiles } from './mongo-profiles';
+import { makeMongoRefunds } from './mongo-refunds';
+import { runInTransaction, type RetryPolicy, type SessionSource } from './mongo-transaction';
 
 export const makeMongoLedger = (client: SessionSource, c: MongoCollections, policy?: RetryPolicy): Ledger => {
   const inTransaction = <T>(body: (session: ClientSession) => Promise<T>): Promise<T> =>
     guarded('ledger', () => runInTransaction(client, body, policy));
-
-  /** Makes sure the user holds `currency` (a zero balance), without changing an existing one. */
-  const ensureBalance = async (userId: string, currency: string, session: ClientSession): Promise<void> => {
-    await retryOnDuplicate(
-      c.balances.updateOne(
-        { _id: balanceId(userId, currency) },
-        { $setOnInsert: { userId, currency, available: toLong(0) } },
-        { upsert: true, session },
-      ),
-    );
-  };
-
-  const credit = async (userId: string, currency: string, amount: number, session: ClientSession): Promise<void> => {
-    const after = await retryOnDuplicate(
-      c.balances.findOneAndUpdate(
-        { _id: balanceId(userId, currency) },
-        { $inc: { available: toLong(amount) }, $setOnInsert: { userId, currency } },
-        { upsert: true, returnDocument: 'after', session },
-      ),
-    ).catch((err: unknown) => {
-      // The collection's validator (migrate.ts) refuses a balance above 2^53 − 1 on a real server.
-      if (isDocumentValidationFailure(err)) throw new BalanceOverflow();
-      throw err;
-    });
-    // Aborts the whole transaction: balances stay exactly representable everywhere.
-    if (!after || exceedsMaxBalance(after.available)) throw new BalanceOverflow();
-  };
-
-  /**
-   * Credits a settling deposit when the balance can hold it; false (nothing written) when
-   * it cannot, so the transaction can go on to fail the deposit instead of aborting.
-   */
-  const creditIfFits = async (userId: string, currency: string, amount: number, session: ClientSession): Promise<boolean> => {
-    const r = await c.balances.updateOne(
-      { _id: balanceId(userId, currency), available: { $lte: toLong(MAX_BALANCE - amount) } },
-      { $inc: { available: toLong(amount) } },
-      { session },
-    );
-    if (r.matchedCount > 0) return true;
-    // Nothing matched: the row is missing (credit creates it) or the credit does not fit.
-    if (await c.balances.findOne({ _id: balanceId(userId, currency) }, { session })) return false;
-    await credit(userId, currency, amount, session);
-    return true;
-  };
-
-  /** Debits only when the balance covers it; the filter and the write are one atomic step. */
-  const debit = async (tx: Transaction, session: ClientSession): Promise<void> => {
-    const amount = toLong(tx.amount);
-    const r = await c.balances.updateOne(
-      { _id: balanceId(tx.userId, tx.currency), available: { $gte: amount } },
-      { $inc: { available: amount.negate() } },
-      { session },
-    );
-    if (r.matchedCount === 0) throw new InsufficientFunds();
-  };
-
-  /** Profiles, read inside the movement's transaction: sender first, then recipient. */
-  const requireProfiles = async (tx: Transaction, session: ClientSession): Promise<void> => {
-    if (!(await c.users.findOne({ _id: tx.userId }, { session, projection: { _id: 1 } }))) throw profileNotFound();
-    if (tx.toUserId !== undefined && !(await c.users.findOne({ _id: tx.toUserId }, { session, projection: { _id: 1 } }))) {
-      throw profileNotFound('toUserId');
-    }
-  };
+  const ops = makeBalanceOps(c);
+  const { ensureBalance, credit, creditIfFits, debit, releaseExpired } = ops;
+  const refunds = makeMongoRefunds(c, inTransaction, ops);
 
   const transactionOrNotFound = async (id: string, session?: ClientSession): Promise<TransactionDoc> => {
     const doc = await c.transactions.findOne({ _id: id }, session ? { session } : {});
     if (!doc) throw new TransactionNotFound();
     return doc;
   };
+
+  /** Pending deposits or refunds created before `createdBefore`, oldest first (the pending_by_age index). */
+  const pendingOf = (type: Transaction['type']) => ({ createdBefore, limit }: { createdBefore: string; limit: number }) =>
+    guarded('ledger', async () => {
+      const docs = await c.transactions
+        .find({ status: 'pending', type, createdAt: { $lt: toDate(createdBefore) } })
+        .sort({ createdAt: 1, _id: 1 })
+        .limit(limit)
+        .toArray();
+      return docs.map(fromTransactionDoc);
+    });
 
   return {
     ...makeMongoIdempotency(c),
@@ -129,6 +85,7 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
           throw new InvalidStateTransition(current.status, input.status);
         }
         const tx = fromTransactionDoc(after);
+        if (tx.type === 'refund' && tx.status === 'failed') await refunds.giveBack(tx, input.now, session);
         if (tx.status === 'completed' && tx.type === 'deposit' && !(await creditIfFits(tx.userId, tx.currency, tx.amount, session))) {
           // The balance cannot hold it: the deposit fails instead; its outcome is the caller's to record.
           const failed = await c.transactions.findOneAndUpdate(
@@ -149,7 +106,8 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
         const stored = fromTransactionDoc(doc);
         // First: record the outcome, only while this request holds the key (undone if the debit is refused).
         await holdIdempotency(c, idem, session, outcomeUpdate({ kind: 'transaction', transaction: stored }));
-        await requireProfiles(tx, session);
+        await requireProfiles(c, tx, session);
+        await releaseExpired(tx.userId, tx.currency, tx.createdAt, session);
         await debit(tx, session);
         await c.transactions.insertOne(doc, { session });
         return stored;
@@ -163,13 +121,17 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
         const stored = fromTransactionDoc(doc);
         // First: record the outcome, only while this request holds the key (undone if the debit is refused).
         await holdIdempotency(c, idem, session, outcomeUpdate({ kind: 'transaction', transaction: stored }));
-        await requireProfiles(tx, session);
+        await requireProfiles(c, tx, session);
+        await releaseExpired(tx.userId, tx.currency, tx.createdAt, session);
         await debit(tx, session);
         await credit(toUserId, tx.currency, tx.amount, session);
         await c.transactions.insertOne(doc, { session });
         return stored;
       });
     },
+
+    ...makeMongoHolds(c, inTransaction, ops),
+    refund: refunds.refund,
 
     setPaymentRef: (id, paymentRef) =>
       guarded('ledger', async () => {
@@ -204,20 +166,22 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
         return docs.map(fromTransactionDoc);
       }),
 
-    listPendingDeposits: ({ createdBefore, limit }) =>
-      guarded('ledger', async () => {
-        const docs = await c.transactions
-          .find({ status: 'pending', type: 'deposit', createdAt: { $lt: toDate(createdBefore) } })
-          .sort({ createdAt: 1, _id: 1 })
-          .limit(limit)
-          .toArray();
-        return docs.map(fromTransactionDoc);
-      }),
+    listPendingDeposits: pendingOf('deposit'),
+    listPendingRefunds: pendingOf('refund'),
 
-    getBalances: (userId) =>
-      guarded('ledger', async () => {
-        const docs = await c.balances.find({ userId }).sort({ currency: 1 }).toArray();
-        return docs.map(fromBalanceDoc);
+    // One snapshot for the balances and the expired holds, so a release committing in
+    // between can neither hide a hold's money nor count it twice.
+    getBalances: (userId, now = new Date().toISOString()) =>
+      inTransaction(async (session): Promise<Balance[]> => {
+        const docs = await c.balances.find({ userId }, { session }).sort({ currency: 1 }).toArray();
+        const stale = await c.holds.find({ userId, status: 'held', expiresAt: { $lte: toDate(now) } }, { session }).toArray();
+        // Holds past their expiry but not yet released count as released.
+        const back = new Map<string, number>();
+        for (const h of stale.map(fromHoldDoc)) back.set(h.currency, (back.get(h.currency) ?? 0) + h.amount);
+        return docs.map(fromBalanceDoc).map((b) => {
+          const expired = back.get(b.currency) ?? 0;
+          return { currency: b.currency, available: b.available + expired, held: b.held - expired };
+        });
       }),
   };
 };
