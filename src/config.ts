@@ -165,6 +165,7 @@ const toConfig = (v: Values) => {
       keyPrefix: v.REDIS_KEY_PREFIX,
       connectTimeoutMs: v.REDIS_CONNECT_TIMEOUT_MS,
       commandTimeoutMs: v.REDIS_COMMAND_TIMEOUT_MS,
+      events: v.EVENT_BUS_NAME !== undefined,
     } satisfies RedisSettings,
     mongodb: {
       uri: v.MONGODB_URI,

@@ -4,17 +4,23 @@ import { acquireRedisClient, waitUntilReady, type RedisSettings } from './redis-
 import { redisCall } from './redis-errors';
 import { redisKeys } from './redis-keys';
 import { makeRedisLedger } from './redis-ledger';
+import { makeRedisOutbox } from './redis-outbox';
 import { makeRedisUserStore } from './redis-user-store';
 
 export type { RedisSettings } from './redis-client';
 
-/** The storage ports over an already-built client (its scripts defined by createRedisClient). */
-export const makeRedisStorage = (client: Redis, keyPrefix: string, close: () => Promise<void>): Storage => {
+/**
+ * The storage ports over an already-built client (its scripts defined by createRedisClient).
+ * With `events`, the ledger writes every change's event and the storage has the outbox.
+ */
+export const makeRedisStorage = (client: Redis, keyPrefix: string, close: () => Promise<void>, options: { events?: boolean } = {}): Storage => {
   const keys = redisKeys(keyPrefix);
+  const events = options.events ?? false;
   return {
     kind: 'redis',
-    ledger: makeRedisLedger(client, keys),
+    ledger: makeRedisLedger(client, keys, { events }),
     users: makeRedisUserStore(client, keys),
+    ...(events && { outbox: makeRedisOutbox(client, keys) }),
     health: {
       ping: async () => {
         await redisCall(client.ping());
@@ -32,5 +38,5 @@ export const makeRedisStorage = (client: Redis, keyPrefix: string, close: () => 
 export const openRedisStorage = async (settings: RedisSettings): Promise<Storage> => {
   const { client, release } = acquireRedisClient(settings);
   await waitUntilReady(client, settings.connectTimeoutMs);
-  return makeRedisStorage(client, settings.keyPrefix, release);
+  return makeRedisStorage(client, settings.keyPrefix, release, { events: settings.events ?? false });
 };

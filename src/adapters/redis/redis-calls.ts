@@ -1,11 +1,12 @@
 // What the ledger's parts share to build and run script calls: argument encoding,
-// the idempotency key/token tails, and reading a stored transaction.
+// the idempotency key/token tails, the outbox tail, and reading a stored transaction.
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { IdempotencyKeyInUse } from '../../core/errors';
 import type { ClaimTimes, IdempotencyOutcome, IdempotencyScope } from '../../core/ports';
 import type { Transaction } from '../../core/transaction';
 import { redisCall } from './redis-errors';
-import type { RedisKeys } from './redis-keys';
+import { outboxKeys, type RedisKeys } from './redis-keys';
 import { runScript, type ScriptName } from './redis-scripts';
 
 /** Integer string for Lua/HINCRBY; refuses anything that is not a positive safe integer. */
@@ -15,7 +16,11 @@ export const amountArg = (amount: number): string => {
 };
 
 export const transactionJson = (tx: Transaction): string => JSON.stringify(tx);
-export const parseTransaction = (raw: string): Transaction => JSON.parse(raw) as Transaction;
+/** The transaction as stored, or as a script's caller built it: the stored JSON's `version` (the change count) is the store's own. */
+export const parseTransaction = (raw: string): Transaction => {
+  const { version: _version, ...tx } = JSON.parse(raw) as Transaction & { version?: number };
+  return tx;
+};
 export const outcomeJson = (outcome: IdempotencyOutcome): string => JSON.stringify(outcome);
 export const transactionOutcomeJson = (json: string): string => `{"kind":"transaction","transaction":${json}}`;
 
@@ -39,6 +44,9 @@ export const withClaim = (base: string[], idem: IdempotencyScope | undefined, cl
     ? [...base, 'claim', idem.fingerprint, claim.leaseUntil, claim.expiresAt, String(Date.parse(claim.expiresAt))]
     : base;
 
+/** The ARGV a changing script takes after its own: the random seed of its event ids, or '' with events off (no outbox write). */
+export const eventSeed = (events: boolean): string => (events ? randomUUID() : '');
+
 /** ARGV for releasing a payer's expired holds before a debit: now, now in ms, the hold key prefix. */
 export const expiryArgs = (keys: RedisKeys, now: string): string[] => [now, String(Date.parse(now)), keys.holdPrefix()];
 
@@ -48,14 +56,20 @@ const NOT_HELD = 'not_held';
 export interface RedisLedgerContext {
   client: Redis;
   keys: RedisKeys;
+  /** The keys a changing script takes after its own (redis-outbox-scripts.ts). */
+  outbox: string[];
+  /** A changing script's event seed: eventSeed of the ledger's `events` option. */
+  seed(): string;
   /** Runs one script; a 'not_held' answer (a scripted write that found its key not held had no effect) becomes IdempotencyKeyInUse. */
   run(name: ScriptName, call: ScriptCall): Promise<unknown>;
   read(id: string): Promise<{ raw: string; tx: Transaction } | null>;
 }
 
-export const makeLedgerContext = (client: Redis, keys: RedisKeys): RedisLedgerContext => ({
+export const makeLedgerContext = (client: Redis, keys: RedisKeys, events: boolean): RedisLedgerContext => ({
   client,
   keys,
+  outbox: outboxKeys(keys),
+  seed: () => eventSeed(events),
   run: async (name, call) => {
     const result = await redisCall(runScript(client, name, call.keys, call.args));
     if (result === NOT_HELD) throw new IdempotencyKeyInUse();

@@ -20,6 +20,8 @@ export interface RedisSettings {
   keyPrefix: string;
   connectTimeoutMs: number;
   commandTimeoutMs: number;
+  /** Write an event for every change into the outbox (EVENT_BUS_NAME is set). */
+  events?: boolean;
 }
 
 /** Reconnects forever, backing off to at most 250 ms between attempts (a refused connect costs next to nothing). */
@@ -92,7 +94,8 @@ interface SharedClient {
   users: number;
 }
 
-const connectionKey = ({ keyPrefix: _prefix, ...s }: RedisSettings): string => JSON.stringify(s);
+// Storages that differ only in what they store (prefix, events) share the connection.
+const connectionKey = ({ keyPrefix: _prefix, events: _events, ...s }: RedisSettings): string => JSON.stringify(s);
 
 export interface RedisClientLease {
   client: Redis;

@@ -3,7 +3,8 @@
 // their balances hash. A hold stored `held` is in three sets until it leaves that
 // state: the payer's listing, the payer's live set and the global expiry set (both
 // scored by expiresAt in ms). ISO timestamps have a fixed width, so `expiresAt <= now`
-// compares them in time order, as isExpiredAt does.
+// compares them in time order, as isExpiredAt does. Every change of a hold counts in its
+// hash's `version` field and announces the state it left (holdChanged, in EVENTS).
 
 /**
  * Shared by every script that debits a payer (withdraw, transfer, createHold, refund)
@@ -11,7 +12,8 @@
  * past their expiry are released in the same script (the Ledger port's rule). Their
  * hash keys are found from the payer's live set instead of being passed in KEYS: on
  * Redis Cluster that is safe only because every key shares the prefix's hash tag
- * (docs/redis.md), so they all live in the script's one slot.
+ * (docs/redis.md), so they all live in the script's one slot. A script using these
+ * has called useOutbox: a release is a change of the hold (hold.expired, at expiresAt).
  */
 export const HOLDS = `
 -- BEGIN mirror of holdRefusal(hold, to, now) in src/core/hold.ts: expired first, then any state but held.
@@ -49,6 +51,7 @@ local function expire(key, bal, live, expiries, id, currency, amount, expiresAt)
   unhold(bal, currency, amount, amount)
   redis.call('HSET', key, 'status', 'expired', 'updatedAt', expiresAt)
   unlist(live, expiries, id)
+  holdChanged(key, expiresAt)
 end
 local function releaseHolds(due, prefix, bal, live, expiries, currency)
   for _, h in ipairs(due) do expire(prefix .. h[1], bal, live, expiries, h[1], currency, h[2], h[3]) end
@@ -57,12 +60,13 @@ end
 
 /**
  * KEYS: hold, balances, holds, live, expiries, payer user, payee user (the payer's again
- * when there is none), [idem]. ARGV: currency, amount, member, id, expiresAtMs, now,
- * nowMs, hold key prefix, outcome, token ('' without idem), then the hold's field/value
- * pairs. Refusals in the port's order: 'no_user', 'no_recipient', 'insufficient'.
+ * when there is none), outbox ×3, [idem]. ARGV: currency, amount, member, id, expiresAtMs,
+ * now, nowMs, hold key prefix, outcome, event seed, token ('' without idem), then the
+ * hold's field/value pairs. Refusals in the port's order: 'no_user', 'no_recipient', 'insufficient'.
  */
 const createHold = `${HOLDS}
-if not held(KEYS[8], ARGV[10]) then return 'not_held' end
+useOutbox(8, 10)
+if not held(KEYS[11], ARGV[11]) then return 'not_held' end
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
 if redis.call('EXISTS', KEYS[6]) == 0 then return 'no_user' end
 if redis.call('EXISTS', KEYS[7]) == 0 then return 'no_recipient' end
@@ -72,25 +76,27 @@ if available + freed < tonumber(ARGV[2]) then return 'insufficient' end
 releaseHolds(due, ARGV[8], KEYS[2], KEYS[4], KEYS[5], ARGV[1])
 redis.call('HINCRBY', KEYS[2], ARGV[1], '-' .. ARGV[2])
 redis.call('HINCRBY', KEYS[2], 'held:' .. ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[1], unpack(ARGV, 11))
+redis.call('HSET', KEYS[1], unpack(ARGV, 12))
+holdChanged(KEYS[1], ARGV[6])
 redis.call('ZADD', KEYS[3], 0, ARGV[3])
 redis.call('ZADD', KEYS[4], ARGV[5], ARGV[4])
 redis.call('ZADD', KEYS[5], ARGV[5], ARGV[4])
-finish(KEYS[8], ARGV[9])
+finish(KEYS[11], ARGV[9])
 return 'ok'
 `;
 
 /**
  * KEYS: hold, payer balances, payee balances, tx, payer history, payee history, live,
- * expiries, [idem] (without a payee, the payer's balances and history stand in for the
- * payee's and are not credited). ARGV: now, captured amount, back (hold amount −
+ * expiries, outbox ×3, [idem] (without a payee, the payer's balances and history stand in
+ * for the payee's and are not credited). ARGV: now, captured amount, back (hold amount −
  * captured, or 0), currency, tx JSON, member, tx id, has payee ('1'/'0'), outcome, payer
- * id as read, [token]. The payer id guards the keys: the caller chose them from its
+ * id as read, tx status, event seed, [token]. The payer id guards the keys: the caller chose them from its
  * read of the hold ('conflict' → read again). Refusals in the port's order: 'hold_missing',
  * 'expired', 'state:<status>', 'too_much', 'overflow'.
  */
 const captureHold = `${HOLDS}
-if not held(KEYS[9], ARGV[11]) then return 'not_held' end
+useOutbox(9, 12)
+if not held(KEYS[12], ARGV[13]) then return 'not_held' end
 local h = redis.call('HMGET', KEYS[1], 'status', 'expiresAt', 'amount', 'userId', 'id')
 if not h[1] then return 'hold_missing' end
 if h[4] ~= ARGV[10] then return 'conflict' end
@@ -105,20 +111,22 @@ if ARGV[8] == '1' then
   redis.call('HINCRBY', KEYS[3], ARGV[4], ARGV[2])
   redis.call('ZADD', KEYS[6], 0, ARGV[6])
 end
-redis.call('SET', KEYS[4], ARGV[5])
-redis.call('ZADD', KEYS[5], 0, ARGV[6])
 redis.call('HSET', KEYS[1], 'status', 'captured', 'capturedAmount', ARGV[2], 'transactionId', ARGV[7], 'updatedAt', ARGV[1])
+holdChanged(KEYS[1], ARGV[1])
+txChanged(KEYS[4], ARGV[5], 1, ARGV[11], ARGV[1])
+redis.call('ZADD', KEYS[5], 0, ARGV[6])
 unlist(KEYS[7], KEYS[8], h[5])
-finish(KEYS[9], ARGV[9])
+finish(KEYS[12], ARGV[9])
 return 'ok'
 `;
 
 /**
- * KEYS: hold, payer balances, live, expiries, [idem]. ARGV: now, currency, outcome,
- * payer id as read, [token]. Refusals as for a capture, up to the state.
+ * KEYS: hold, payer balances, live, expiries, outbox ×3, [idem]. ARGV: now, currency,
+ * outcome, payer id as read, event seed, [token]. Refusals as for a capture, up to the state.
  */
 const voidHold = `${HOLDS}
-if not held(KEYS[5], ARGV[5]) then return 'not_held' end
+useOutbox(5, 5)
+if not held(KEYS[8], ARGV[6]) then return 'not_held' end
 local h = redis.call('HMGET', KEYS[1], 'status', 'expiresAt', 'amount', 'userId', 'id')
 if not h[1] then return 'hold_missing' end
 if h[4] ~= ARGV[4] then return 'conflict' end
@@ -126,21 +134,23 @@ local refusal = holdRefusal(h[1], h[2], ARGV[1])
 if refusal then return refusal end
 unhold(KEYS[2], ARGV[2], h[3], h[3])
 redis.call('HSET', KEYS[1], 'status', 'voided', 'updatedAt', ARGV[1])
+holdChanged(KEYS[1], ARGV[1])
 unlist(KEYS[3], KEYS[4], h[5])
-finish(KEYS[5], ARGV[3])
+finish(KEYS[8], ARGV[3])
 return 'ok'
 `;
 
 /**
- * KEYS: expiries, then per hold: hold, payer balances, payer live set. ARGV: now, then
- * the hold ids in the same order. Each hold is checked again here (a movement may have
+ * KEYS: expiries, outbox ×3, then per hold: hold, payer balances, payer live set. ARGV:
+ * now, event seed, then the hold ids in the same order. Each hold is checked again here (a movement may have
  * released it meanwhile); an id whose hold is gone or no longer `held` only leaves the
  * expiry set. Answers how many it released.
  */
 const releaseExpiredHolds = `${HOLDS}
+useOutbox(2, 2)
 local released = 0
-for i = 2, #KEYS, 3 do
-  local id = ARGV[(i - 2) / 3 + 2]
+for i = 5, #KEYS, 3 do
+  local id = ARGV[(i - 5) / 3 + 3]
   local h = redis.call('HMGET', KEYS[i], 'status', 'expiresAt', 'amount', 'currency')
   if h[1] == 'held' then
     if h[2] <= ARGV[1] then

@@ -1,6 +1,7 @@
 // A hold is stored as a hash, not JSON: a script changes its state (status,
 // capturedAmount, transactionId, updatedAt) with HSET and never decodes or re-encodes
-// anything. Amounts are integer strings; metadata is the one JSON-valued field.
+// anything. Amounts are integer strings; metadata is the one JSON-valued field. The
+// `version` field (the hold's change count, for its events) is the store's own.
 import type { Hold, HoldStatus } from '../../core/hold';
 import { parseStoredAmount, type Currency } from '../../core/money';
 import type { Metadata } from '../../core/transaction';
@@ -26,7 +27,7 @@ export const holdFields = (h: Hold): string[] => [
   'updatedAt', h.updatedAt,
 ];
 
-/** The hold an HGETALL returned; null for a missing key (an empty reply). */
+/** The hold an HGETALL returned; null for a missing key (an empty reply). Keep holdJson (redis-outbox-scripts.ts) in step. */
 export const parseHold = (r: Record<string, string>): Hold | null => {
   if (r.id === undefined) return null;
   const field = (name: string): string => {

@@ -16,7 +16,7 @@ type HoldMethods = Pick<Ledger, 'createHold' | 'captureHold' | 'voidHold' | 'rel
 
 const tooBusy = (): ServiceUnavailable => new ServiceUnavailable('The hold is changing too often, try again shortly');
 
-export const makeRedisHolds = ({ client, keys, run }: RedisLedgerContext): HoldMethods => {
+export const makeRedisHolds = ({ client, keys, run, outbox, seed }: RedisLedgerContext): HoldMethods => {
   const readHold = async (id: string): Promise<Hold | null> => parseHold(await redisCall(client.hgetall(keys.hold(id))));
 
   /** The holds of `ids`, in that order (null where there is none), in one round trip. */
@@ -36,10 +36,10 @@ export const makeRedisHolds = ({ client, keys, run }: RedisLedgerContext): HoldM
       const result = await run('createHold', {
         keys: withIdem(keys, [
           keys.hold(hold.id), keys.balances(hold.userId), keys.holds(hold.userId), keys.liveHolds(hold.userId), keys.holdExpiries(),
-          keys.user(hold.userId), keys.user(hold.toUserId ?? hold.userId),
+          keys.user(hold.userId), keys.user(hold.toUserId ?? hold.userId), ...outbox,
         ], idem),
         args: [hold.currency, amountArg(hold.amount), historyMember(hold), hold.id, String(Date.parse(hold.expiresAt)),
-          ...expiryArgs(keys, hold.createdAt), holdOutcomeJson(hold), idem?.token ?? '', ...holdFields(hold)],
+          ...expiryArgs(keys, hold.createdAt), holdOutcomeJson(hold), seed(), idem?.token ?? '', ...holdFields(hold)],
       });
       if (result === 'ok') return structuredClone(hold);
       if (result !== 'exists') throw scriptRefusal(result);
@@ -59,10 +59,10 @@ export const makeRedisHolds = ({ client, keys, run }: RedisLedgerContext): HoldM
         const result = await run('captureHold', {
           keys: withIdem(keys, [
             keys.hold(holdId), keys.balances(payer), keys.balances(payee ?? payer), keys.transaction(tx.id), keys.history(payer),
-            keys.history(payee ?? payer), keys.liveHolds(payer), keys.holdExpiries(),
+            keys.history(payee ?? payer), keys.liveHolds(payer), keys.holdExpiries(), ...outbox,
           ], idem),
           args: withToken([now, amountArg(tx.amount), String(Math.max((hold?.amount ?? 0) - tx.amount, 0)), hold?.currency ?? tx.currency,
-            json, historyMember(tx), tx.id, payee === undefined ? '0' : '1', transactionOutcomeJson(json), payer], idem),
+            json, historyMember(tx), tx.id, payee === undefined ? '0' : '1', transactionOutcomeJson(json), payer, tx.status, seed()], idem),
         });
         if (result === 'ok' && hold) {
           return {
@@ -81,8 +81,8 @@ export const makeRedisHolds = ({ client, keys, run }: RedisLedgerContext): HoldM
         const payer = hold?.userId ?? '';
         const voided: Hold | null = hold && { ...hold, status: 'voided', updatedAt: now };
         const result = await run('voidHold', {
-          keys: withIdem(keys, [keys.hold(holdId), keys.balances(payer), keys.liveHolds(payer), keys.holdExpiries()], idem),
-          args: withToken([now, hold?.currency ?? '', voided ? holdOutcomeJson(voided) : '', payer], idem),
+          keys: withIdem(keys, [keys.hold(holdId), keys.balances(payer), keys.liveHolds(payer), keys.holdExpiries(), ...outbox], idem),
+          args: withToken([now, hold?.currency ?? '', voided ? holdOutcomeJson(voided) : '', payer, seed()], idem),
         });
         if (result === 'ok' && voided) return voided;
         if (result !== 'conflict') throw scriptRefusal(result, 'voided');
@@ -100,7 +100,7 @@ export const makeRedisHolds = ({ client, keys, run }: RedisLedgerContext): HoldM
         const payer = holds[i]?.userId ?? '';
         return [keys.hold(id), keys.balances(payer), keys.liveHolds(payer)];
       });
-      return Number(await run('releaseExpiredHolds', { keys: [keys.holdExpiries(), ...holdKeys], args: [now, ...ids] }));
+      return Number(await run('releaseExpiredHolds', { keys: [keys.holdExpiries(), ...outbox, ...holdKeys], args: [now, seed(), ...ids] }));
     },
 
     async getHold(id, now) {

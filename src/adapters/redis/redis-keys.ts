@@ -28,6 +28,14 @@ export interface RedisKeys {
   holdExpiries(): string;
   /** Hash: the idempotency record of one (caller, key). */
   idempotency(scope: Pick<IdempotencyScope, 'callerId' | 'key'>): string;
+  /** String: the outbox's INCR counter, the commit order of its events. */
+  outboxSequence(): string;
+  /** Sorted set of the unpublished events: member event id, score its sequence number. */
+  outbox(): string;
+  /** Hash: event id → the event as JSON. */
+  outboxEvents(): string;
+  /** Hash: event id → `<leaseUntil> <token>` of the relay that claimed it. */
+  outboxLeases(): string;
 }
 
 export const redisKeys = (prefix: string): RedisKeys => ({
@@ -44,7 +52,14 @@ export const redisKeys = (prefix: string): RedisKeys => ({
   holdExpiries: () => `${prefix}holds-expiry`,
   // Length-prefixed, so no (caller, key) pair can spell another one.
   idempotency: ({ callerId, key }) => `${prefix}idem:${callerId.length}:${callerId}:${key}`,
+  outboxSequence: () => `${prefix}outbox-seq`,
+  outbox: () => `${prefix}outbox`,
+  outboxEvents: () => `${prefix}outbox-events`,
+  outboxLeases: () => `${prefix}outbox-leases`,
 });
+
+/** The keys every script that changes a transaction or hold takes after its own (passed with events off too: one KEYS layout). */
+export const outboxKeys = (keys: RedisKeys): string[] => [keys.outboxSequence(), keys.outbox(), keys.outboxEvents()];
 
 /**
  * ISO timestamps with milliseconds have a fixed width, so byte order of the member is

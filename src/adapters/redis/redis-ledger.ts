@@ -1,6 +1,7 @@
 // The Ledger over Redis. Every write is one Lua script (redis-scripts.ts); holds
 // (redis-holds.ts) and refunds (redis-refunds.ts) follow the same rules. Reads are
 // GET / MGET / HGETALL / ZREVRANGEBYLEX and a read-only script for balances, never SCAN.
+// With `events`, every changing script also writes the change's event (redis-outbox-scripts.ts).
 import type { Redis } from 'ioredis';
 import { InvalidStateTransition, ServiceUnavailable, TransactionNotFound } from '../../core/errors';
 import type { Balance } from '../../core/money';
@@ -10,45 +11,53 @@ import type {
 import type { Metadata, Transaction } from '../../core/transaction';
 import { parseBalances } from './redis-balances';
 import {
-  amountArg, expiryArgs, makeLedgerContext, MAX_CAS_ROUNDS, outcomeJson, parseTransaction, transactionJson, transactionOutcomeJson,
-  withClaim, withIdem, withToken, type ScriptCall,
+  amountArg, eventSeed, expiryArgs, makeLedgerContext, MAX_CAS_ROUNDS, outcomeJson, parseTransaction, transactionJson,
+  transactionOutcomeJson, withClaim, withIdem, withToken, type ScriptCall,
 } from './redis-calls';
 import { redisCall, scriptRefusal } from './redis-errors';
 import { makeRedisHolds } from './redis-holds';
-import { historyMember, idOfMember, type RedisKeys } from './redis-keys';
+import { historyMember, idOfMember, outboxKeys, type RedisKeys } from './redis-keys';
 import { makeRedisRefund, settleRefundRound } from './redis-refunds';
 
 /**
  * The exact transfer script call the ledger makes (also used by the benchmark for raw EVALSHA).
  * With `idem` and `claim`: the fast path, claiming the new key inside the same script.
+ * With `events`: the script also writes the transfer's event.
  */
-export const transferCall = (keys: RedisKeys, tx: Transaction, idem?: IdempotencyScope, claim?: ClaimTimes): ScriptCall => {
+export const transferCall = (keys: RedisKeys, tx: Transaction, idem?: IdempotencyScope, claim?: ClaimTimes, events = false): ScriptCall => {
   if (!tx.toUserId) throw new RangeError('transfer without toUserId');
   const json = transactionJson(tx);
   return {
     keys: withIdem(keys, [
       keys.balances(tx.userId), keys.balances(tx.toUserId), keys.transaction(tx.id), keys.history(tx.userId), keys.history(tx.toUserId),
-      keys.user(tx.userId), keys.user(tx.toUserId), keys.liveHolds(tx.userId), keys.holdExpiries(),
+      keys.user(tx.userId), keys.user(tx.toUserId), keys.liveHolds(tx.userId), keys.holdExpiries(), ...outboxKeys(keys),
     ], idem),
     args: withClaim(withToken([tx.currency, amountArg(tx.amount), json, historyMember(tx), transactionOutcomeJson(json),
-      ...expiryArgs(keys, tx.createdAt)], idem), idem, claim),
+      ...expiryArgs(keys, tx.createdAt), tx.status, eventSeed(events)], idem), idem, claim),
   };
 };
 
-export const withdrawCall = (keys: RedisKeys, tx: Transaction, idem?: IdempotencyScope, claim?: ClaimTimes): ScriptCall => {
+export const withdrawCall = (keys: RedisKeys, tx: Transaction, idem?: IdempotencyScope, claim?: ClaimTimes, events = false): ScriptCall => {
   const json = transactionJson(tx);
   return {
     keys: withIdem(keys, [
       keys.balances(tx.userId), keys.transaction(tx.id), keys.history(tx.userId), keys.user(tx.userId), keys.liveHolds(tx.userId), keys.holdExpiries(),
+      ...outboxKeys(keys),
     ], idem),
     args: withClaim(withToken([tx.currency, amountArg(tx.amount), json, historyMember(tx), transactionOutcomeJson(json),
-      ...expiryArgs(keys, tx.createdAt)], idem), idem, claim),
+      ...expiryArgs(keys, tx.createdAt), tx.status, eventSeed(events)], idem), idem, claim),
   };
 };
 
-export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
-  const ctx = makeLedgerContext(client, keys);
-  const { run, read } = ctx;
+export interface RedisLedgerOptions {
+  /** Write an event for every change into the outbox (EVENT_BUS_NAME is set). */
+  events?: boolean;
+}
+
+export const makeRedisLedger = (client: Redis, keys: RedisKeys, options: RedisLedgerOptions = {}): Ledger => {
+  const events = options.events ?? false;
+  const ctx = makeLedgerContext(client, keys, events);
+  const { run, read, outbox, seed } = ctx;
 
   /** Re-reads after 'exists': a lost reply's script did run; answer what it stored. */
   const alreadyStored = async (tx: Transaction): Promise<Transaction> => {
@@ -57,14 +66,20 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
     return stored.tx;
   };
 
-  /** Applies `change` to the stored transaction with compare-and-set, re-reading on conflict. */
-  const replace = async (id: string, change: (tx: Transaction) => Transaction): Promise<Transaction> => {
+  /**
+   * Applies `change` to the stored transaction with compare-and-set, re-reading on conflict.
+   * With `updatedAt` it is a change of the resource (transaction.updated); without, an internal field.
+   */
+  const replace = async (id: string, change: (tx: Transaction) => Transaction, updatedAt?: string): Promise<Transaction> => {
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
       const current = await read(id);
       if (!current) throw new TransactionNotFound();
       const next = change(current.tx);
       const json = transactionJson(next);
-      const result = await run('replaceTransaction', { keys: [keys.transaction(id)], args: [current.raw, json] });
+      const result = await run('replaceTransaction', {
+        keys: [keys.transaction(id), ...outbox],
+        args: [current.raw, json, updatedAt === undefined ? '' : 'updated', updatedAt ?? '', seed()],
+      });
       if (result === 'ok') return parseTransaction(json);
       if (result === 'missing') throw new TransactionNotFound();
     }
@@ -119,8 +134,9 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
 
     async createDeposit(tx, idem) {
       const result = await run('createDeposit', {
-        keys: withIdem(keys, [keys.transaction(tx.id), keys.history(tx.userId), keys.pendingDeposits(), keys.balances(tx.userId)], idem),
-        args: withToken([transactionJson(tx), historyMember(tx), tx.currency, tx.id, tx.status === 'pending' ? '1' : '0'], idem),
+        keys: withIdem(keys, [keys.transaction(tx.id), keys.history(tx.userId), keys.pendingDeposits(), keys.balances(tx.userId), ...outbox], idem),
+        args: withToken([transactionJson(tx), historyMember(tx), tx.currency, tx.id, tx.status === 'pending' ? '1' : '0', tx.status, tx.createdAt,
+          seed()], idem),
       });
       return result === 'exists' ? alreadyStored(tx) : parseTransaction(transactionJson(tx));
     },
@@ -134,8 +150,8 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
       const refuse = async (err: Error, userId: string): Promise<never> => {
         if (idem) {
           await run('settle', {
-            keys: withIdem(keys, [keys.transaction(input.id), keys.balances(userId), keys.pendingDeposits()], idem),
-            args: withToken(['', '', '0', '', '', '', '', ''], idem),
+            keys: withIdem(keys, [keys.transaction(input.id), keys.balances(userId), keys.pendingDeposits(), ...outbox], idem),
+            args: withToken(['', '', '0', '', '', '', '', '', '', '', ''], idem),
           });
         }
         throw err;
@@ -161,9 +177,9 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
         // Stored instead when the balance cannot hold the credit.
         const failedJson = credit ? transactionJson({ ...next, status: 'failed' }) : '';
         const result = await run('settle', {
-          keys: withIdem(keys, [keys.transaction(tx.id), keys.balances(tx.userId), keys.pendingDeposits()], idem),
+          keys: withIdem(keys, [keys.transaction(tx.id), keys.balances(tx.userId), keys.pendingDeposits(), ...outbox], idem),
           args: withToken([current.raw, json, credit ? '1' : '0', tx.currency, amountArg(tx.amount), historyMember(tx),
-            transactionOutcomeJson(json), failedJson], idem),
+            transactionOutcomeJson(json), failedJson, input.status, input.now, seed()], idem),
         });
         if (result === 'ok') return parseTransaction(json);
         if (result === 'missing') throw new TransactionNotFound();
@@ -174,10 +190,10 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
     },
     // With `claim` (the fast path), a key with any record answers 'not_held': IdempotencyKeyInUse, no effect.
     async withdraw(tx, idem, claim) {
-      return moneyResult(await run('withdraw', withdrawCall(keys, tx, idem, claim)), tx);
+      return moneyResult(await run('withdraw', withdrawCall(keys, tx, idem, claim, events)), tx);
     },
     async transfer(tx, idem, claim) {
-      return moneyResult(await run('transfer', transferCall(keys, tx, idem, claim)), tx);
+      return moneyResult(await run('transfer', transferCall(keys, tx, idem, claim, events)), tx);
     },
     ...makeRedisHolds(ctx),
     refund: makeRedisRefund(ctx),
@@ -186,7 +202,7 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys): Ledger => {
       await replace(id, (tx) => ({ ...tx, paymentRef }));
     },
     async updateMetadata(id: string, metadata: Metadata, now: string) {
-      return replace(id, (tx) => ({ ...tx, metadata: { ...metadata }, updatedAt: now }));
+      return replace(id, (tx) => ({ ...tx, metadata: { ...metadata }, updatedAt: now }), now);
     },
 
     async getTransaction(id) {

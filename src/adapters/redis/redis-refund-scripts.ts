@@ -8,9 +8,9 @@ import { HOLDS } from './redis-hold-scripts';
 /**
  * KEYS: refund tx, original tx, payer balances (refund userId), other balances
  * (toUserId, else the payer's again), payer history, other history, pending refunds,
- * payer live holds, hold expiries, [idem]. ARGV: original as read, original updated,
- * mode, currency, amount, refund JSON, member, pending ('1'/'0'), outcome, now, nowMs,
- * hold key prefix, refund id, [token].
+ * payer live holds, hold expiries, outbox ×3, [idem]. ARGV: original as read, original
+ * updated, mode, currency, amount, refund JSON, member, pending ('1'/'0'), outcome, now,
+ * nowMs, hold key prefix, refund id, refund status, event seed, [token].
  * mode: 'credit' (a withdrawal's owner gets it back), 'debit' (a deposit's owner gives
  * it back), 'move' (a transfer's payee gives it back to the sender). A debit first
  * releases the payer's expired holds. Refusals: 'missing', 'conflict' (read again),
@@ -18,7 +18,8 @@ import { HOLDS } from './redis-hold-scripts';
  * a completed one records its outcome.
  */
 const refund = `${HOLDS}
-if not held(KEYS[10], ARGV[14]) then return 'not_held' end
+useOutbox(10, 15)
+if not held(KEYS[13], ARGV[16]) then return 'not_held' end
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
 local original = redis.call('GET', KEYS[2])
 if not original then return 'missing' end
@@ -40,28 +41,29 @@ else
   redis.call('HINCRBY', KEYS[3], currency, '-' .. ARGV[5])
   if mode == 'move' then redis.call('HINCRBY', KEYS[4], currency, ARGV[5]) end
 end
-redis.call('SET', KEYS[2], ARGV[2])
-redis.call('SET', KEYS[1], ARGV[6])
+txChanged(KEYS[1], ARGV[6], 1, ARGV[14], ARGV[10])
+txChanged(KEYS[2], ARGV[2], txVersion(original) + 1, 'updated', ARGV[10])
 redis.call('ZADD', KEYS[5], 0, ARGV[7])
 redis.call('ZADD', KEYS[6], 0, ARGV[7])
 if ARGV[8] == '1' then
   redis.call('ZADD', KEYS[7], 0, ARGV[7])
-  if KEYS[10] and redis.call('EXISTS', KEYS[10]) == 1 then redis.call('HSET', KEYS[10], 'txId', ARGV[13]) end
+  if KEYS[13] and redis.call('EXISTS', KEYS[13]) == 1 then redis.call('HSET', KEYS[13], 'txId', ARGV[13]) end
 else
-  finish(KEYS[10], ARGV[9])
+  finish(KEYS[13], ARGV[9])
 end
 return 'ok'
 `;
 
 /**
  * Settles a pending deposit refund. KEYS: refund tx, owner balances, pending refunds,
- * original tx, [idem]. ARGV: refund as read, refund settled, credit back ('1' when it
- * fails), currency, amount, member, outcome, original as read ('' when it is not
- * touched), original updated, [token]. Compare-and-set on both JSONs ('conflict' →
+ * original tx, outbox ×3, [idem]. ARGV: refund as read, refund settled, credit back ('1'
+ * when it fails), currency, amount, member, outcome, original as read ('' when it is not
+ * touched), original updated, new status, now, event seed, [token]. Compare-and-set on both JSONs ('conflict' →
  * read again). A credit back the balance cannot hold is refused ('overflow'), no effect.
  */
 const settleRefund = `
-if not held(KEYS[5], ARGV[10]) then return 'not_held' end
+useOutbox(5, 12)
+if not held(KEYS[8], ARGV[13]) then return 'not_held' end
 local current = redis.call('GET', KEYS[1])
 if not current then return 'missing' end
 if current ~= ARGV[1] then return 'conflict' end
@@ -70,10 +72,10 @@ if ARGV[3] == '1' then
   if tonumber(redis.call('HGET', KEYS[2], ARGV[4]) or '0') > MAX - tonumber(ARGV[5]) then return 'overflow' end
   redis.call('HINCRBY', KEYS[2], ARGV[4], ARGV[5])
 end
-if ARGV[8] ~= '' then redis.call('SET', KEYS[4], ARGV[9]) end
-redis.call('SET', KEYS[1], ARGV[2])
+if ARGV[8] ~= '' then txChanged(KEYS[4], ARGV[9], txVersion(ARGV[8]) + 1, 'updated', ARGV[11]) end
+txChanged(KEYS[1], ARGV[2], txVersion(current) + 1, ARGV[10], ARGV[11])
 redis.call('ZREM', KEYS[3], ARGV[6])
-finish(KEYS[5], ARGV[7])
+finish(KEYS[8], ARGV[7])
 return 'ok'
 `;
 

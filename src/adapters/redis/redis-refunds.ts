@@ -17,7 +17,7 @@ const tooBusy = (): ServiceUnavailable => new ServiceUnavailable('The transactio
 const withRefunded = (original: Transaction, delta: number, now: string): string =>
   transactionJson({ ...original, refundedAmount: (original.refundedAmount ?? 0) + delta, updatedAt: now });
 
-export const makeRedisRefund = ({ keys, run, read }: RedisLedgerContext): Ledger['refund'] =>
+export const makeRedisRefund = ({ keys, run, read, outbox, seed }: RedisLedgerContext): Ledger['refund'] =>
   async ({ refund, now }, idem) => {
     const json = transactionJson(refund);
     const payer = refund.userId;
@@ -32,12 +32,12 @@ export const makeRedisRefund = ({ keys, run, read }: RedisLedgerContext): Ledger
       const result = await run('refund', {
         keys: withIdem(keys, [
           keys.transaction(refund.id), keys.transaction(refund.refundOf ?? ''), keys.balances(payer), keys.balances(other),
-          keys.history(payer), keys.history(other), keys.pendingRefunds(), keys.liveHolds(payer), keys.holdExpiries(),
+          keys.history(payer), keys.history(other), keys.pendingRefunds(), keys.liveHolds(payer), keys.holdExpiries(), ...outbox,
         ], idem),
         args: withToken([
           !current || refusal ? '' : current.raw, current ? withRefunded(current.tx, refund.amount, now) : '', mode,
           refund.currency, amountArg(refund.amount), json, historyMember(refund), pending ? '1' : '0', transactionOutcomeJson(json),
-          ...expiryArgs(keys, now), refund.id,
+          ...expiryArgs(keys, now), refund.id, refund.status, seed(),
         ], idem),
       });
       if (result === 'exists') {
@@ -60,16 +60,17 @@ export const makeRedisRefund = ({ keys, run, read }: RedisLedgerContext): Ledger
  * either changed meanwhile (read again).
  */
 export const settleRefundRound = async (
-  { keys, run, read }: RedisLedgerContext, current: { raw: string; tx: Transaction }, input: SettleInput, idem: IdempotencyScope | undefined,
+  { keys, run, read, outbox, seed }: RedisLedgerContext, current: { raw: string; tx: Transaction }, input: SettleInput,
+  idem: IdempotencyScope | undefined,
 ): Promise<Transaction | null> => {
   const { tx } = current;
   const json = transactionJson({ ...tx, status: input.status, updatedAt: input.now, ...(input.metadata && { metadata: { ...input.metadata } }) });
   const fails = input.status === 'failed';
   const original = fails && tx.refundOf !== undefined ? await read(tx.refundOf) : null;
   const result = await run('settleRefund', {
-    keys: withIdem(keys, [keys.transaction(tx.id), keys.balances(tx.userId), keys.pendingRefunds(), keys.transaction(tx.refundOf ?? tx.id)], idem),
+    keys: withIdem(keys, [keys.transaction(tx.id), keys.balances(tx.userId), keys.pendingRefunds(), keys.transaction(tx.refundOf ?? tx.id), ...outbox], idem),
     args: withToken([current.raw, json, fails ? '1' : '0', tx.currency, amountArg(tx.amount), historyMember(tx), transactionOutcomeJson(json),
-      original?.raw ?? '', original ? withRefunded(original.tx, -tx.amount, input.now) : ''], idem),
+      original?.raw ?? '', original ? withRefunded(original.tx, -tx.amount, input.now) : '', input.status, input.now, seed()], idem),
   });
   if (result === 'ok') return parseTransaction(json);
   if (result === 'conflict') return null;

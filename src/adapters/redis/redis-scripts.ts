@@ -17,9 +17,13 @@
 // The key must then have no record at all (else 'not_held', no effect), and the
 // movement creates it already done — the same hash, fields and PEXPIREAT that
 // claimIdempotency followed by the movement would leave — all in the one script.
+//
+// Events: every script that changes a transaction or hold counts the change and, with
+// events on, writes its event in the same script (redis-outbox-scripts.ts).
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { HOLD_SOURCES, HOLDS } from './redis-hold-scripts';
+import { EVENTS, OUTBOX_SOURCES } from './redis-outbox-scripts';
 import { REFUND_SOURCES } from './redis-refund-scripts';
 
 const COMMON = `
@@ -35,7 +39,7 @@ local function finish(key, outcome)
     redis.call('HSET', key, 'state', 'done', 'outcome', outcome)
   end
 end
-`;
+${EVENTS}`;
 
 /**
  * For withdraw and transfer: `t` is the token's ARGV index; ARGV[t + 1] is the mode
@@ -119,65 +123,83 @@ if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 'exists' end
 return 'ok'
 `;
 
-/** KEYS: tx, history, pending, balances, [idem]. ARGV: tx JSON, member, currency, txId, isPending, [token]. */
+/**
+ * KEYS: tx, history, pending, balances, outbox ×3, [idem]. ARGV: tx JSON, member, currency, txId, isPending,
+ * status, createdAt, event seed, [token].
+ */
 const createDeposit = `
-if not held(KEYS[5], ARGV[6]) then return 'not_held' end
-if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 'exists' end
+useOutbox(5, 8)
+if not held(KEYS[8], ARGV[9]) then return 'not_held' end
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
+txChanged(KEYS[1], ARGV[1], 1, ARGV[6], ARGV[7])
 redis.call('ZADD', KEYS[2], 0, ARGV[2])
 if ARGV[5] == '1' then redis.call('ZADD', KEYS[3], 0, ARGV[2]) end
 -- The user holds this currency from now on, at zero until the deposit settles.
 redis.call('HSETNX', KEYS[4], ARGV[3], '0')
-if KEYS[5] and redis.call('EXISTS', KEYS[5]) == 1 then redis.call('HSET', KEYS[5], 'txId', ARGV[4]) end
+if KEYS[8] and redis.call('EXISTS', KEYS[8]) == 1 then redis.call('HSET', KEYS[8], 'txId', ARGV[4]) end
 return 'ok'
 `;
 
 /**
  * Settles a pending deposit (refunds: settleRefund in redis-refund-scripts.ts).
- * KEYS: tx, balances, pending, [idem]. ARGV: expected JSON, new JSON, credit?, currency, amount, member, outcome,
- * failed JSON, [token].
+ * KEYS: tx, balances, pending, outbox ×3, [idem]. ARGV: expected JSON, new JSON, credit?, currency, amount,
+ * member, outcome, failed JSON, new status, now, event seed, [token].
  * Compare-and-set on the whole stored JSON: the caller read it, decided the new state,
  * and the script applies it only if nothing changed meanwhile ('conflict' → re-read).
  * A credit the balance cannot hold stores the failed JSON instead, records no outcome
  * (the caller records its refusal) and answers 'overflow'.
  */
 const settle = `
-if not held(KEYS[4], ARGV[9]) then return 'not_held' end
+useOutbox(4, 11)
+if not held(KEYS[7], ARGV[12]) then return 'not_held' end
 local current = redis.call('GET', KEYS[1])
 if not current then return 'missing' end
 if current ~= ARGV[1] then return 'conflict' end
+local version = txVersion(current) + 1
 if ARGV[3] == '1' then
   local balance = tonumber(redis.call('HGET', KEYS[2], ARGV[4]) or '0')
   if balance > MAX - tonumber(ARGV[5]) then
-    redis.call('SET', KEYS[1], ARGV[8])
+    txChanged(KEYS[1], ARGV[8], version, 'failed', ARGV[10])
     redis.call('ZREM', KEYS[3], ARGV[6])
     return 'overflow'
   end
   redis.call('HINCRBY', KEYS[2], ARGV[4], ARGV[5])
 end
-redis.call('SET', KEYS[1], ARGV[2])
+txChanged(KEYS[1], ARGV[2], version, ARGV[9], ARGV[10])
 redis.call('ZREM', KEYS[3], ARGV[6])
-finish(KEYS[4], ARGV[7])
-return 'ok'
-`;
-
-/** KEYS: tx. ARGV: expected JSON, new JSON. Metadata and payment ref changes. */
-const replaceTransaction = `
-local current = redis.call('GET', KEYS[1])
-if not current then return 'missing' end
-if current ~= ARGV[1] then return 'conflict' end
-redis.call('SET', KEYS[1], ARGV[2])
+finish(KEYS[7], ARGV[7])
 return 'ok'
 `;
 
 /**
- * KEYS: balances, tx, history, user, live holds, hold expiries, [idem]. ARGV: currency,
- * amount, tx JSON, member, outcome, now, nowMs, hold key prefix, [token, [claim tail]].
+ * KEYS: tx, outbox ×3. ARGV: expected JSON, new JSON, event ('updated', or '' for an
+ * internal field that is no change of the resource: version kept, no event), now, event seed.
+ * Metadata and payment ref changes.
+ */
+const replaceTransaction = `
+useOutbox(2, 5)
+local current = redis.call('GET', KEYS[1])
+if not current then return 'missing' end
+if current ~= ARGV[1] then return 'conflict' end
+if ARGV[3] == '' then
+  storeTx(KEYS[1], ARGV[2], txVersion(current))
+else
+  txChanged(KEYS[1], ARGV[2], txVersion(current) + 1, ARGV[3], ARGV[4])
+end
+return 'ok'
+`;
+
+/**
+ * KEYS: balances, tx, history, user, live holds, hold expiries, outbox ×3, [idem]. ARGV:
+ * currency, amount, tx JSON, member, outcome, now, nowMs, hold key prefix, status, event
+ * seed, [token, [claim tail]].
  * An existing tx key means this very transaction already ran: never apply it twice.
  * The owner's profile is checked here, in the same script ('no_user'). The owner's
  * expired holds in the currency count as available and are released with the debit.
  */
 const withdraw = `${MOVEMENT_KEY}${HOLDS}
-if not keyReady(KEYS[7], 9) then return 'not_held' end
+useOutbox(7, 10)
+if not keyReady(KEYS[10], 11) then return 'not_held' end
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'exists' end
 if redis.call('EXISTS', KEYS[4]) == 0 then return 'no_user' end
 local due, freed = expiredHolds(KEYS[5], ARGV[8], ARGV[1], ARGV[6], ARGV[7])
@@ -185,21 +207,22 @@ local available = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
 if available + freed < tonumber(ARGV[2]) then return 'insufficient' end
 releaseHolds(due, ARGV[8], KEYS[1], KEYS[5], KEYS[6], ARGV[1])
 redis.call('HINCRBY', KEYS[1], ARGV[1], '-' .. ARGV[2])
-redis.call('SET', KEYS[2], ARGV[3])
+txChanged(KEYS[2], ARGV[3], 1, ARGV[9], ARGV[6])
 redis.call('ZADD', KEYS[3], 0, ARGV[4])
-record(KEYS[7], 9, ARGV[5])
+record(KEYS[10], 11, ARGV[5])
 return 'ok'
 `;
 
 /**
  * KEYS: from balances, to balances, tx, from history, to history, from user, to user,
- * from live holds, hold expiries, [idem]. ARGV: currency, amount, tx JSON, member,
- * outcome, now, nowMs, hold key prefix, [token, [claim tail]].
+ * from live holds, hold expiries, outbox ×3, [idem]. ARGV: currency, amount, tx JSON,
+ * member, outcome, now, nowMs, hold key prefix, status, event seed, [token, [claim tail]].
  * Both profiles are checked here, sender first ('no_user', 'no_recipient'); the
  * sender's expired holds are released as for a withdrawal.
  */
 const transfer = `${MOVEMENT_KEY}${HOLDS}
-if not keyReady(KEYS[10], 9) then return 'not_held' end
+useOutbox(10, 10)
+if not keyReady(KEYS[13], 11) then return 'not_held' end
 if redis.call('EXISTS', KEYS[3]) == 1 then return 'exists' end
 if redis.call('EXISTS', KEYS[6]) == 0 then return 'no_user' end
 if redis.call('EXISTS', KEYS[7]) == 0 then return 'no_recipient' end
@@ -212,10 +235,10 @@ if to > MAX - amount then return 'overflow' end
 releaseHolds(due, ARGV[8], KEYS[1], KEYS[8], KEYS[9], ARGV[1])
 redis.call('HINCRBY', KEYS[1], ARGV[1], '-' .. ARGV[2])
 redis.call('HINCRBY', KEYS[2], ARGV[1], ARGV[2])
-redis.call('SET', KEYS[3], ARGV[3])
+txChanged(KEYS[3], ARGV[3], 1, ARGV[9], ARGV[6])
 redis.call('ZADD', KEYS[4], 0, ARGV[4])
 redis.call('ZADD', KEYS[5], 0, ARGV[4])
-record(KEYS[10], 9, ARGV[5])
+record(KEYS[13], 11, ARGV[5])
 return 'ok'
 `;
 
@@ -231,6 +254,7 @@ const SOURCES = {
   transfer,
   ...HOLD_SOURCES,
   ...REFUND_SOURCES,
+  ...OUTBOX_SOURCES,
 } as const;
 
 export type ScriptName = keyof typeof SOURCES;
