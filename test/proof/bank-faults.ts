@@ -17,6 +17,8 @@ import type { OfflineServer } from '../support/offline';
 import { startSandboxGateway, type SandboxGateway } from '../support/sandbox-gateway';
 import { describeOn, prng, seedFromEnv, startProofServer, type Backend } from './backends';
 import { openBank, printReport, randomOps, runConcurrently, verifyBank, type Op } from './bank-model';
+import { startFakeEventBridge, type FakeEventBridge } from '../support/fake-eventbridge';
+import { drainOutbox, verifyEvents } from './events-check';
 
 export interface Nemesis {
   name: string;
@@ -45,6 +47,9 @@ const GATEWAY_FAULT = { kind: 'timeout-after-processing', ms: 1_000, times: 6 } 
 /** The API's function timeout for money routes, and the idempotency lease the proofs run with (set explicitly). */
 export const FUNCTION_TIMEOUT_MS = 15_000;
 const LEASE_MS = 20_000;
+/** The fake EventBridge refuses this share of entries during the workload; claims of unpublished events last this long. */
+const EVENTS_REFUSED_SHARE = 0.2;
+const EVENTS_LEASE_MS = 1_000;
 /** Every op's outcome arrives within this after the faults stop (or after the op started, when later). */
 export const LIVENESS_BOUND_MS = FUNCTION_TIMEOUT_MS;
 
@@ -107,10 +112,14 @@ export const describeBankUnderFaults = (backend: Backend, storageFaults?: () => 
   describeOn('bank workload under faults', backend, () => {
     let server: OfflineServer | undefined;
     let sandbox: SandboxGateway;
+    let bus: FakeEventBridge;
     let faults: StorageFaults = { nemeses: [] };
 
     beforeAll(async () => {
       sandbox = await startSandboxGateway({ apiKey: SANDBOX_KEY });
+      // Events on, to a bus that refuses a share of the entries throughout the workload.
+      bus = await startFakeEventBridge();
+      bus.failShare(EVENTS_REFUSED_SHARE);
       if (storageFaults) faults = await storageFaults();
       server = await startProofServer(backend, {
         PAYMENT_API_URL: sandbox.url,
@@ -123,6 +132,9 @@ export const describeBankUnderFaults = (backend: Backend, storageFaults?: () => 
         // a live request; short enough for a key orphaned by an outage to free up.
         FUNCTION_TIMEOUT_SECONDS: String(FUNCTION_TIMEOUT_MS / 1000),
         IDEMPOTENCY_LEASE_SECONDS: String(LEASE_MS / 1000),
+        ...bus.sdkEnv(),
+        EVENT_BUS_NAME: 'wallet-proof',
+        EVENTS_CLAIM_LEASE_SECONDS: String(EVENTS_LEASE_MS / 1000),
         ...faults.env,
       });
     }, 120_000);
@@ -130,6 +142,7 @@ export const describeBankUnderFaults = (backend: Backend, storageFaults?: () => 
       await server?.stop();
       await faults.close?.();
       await sandbox?.close();
+      await bus?.close();
       await backend.cleanup?.();
     });
 
@@ -220,12 +233,18 @@ export const describeBankUnderFaults = (backend: Backend, storageFaults?: () => 
       if (faults.nemeses.length > 0) expect(client.stats.retries).toBeGreaterThan(0);
       faults.assertEffective?.();
 
+      // Events: the bus heals, the scheduled relay drains what the requests' own tries left.
+      bus.failShare(0);
+      const relayRuns = await drainOutbox(server as OfflineServer, bus, EVENTS_LEASE_MS);
+      report.invariants.push(...await verifyEvents(client, bus, accounts));
+      expect(bus.stats().entriesFailed).toBeGreaterThan(0);
+
       report.invariants.push(`each of ${depositIds.length} acknowledged deposits charged exactly once by the gateway (${chargeRequests} charge requests in all) and credited once; no charge without a credited deposit`);
       printReport(`bank workload under faults on ${backend.storage}`, report, client, {
         seed: `${seed} (replay with PROOF_SEED=${seed})`,
         'workload time': `${elapsed} ms`,
         liveness: `last outcome ${live.lastOutcomeAfterFaultsMs} ms after the faults stopped (bound ${LIVENESS_BOUND_MS} ms); slowest time-to-outcome ${live.slowestTimeToOutcomeMs} ms; ${live.retries} retries over ${live.retriedOps} ops (at most ${live.maxAttemptsOfOneOp} attempts for one op); ${live.inUseAnswers} × 409 in use, ${live.lateInUseAnswers} later than the function timeout after the faults, ${live.staleInUseAnswers} stale`,
-        'faults injected': log,
+        'faults injected': [...log, `event bus: refused ${EVENTS_REFUSED_SHARE * 100}% of entries throughout; ${relayRuns} relay runs afterwards`],
         'gateway 502 answers seen by clients': client.stats.attemptStatuses['502 payment_gateway_error'] ?? 0,
         'storage 503 answers seen by clients': client.stats.attemptStatuses['503 service_unavailable'] ?? 0,
       });

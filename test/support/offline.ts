@@ -7,6 +7,8 @@ import { join } from 'node:path';
 
 export interface OfflineServer {
   url: string;
+  /** Runs one function (a scheduled one) inside the server, through serverless-offline's Lambda Invoke endpoint. */
+  invoke(functionName: string): Promise<void>;
   stop(): Promise<void>;
   output(): string;
 }
@@ -66,5 +68,10 @@ export const startOffline = async (env: Record<string, string>, timeoutMs = 60_0
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { url, stop, output: () => log };
+  const invoke = async (functionName: string): Promise<void> => {
+    const res = await fetch(`http://127.0.0.1:${lambdaPort}/2015-03-31/functions/wallet-service-local-${functionName}/invocations`, { method: 'POST', body: '{}' });
+    const text = await res.text();
+    if (!res.ok || res.headers.get('x-amz-function-error')) throw new Error(`${functionName} failed (${res.status}): ${text}`);
+  };
+  return { url, invoke, stop, output: () => log };
 };
