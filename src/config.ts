@@ -141,7 +141,7 @@ const toConfig = (v: Values) => {
      */
     idempotency: { leaseMs: leaseSeconds * 1000, ttlMs: v.IDEMPOTENCY_TTL_HOURS * 3_600_000 },
     // Each adapter's own options (the adapter declares the type; only config.ts reads the environment).
-    pglite: { dataDir: v.DATA_DIR } satisfies PgliteOptions,
+    pglite: { dataDir: v.DATA_DIR, events: v.EVENT_BUS_NAME !== undefined } satisfies PgliteOptions,
     postgres: {
       host: v.POSTGRES_HOST,
       port: v.POSTGRES_PORT,
@@ -155,6 +155,7 @@ const toConfig = (v: Values) => {
       poolMax: v.POSTGRES_POOL_MAX,
       connectTimeoutMs: v.POSTGRES_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: v.POSTGRES_STATEMENT_TIMEOUT_MS,
+      events: v.EVENT_BUS_NAME !== undefined,
     } satisfies PostgresOptions,
     redis: {
       host: v.REDIS_HOST,

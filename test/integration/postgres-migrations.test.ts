@@ -1,11 +1,13 @@
 // Migrations on a brand-new database: concurrent cold starts apply each version
-// exactly once; the history, pending-deposit, pending-refund and hold queries are
-// served by indexes; rows written before holds and refunds existed read and refund.
+// exactly once; the history, pending-deposit, pending-refund, hold and outbox queries
+// are served by indexes; rows written before holds and refunds existed read and
+// refund; rows written before the outbox count as version 1 and go on from there.
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { runMigrations } from '../../src/adapters/postgres/migrate';
 import { MIGRATIONS } from '../../src/adapters/postgres/migrations';
 import { makePgExecutor } from '../../src/adapters/postgres/pg-executor';
+import { BACKLOG, CLAIM_EVENTS } from '../../src/adapters/postgres/postgres-events-sql';
 import { DEBIT_PROFILE, historyQuery, holdsQuery, pendingQuery, RELEASE_DUE_HOLDS } from '../../src/adapters/postgres/postgres-sql';
 import { openPostgresStorage } from '../../src/adapters/postgres';
 import { uuidv7 } from '../../src/adapters/system/system-clock';
@@ -14,10 +16,12 @@ import { directClient, dropDatabase, ensureDatabase, PG_HOST, PG_PORT, PG_USER, 
 // Fresh databases per run, dropped afterwards: only this file ever uses them.
 const DATABASE = `wallet_pg_mig_${randomUUID().slice(0, 8)}`;
 const UPGRADED = `wallet_pg_up_${randomUUID().slice(0, 8)}`;
+const UPGRADED_OUTBOX = `wallet_pg_up4_${randomUUID().slice(0, 8)}`;
 
 afterAll(async () => {
   await dropDatabase(DATABASE);
   await dropDatabase(UPGRADED);
+  await dropDatabase(UPGRADED_OUTBOX);
 });
 
 describe('postgres migrations', () => {
@@ -117,7 +121,7 @@ describe('postgres migrations', () => {
          VALUES ($1, 'transfer', 'completed', 'old-a', 'old-b', 100, 'USD', $2, $2)`,
         [transfer, at],
       );
-      expect((await runMigrations(makePgExecutor(pool))).applied).toEqual([3]);
+      expect((await runMigrations(makePgExecutor(pool))).applied).toEqual([3, 4]);
     } finally {
       await pool.end();
     }
@@ -134,6 +138,69 @@ describe('postgres migrations', () => {
       expect(await storage.ledger.getTransaction(refund.id)).toEqual(refund);
       expect((await storage.ledger.getTransaction(transfer))?.refundedAmount).toBe(60);
       expect(await storage.ledger.getBalances('old-a')).toEqual([{ currency: 'USD', available: 960, held: 0 }]);
+    } finally {
+      await storage.close();
+    }
+  });
+  it('claims outbox entries on the primary key and finds the oldest on outbox_occurred_at, not by table scans', async () => {
+    const client = await directClient(DATABASE);
+    try {
+      await client.query(`
+        INSERT INTO outbox (id, type, occurred_at, version, resource, lease_until, claim_token)
+        SELECT gen_random_uuid(), 'transaction.completed', now() - g * interval '1 second', 1, '{}'::jsonb,
+               CASE WHEN g % 2 = 0 THEN now() + interval '1 minute' END, CASE WHEN g % 2 = 0 THEN 'relay' END
+        FROM generate_series(1, 20000) g`);
+      await client.query('ANALYZE outbox');
+      const plan = async (sql: string, params: unknown[]): Promise<string> => {
+        const { rows } = await client.query(`EXPLAIN ${sql}`, params);
+        return rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
+      };
+      const at = new Date().toISOString();
+      const claim = await plan(CLAIM_EVENTS, [100, at, at, 'token']);
+      expect(claim).toContain('outbox_pkey');
+      expect(claim).not.toContain('Seq Scan');
+      expect(await plan(BACKLOG, [])).toContain('outbox_occurred_at');
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('upgrades to the outbox: rows written before count as version 1, and their next change with events on is version 2', async () => {
+    await ensureDatabase(UPGRADED_OUTBOX);
+    const pool = new Pool({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: UPGRADED_OUTBOX, max: 1 });
+    const at = new Date().toISOString();
+    const [deposit, hold] = [uuidv7(), uuidv7()];
+    try {
+      await runMigrations(makePgExecutor(pool), MIGRATIONS.filter((m) => m.version < 4));
+      // Written as the code before the outbox did: a pending deposit and a live hold.
+      await pool.query(`INSERT INTO users (id, email, name, created_at) VALUES ('old-c', 'c@x.io', 'C', $1)`, [at]);
+      await pool.query(`INSERT INTO balances (user_id, currency, available, held) VALUES ('old-c', 'USD', 0, 50)`);
+      await pool.query(
+        `INSERT INTO transactions (id, type, status, user_id, amount, currency, created_at, updated_at)
+         VALUES ($1, 'deposit', 'pending', 'old-c', 100, 'USD', $2, $2)`,
+        [deposit, at],
+      );
+      await pool.query(
+        `INSERT INTO holds (id, user_id, amount, currency, status, expires_at, created_at, updated_at)
+         VALUES ($1, 'old-c', 50, 'USD', 'held', $2, $3, $3)`,
+        [hold, new Date(Date.now() + 3_600_000).toISOString(), at],
+      );
+      expect((await runMigrations(makePgExecutor(pool))).applied).toEqual([4]);
+      const { rows } = await pool.query('SELECT (SELECT version FROM transactions WHERE id = $1) AS tx, (SELECT version FROM holds WHERE id = $2) AS hold', [deposit, hold]);
+      expect(rows).toEqual([{ tx: 1, hold: 1 }]);
+    } finally {
+      await pool.end();
+    }
+    const storage = await openPostgresStorage(pgTestConfig(UPGRADED_OUTBOX, { EVENT_BUS_NAME: 'wallet-test' }).postgres);
+    try {
+      const settled = await storage.ledger.settle({ id: deposit, status: 'completed', now: new Date().toISOString() });
+      const voided = await storage.ledger.voidHold({ holdId: hold, now: new Date().toISOString() });
+      const later = new Date(Date.now() + 60_000).toISOString();
+      const events = await storage.outbox?.claimEvents({ limit: 10, now: later, leaseUntil: later, token: 'relay' });
+      expect(events?.map((e) => [e.type, e.version, e.resource])).toEqual([
+        ['transaction.completed', 2, { kind: 'transaction', transaction: settled }],
+        ['hold.voided', 2, { kind: 'hold', hold: voided }],
+      ]);
     } finally {
       await storage.close();
     }

@@ -9,20 +9,23 @@ import type { PostgresOptions } from './pg-executor';
 import { MIGRATIONS } from './migrations';
 import { makePostgresHealthCheck } from './postgres-health';
 import { makePostgresLedger } from './postgres-ledger';
+import { makePostgresOutbox } from './postgres-outbox';
 import { makePostgresUserStore } from './postgres-user-store';
 import { requireCurrentSchema } from './schema-check';
 import type { SqlExecutor } from './sql-executor';
 
-const storageOver = (kind: string, db: SqlExecutor): Storage => ({
+/** With `events` on, the ledger writes every change's event and the outbox serves relays. */
+const storageOver = (kind: string, db: SqlExecutor, events: boolean): Storage => ({
   kind,
-  ledger: makePostgresLedger(db),
+  ledger: makePostgresLedger(db, { events }),
   users: makePostgresUserStore(db),
   health: makePostgresHealthCheck(db),
+  ...(events && { outbox: makePostgresOutbox(db) }),
   close: () => db.close(),
 });
 
 /** Migrates `db` when asked; a failed migration closes it, so no half-open storage is returned. */
-const open = async (kind: string, db: SqlExecutor, migrate: boolean): Promise<Storage> => {
+const open = async (kind: string, db: SqlExecutor, migrate: boolean, events = false): Promise<Storage> => {
   if (migrate) {
     try {
       await runMigrations(db);
@@ -31,7 +34,7 @@ const open = async (kind: string, db: SqlExecutor, migrate: boolean): Promise<St
       throw err;
     }
   }
-  return storageOver(kind, db);
+  return storageOver(kind, db, events);
 };
 
 export type { PostgresOptions } from './pg-executor';
@@ -40,6 +43,8 @@ export type { PostgresOptions } from './pg-executor';
 export interface PgliteOptions {
   /** The data lives under `${dataDir}/pglite`. */
   dataDir: string;
+  /** Write an event for every change into the outbox (EVENT_BUS_NAME is set). */
+  events?: boolean;
 }
 
 /**
@@ -52,18 +57,18 @@ export const openPostgresStorage = async (options: PostgresOptions): Promise<Sto
   if (options.runMigrations) {
     const { ensureDatabaseExists } = await import('./create-database');
     await ensureDatabaseExists(options);
-    return open('postgres', openPgExecutor(options), true);
+    return open('postgres', openPgExecutor(options), true, options.events);
   }
   const db = requireCurrentSchema(openPgExecutor(options), {
     database: options.database,
     expected: Math.max(...MIGRATIONS.map((m) => m.version)),
     log: (message, details) => logger.error(message, details),
   });
-  return open('postgres', db, false);
+  return open('postgres', db, false, options.events);
 };
 
 /** The embedded default: the same SQL on PGlite, data under `${options.dataDir}/pglite`, always migrated. */
 export const openPgliteStorage = async (options: PgliteOptions): Promise<Storage> => {
   const { openPgliteExecutor } = await import('./pglite-executor');
-  return open('pglite', openPgliteExecutor(join(options.dataDir, 'pglite')), true);
+  return open('pglite', openPgliteExecutor(join(options.dataDir, 'pglite')), true, options.events);
 };

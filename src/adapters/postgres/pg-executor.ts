@@ -25,6 +25,8 @@ export interface PostgresOptions {
   poolMax: number;
   connectTimeoutMs: number;
   statementTimeoutMs: number;
+  /** Write an event for every change into the outbox (EVENT_BUS_NAME is set). */
+  events?: boolean;
 }
 
 export const poolConfig = (pg: PostgresOptions): PoolConfig => ({

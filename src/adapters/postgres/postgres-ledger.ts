@@ -1,6 +1,8 @@
 // Ledger on PostgreSQL (pg Pool or PGlite, through SqlExecutor). Every money
 // operation is one SQL transaction at READ COMMITTED: guarded UPDATEs check and
 // write in one statement, and the idempotency outcome commits with the movement.
+// With events on, the statements that change a transaction or hold also write its
+// event to the outbox (LedgerStatements): same statements, same transaction.
 import {
   BalanceOverflow, HoldNotFound, IdempotencyKeyInUse, InsufficientFunds, InvalidRequest, InvalidStateTransition, TransactionNotFound,
 } from '../../core/errors';
@@ -12,22 +14,17 @@ import type {
 } from '../../core/ports';
 import { refundRefusal, type Metadata, type Transaction } from '../../core/transaction';
 import { profileNotFound } from '../../core/user';
+import { isUuid } from './is-uuid';
 import { isCheckViolation } from './pg-errors';
 import {
   holdParams, linkedTransactionParams, toBalance, toHold, toMs, toOutcome, toTransaction, transactionParams,
   type BalanceRow, type HoldRow, type IdempotencyRow, type TransactionRow,
 } from './postgres-rows';
 import {
-  CREDIT, CREDIT_PROFILE, DEBIT, DEBIT_PROFILE, DEBIT_TO_HELD, ENSURE_BALANCE, FINISH_IDEMPOTENCY, GET_BALANCES, HOLD_COLUMNS,
-  historyQuery, holdsQuery, INSERT_HOLD, INSERT_HOLD_AND_FINISH, INSERT_LINKED_TRANSACTION, INSERT_LINKED_TRANSACTION_AND_FINISH,
-  INSERT_LINKED_TRANSACTION_AND_LINK, INSERT_TRANSACTION, INSERT_TRANSACTION_AND_CLAIM_DONE, INSERT_TRANSACTION_AND_FINISH,
-  LINK_IDEMPOTENCY, pendingQuery, REFUSAL_FACTS, RELEASE_DUE_HOLDS, SETTLE_HOLD, TX_COLUMNS,
+  CREDIT, CREDIT_PROFILE, ENSURE_BALANCE, FINISH_IDEMPOTENCY, GET_BALANCES, HOLD_COLUMNS, historyQuery, holdsQuery,
+  LINK_IDEMPOTENCY, pendingQuery, REFUSAL_FACTS, TX_COLUMNS, WITH_EVENTS, WITHOUT_EVENTS, type LedgerStatements,
 } from './postgres-sql';
 import type { SqlExecutor, SqlSession } from './sql-executor';
-
-// Ids are uuid columns: anything else cannot exist, and must not reach the server as a type error.
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isUuid = (id: string): boolean => UUID.test(id);
 
 const CLAIM_NEW_KEY = `INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at, claim_token)
   VALUES ($1, $2, $3, 'in_flight', $4::timestamptz, $5::timestamptz, $6)
@@ -112,25 +109,27 @@ const mustHold = (rows: unknown[]): void => {
  * Stores a completed movement and, for `idem`, its outcome: the last statement before
  * COMMIT. With `claim` (the fast path) the key is created here, already done.
  */
-const store = async (s: SqlSession, tx: Transaction, idem: IdempotencyScope | undefined, claim: ClaimTimes | undefined): Promise<void> => {
+const store = async (
+  s: SqlSession, sql: LedgerStatements, tx: Transaction, idem: IdempotencyScope | undefined, claim: ClaimTimes | undefined,
+): Promise<void> => {
   if (idem && claim) {
-    const [r] = await s.query<{ claimed: boolean }>(INSERT_TRANSACTION_AND_CLAIM_DONE, [
+    const [r] = await s.query<{ claimed: boolean }>(sql.INSERT_TRANSACTION_AND_CLAIM_DONE, [
       ...transactionParams(tx), idem.callerId, idem.key, idem.fingerprint, claim.leaseUntil, claim.expiresAt, idem.token, outcomeJson(tx),
     ]);
     if (!r?.claimed) throw new IdempotencyKeyInUse();
   } else if (idem) {
-    mustHold(await s.query(INSERT_TRANSACTION_AND_FINISH, [...transactionParams(tx), idem.callerId, idem.key, outcomeJson(tx), idem.token]));
+    mustHold(await s.query(sql.INSERT_TRANSACTION_AND_FINISH, [...transactionParams(tx), idem.callerId, idem.key, outcomeJson(tx), idem.token]));
   } else {
-    await s.query(INSERT_TRANSACTION, transactionParams(tx));
+    await s.query(sql.INSERT_TRANSACTION, transactionParams(tx));
   }
 };
 
 /** Stores a capture or a completed refund and, for `idem`, its outcome: the last statement before COMMIT. */
-const storeLinked = async (s: SqlSession, tx: Transaction, idem: IdempotencyScope | undefined): Promise<void> => {
+const storeLinked = async (s: SqlSession, sql: LedgerStatements, tx: Transaction, idem: IdempotencyScope | undefined): Promise<void> => {
   if (idem) {
-    mustHold(await s.query(INSERT_LINKED_TRANSACTION_AND_FINISH, [...linkedTransactionParams(tx), idem.callerId, idem.key, outcomeJson(tx), idem.token]));
+    mustHold(await s.query(sql.INSERT_LINKED_TRANSACTION_AND_FINISH, [...linkedTransactionParams(tx), idem.callerId, idem.key, outcomeJson(tx), idem.token]));
   } else {
-    await s.query(INSERT_LINKED_TRANSACTION, linkedTransactionParams(tx));
+    await s.query(sql.INSERT_LINKED_TRANSACTION, linkedTransactionParams(tx));
   }
 };
 
@@ -142,14 +141,22 @@ const lockHold = async (s: SqlSession, id: string): Promise<Hold> => {
 };
 
 /** SETTLE_HOLD on a locked, live hold: BalanceOverflow (roll back) when the payer's available cannot take the rest. */
-const settleHold = async (s: SqlSession, id: string, status: 'captured' | 'voided', captured: number, transactionId: string | null, now: string): Promise<Hold> => {
-  const [row] = await s.query<HoldRow & { fits: boolean }>(SETTLE_HOLD, [id, status, String(captured), transactionId, now]);
+const settleHold = async (
+  s: SqlSession, sql: LedgerStatements, id: string, status: 'captured' | 'voided', captured: number, transactionId: string | null, now: string,
+): Promise<Hold> => {
+  const [row] = await s.query<HoldRow & { fits: boolean }>(sql.SETTLE_HOLD, [id, status, String(captured), transactionId, now]);
   if (!row) throw new HoldNotFound();
   if (!row.fits) throw new BalanceOverflow();
   return toHold(row);
 };
 
-export const makePostgresLedger = (db: SqlExecutor): Ledger => {
+export interface PostgresLedgerOptions {
+  /** Write an event for every change into the outbox (EVENT_BUS_NAME is set). */
+  events?: boolean;
+}
+
+export const makePostgresLedger = (db: SqlExecutor, options: PostgresLedgerOptions = {}): Ledger => {
+  const sql = options.events ? WITH_EVENTS : WITHOUT_EVENTS;
   const finish = async (s: Pick<SqlSession, 'query'>, scope: IdempotencyScope, outcome: IdempotencyOutcome): Promise<void> =>
     mustHold(await s.query(FINISH_IDEMPOTENCY, [scope.callerId, scope.key, JSON.stringify(outcome), scope.token]));
 
@@ -219,7 +226,7 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
 
     createDeposit: (tx, idem) =>
       db.transaction(async (s) => {
-        await s.query(INSERT_TRANSACTION, transactionParams(tx));
+        await s.query(sql.INSERT_TRANSACTION, transactionParams(tx));
         // The user now holds this currency, even before the deposit settles.
         await s.query(ENSURE_BALANCE, [tx.userId, tx.currency]);
         if (idem) {
@@ -233,10 +240,8 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
       return db.transaction(async (s) => {
         // Only one of many racing settlements finds the row still pending (the others
         // wait on its row lock, then re-check the WHERE and match nothing).
-        const [row] = await s.query<TransactionRow>(
-          `UPDATE transactions SET status = $2, updated_at = $3::timestamptz,
-             metadata = COALESCE($4::text::jsonb, metadata)
-           WHERE id = $1::uuid AND status = 'pending' RETURNING ${TX_COLUMNS}`,
+        const [row] = await s.query<TransactionRow & { event_id?: string | null }>(
+          sql.SETTLE_TRANSACTION,
           [input.id, input.status, input.now, input.metadata ? JSON.stringify(input.metadata) : null],
         );
         if (!row) {
@@ -248,10 +253,7 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
         if (tx.type === 'refund') {
           if (tx.status === 'failed') {
             // A declined deposit refund: the original first (the lock order of refund()), then the owner's credit back.
-            await s.query(
-              `UPDATE transactions SET refunded_amount = refunded_amount - $2::bigint, updated_at = $3::timestamptz WHERE id = $1::uuid`,
-              [tx.refundOf ?? null, String(tx.amount), input.now],
-            );
+            await s.query(sql.ADJUST_REFUNDED, [tx.refundOf ?? null, String(-tx.amount), input.now]);
             if (!(await creditIfFits(s, tx.userId, tx.currency, tx.amount))) throw new BalanceOverflow();
           }
           if (idem) await finish(s, idem, { kind: 'transaction', transaction: tx });
@@ -266,10 +268,7 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
               [idem.callerId, idem.key, idem.token],
             ));
           }
-          const [failed] = await s.query<TransactionRow>(
-            `UPDATE transactions SET status = 'failed' WHERE id = $1::uuid RETURNING ${TX_COLUMNS}`,
-            [input.id],
-          );
+          const [failed] = await s.query<TransactionRow>(sql.FAIL_DEPOSIT, options.events ? [input.id, row.event_id] : [input.id]);
           if (!failed) throw new TransactionNotFound();
           return toTransaction(failed);
         }
@@ -280,8 +279,8 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
 
     withdraw: (tx, idem, claim) =>
       db.transaction(async (s) => {
-        await runLegs(s, tx, tx.createdAt, { profiles: true, credits: false }, debitLeg(DEBIT_PROFILE, tx, tx.createdAt));
-        await store(s, tx, idem, claim);
+        await runLegs(s, tx, tx.createdAt, { profiles: true, credits: false }, debitLeg(sql.DEBIT_PROFILE, tx, tx.createdAt));
+        await store(s, sql, tx, idem, claim);
         return tx;
       }),
 
@@ -291,22 +290,22 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
       return db.transaction(async (s) => {
         await runLegs(
           s, tx, tx.createdAt, { profiles: true, credits: true },
-          debitLeg(DEBIT_PROFILE, tx, tx.createdAt), creditLeg(CREDIT_PROFILE, to, tx),
+          debitLeg(sql.DEBIT_PROFILE, tx, tx.createdAt), creditLeg(CREDIT_PROFILE, to, tx),
         );
-        await store(s, tx, idem, claim);
+        await store(s, sql, tx, idem, claim);
         return tx;
       });
     },
 
     createHold: (hold, idem) =>
       db.transaction(async (s) => {
-        const debit = debitLeg(DEBIT_TO_HELD, hold, hold.createdAt);
+        const debit = debitLeg(sql.DEBIT_TO_HELD, hold, hold.createdAt);
         await runLegs(s, hold, hold.createdAt, { profiles: true, credits: false }, { ...debit, params: [...debit.params, hold.toUserId ?? null] });
         if (idem) {
           const outcome = JSON.stringify({ kind: 'hold', hold } satisfies IdempotencyOutcome);
-          mustHold(await s.query(INSERT_HOLD_AND_FINISH, [...holdParams(hold), idem.callerId, idem.key, outcome, idem.token]));
+          mustHold(await s.query(sql.INSERT_HOLD_AND_FINISH, [...holdParams(hold), idem.callerId, idem.key, outcome, idem.token]));
         } else {
-          await s.query(INSERT_HOLD, holdParams(hold));
+          await s.query(sql.INSERT_HOLD, holdParams(hold));
         }
         return hold;
       }),
@@ -329,9 +328,9 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
         if (refused) throw refused;
         if (tx.amount > hold.amount) throw new InvalidRequest('amount exceeds the hold', 'amount');
         if (!payeeFits) throw new BalanceOverflow();
-        const captured = await settleHold(s, holdId, 'captured', tx.amount, tx.id, now);
+        const captured = await settleHold(s, sql, holdId, 'captured', tx.amount, tx.id, now);
         if (!payeeFirst && !(await credit())) throw new BalanceOverflow();
-        await storeLinked(s, tx, idem);
+        await storeLinked(s, sql, tx, idem);
         return { hold: captured, transaction: tx };
       });
     },
@@ -341,7 +340,7 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
       return db.transaction(async (s) => {
         const refused = holdRefusal(await lockHold(s, holdId), 'voided', now);
         if (refused) throw refused;
-        const voided = await settleHold(s, holdId, 'voided', 0, null, now);
+        const voided = await settleHold(s, sql, holdId, 'voided', 0, null, now);
         if (idem) await finish(s, idem, { kind: 'hold', hold: voided });
         return voided;
       });
@@ -349,7 +348,7 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
 
     async releaseExpiredHolds({ now, limit }) {
       // One statement, its own transaction; it never waits on a lock (see RELEASE_DUE_HOLDS).
-      const [r] = await db.query<{ released: number }>(RELEASE_DUE_HOLDS, [now, limit]);
+      const [r] = await db.query<{ released: number }>(sql.RELEASE_DUE_HOLDS, [now, limit]);
       return Number(r?.released ?? 0);
     },
 
@@ -382,20 +381,17 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
           const to = refund.toUserId;
           await runLegs(
             s, refund, now, { profiles: false, credits: true },
-            debitLeg(DEBIT, refund, now), to === undefined ? undefined : creditLeg(CREDIT, to, refund),
+            debitLeg(sql.DEBIT, refund, now), to === undefined ? undefined : creditLeg(CREDIT, to, refund),
           );
         }
-        await s.query(
-          `UPDATE transactions SET refunded_amount = refunded_amount + $2::bigint, updated_at = $3::timestamptz WHERE id = $1::uuid`,
-          [originalId, String(refund.amount), now],
-        );
+        await s.query(sql.ADJUST_REFUNDED, [originalId, String(refund.amount), now]);
         if (refund.status === 'pending' && idem) {
           // The gateway is asked next: linked to the claim like a deposit, the outcome recorded later.
-          mustHold(await s.query(INSERT_LINKED_TRANSACTION_AND_LINK, [...linkedTransactionParams(refund), idem.callerId, idem.key, idem.token]));
+          mustHold(await s.query(sql.INSERT_LINKED_TRANSACTION_AND_LINK, [...linkedTransactionParams(refund), idem.callerId, idem.key, idem.token]));
         } else if (refund.status === 'pending') {
-          await s.query(INSERT_LINKED_TRANSACTION, linkedTransactionParams(refund));
+          await s.query(sql.INSERT_LINKED_TRANSACTION, linkedTransactionParams(refund));
         } else {
-          await storeLinked(s, refund, idem);
+          await storeLinked(s, sql, refund, idem);
         }
         return refund;
       });
@@ -410,11 +406,7 @@ export const makePostgresLedger = (db: SqlExecutor): Ledger => {
 
     async updateMetadata(id: string, metadata: Metadata, now: string) {
       const [row] = isUuid(id)
-        ? await db.query<TransactionRow>(
-          `UPDATE transactions SET metadata = $2::text::jsonb, updated_at = $3::timestamptz WHERE id = $1::uuid RETURNING ${TX_COLUMNS}`,
-          [id, JSON.stringify(metadata), now],
-          { idempotent: true },
-        )
+        ? await db.query<TransactionRow>(sql.UPDATE_METADATA, [id, JSON.stringify(metadata), now])
         : [];
       if (!row) throw new TransactionNotFound();
       return toTransaction(row);

@@ -1,5 +1,6 @@
 // Row ↔ entity mapping, pure. int8 arrives as a string (pg) and is parsed exactly;
 // timestamptz(3) arrives as a Date and leaves as an ISO string with milliseconds.
+import type { EventResource, EventType, WalletEvent } from '../../core/events';
 import type { Hold, HoldStatus } from '../../core/hold';
 import { parseStoredAmount, type Balance, type Currency } from '../../core/money';
 import type { IdempotencyOutcome } from '../../core/ports';
@@ -58,6 +59,15 @@ export interface IdempotencyRow {
   expires_at: Date | string;
   transaction_id: string | null;
   outcome: IdempotencyOutcome | string | null;
+}
+
+export interface OutboxRow {
+  seq: string | number | bigint;
+  id: string;
+  type: string;
+  occurred_at: Date | string;
+  version: number;
+  resource: EventResource | string;
 }
 
 export const toIso = (v: Date | string): string => (v instanceof Date ? v : new Date(v)).toISOString();
@@ -126,3 +136,12 @@ export const toUserProfile = (r: UserRow): UserProfile => ({
 });
 
 export const toOutcome = (r: IdempotencyRow): IdempotencyOutcome | null => (r.outcome === null ? null : json(r.outcome));
+
+/** An outbox entry as an event; its resource was written by the ledger in the resource's own shape. */
+export const toEvent = (r: OutboxRow): WalletEvent => ({
+  id: r.id,
+  type: r.type as EventType,
+  occurredAt: toIso(r.occurred_at),
+  version: Number(r.version),
+  resource: json(r.resource),
+});

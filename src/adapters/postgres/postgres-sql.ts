@@ -1,25 +1,37 @@
 import { MAX_BALANCE } from '../../core/money';
 import type { HoldQuery } from '../../core/hold';
 import type { HistoryQuery } from '../../core/ports';
+import {
+  changed, HOLD_CREATED, HOLD_SETTLED, resourceJson, TX_CREATED, TX_SETTLED, TX_UPDATED, type Announcement,
+} from './postgres-events-sql';
 
 // The ledger's statements, in one place so the benchmark can run exactly the same
 // SQL raw. Parameters are cast explicitly: pg and PGlite then agree on every type
-// (jsonb as text, amounts as decimal text).
+// (jsonb as text, amounts as decimal text). Every statement that changes a
+// transaction or hold also counts the change in its `version`, and comes in two
+// variants (see ledgerStatements): with events on it writes the change's event too.
 
 /** What a movement writes; the rest (refunded_amount, hold_id, refund_of) takes its default. */
 const TX_INSERT_COLUMNS =
   'id, type, status, user_id, to_user_id, amount, currency, metadata, payment_ref, created_at, updated_at';
 
 export const TX_COLUMNS = `${TX_INSERT_COLUMNS}, refunded_amount, hold_id, refund_of`;
+/** What an event is built from: every column, and the change count. */
+const TX_ALL = `${TX_COLUMNS}, version`;
 
-export const INSERT_TRANSACTION = `
+/** A new transaction (version 1). */
+const TX_INSERT = `
 INSERT INTO transactions (${TX_INSERT_COLUMNS})
 VALUES ($1::uuid, $2, $3, $4, $5, $6::bigint, $7, $8::text::jsonb, $9, $10::timestamptz, $11::timestamptz)`;
 
-/** INSERT_TRANSACTION plus $12 hold_id (a capture) and $13 refund_of (a refund). */
-export const INSERT_LINKED_TRANSACTION = `
+/** TX_INSERT plus $12 hold_id (a capture) and $13 refund_of (a refund). */
+const LINKED_TX_INSERT = `
 INSERT INTO transactions (${TX_INSERT_COLUMNS}, hold_id, refund_of)
 VALUES ($1::uuid, $2, $3, $4, $5, $6::bigint, $7, $8::text::jsonb, $9, $10::timestamptz, $11::timestamptz, $12::uuid, $13::uuid)`;
+
+/** `insert` on its own: as is with events off; with events on, with its event in the same statement. */
+const standalone = (events: boolean, insert: string, all: string, a: Announcement): string =>
+  events ? `WITH ${changed(true, 'inserted', insert, 'id', all, a)}\nSELECT count(*) AS inserted FROM inserted` : insert;
 
 /** Creates the balance row at zero if missing: the user now "holds" the currency. */
 export const ENSURE_BALANCE = `
@@ -27,42 +39,21 @@ INSERT INTO balances (user_id, currency, available) VALUES ($1, $2, 0)
 ON CONFLICT (user_id, currency) DO NOTHING`;
 
 /**
- * Before a debit, in the debit's own statement: the payer's ($1) holds in the
- * currency ($2) past their expiry at $4 become `expired` (at their expiry), and
- * `released.amount` (their sum, usually 0) goes back from held to available.
+ * A guarded debit of $3 from $1 in $2 that first releases the expired holds (at $4);
+ * `toHeld` also adds $3 to held. The release, in the debit's own statement: the
+ * payer's holds in the currency past their expiry become `expired` (at their expiry),
+ * and `released.amount` (their sum, usually 0) goes back from held to available.
  */
-const RELEASE_EXPIRED = `
-expired AS (
-  UPDATE holds SET status = 'expired', updated_at = expires_at
-  WHERE user_id = $1 AND currency = $2 AND status = 'held' AND expires_at <= $4::timestamptz
-  RETURNING amount
-),
-released AS (SELECT COALESCE(sum(amount), 0)::bigint AS amount FROM expired)`;
-
-/** A guarded debit of $3 from $1 in $2 that first releases the expired holds (at $4); `toHeld` also adds $3 to held. */
-const releasingDebit = (guards: string, toHeld = false): string => `
-WITH ${RELEASE_EXPIRED}
+const releasingDebit = (events: boolean, guards: string, toHeld = false): string => `
+WITH ${changed(events, 'expired', `
+  UPDATE holds SET status = 'expired', updated_at = expires_at, version = version + 1
+  WHERE user_id = $1 AND currency = $2 AND status = 'held' AND expires_at <= $4::timestamptz`, 'amount', HOLD_ALL, HOLD_SETTLED)},
+released AS (SELECT COALESCE(sum(amount), 0)::bigint AS amount FROM expired)
 UPDATE balances SET available = available + released.amount - $3::bigint,
   held = held - released.amount${toHeld ? ' + $3::bigint' : ''}
 FROM released
 WHERE user_id = $1 AND currency = $2 AND available + released.amount >= $3::bigint${guards}
 RETURNING available`;
-
-/**
- * The guarded debit of a withdrawal or transfer ($4: its time): no row comes back
- * when the balance does not cover it or the user has no profile, so the movement
- * checks both without a statement of its own.
- */
-export const DEBIT_PROFILE = releasingDebit(`
-  AND EXISTS (SELECT 1 FROM users WHERE id = $1)`);
-
-/** A refund's debit (of a transfer's payee, a deposit's owner): no profile is required. */
-export const DEBIT = releasingDebit('');
-
-/** A new hold: available → held, guarded like DEBIT_PROFILE and by the payee's profile ($5, NULL for none). */
-export const DEBIT_TO_HELD = releasingDebit(`
-  AND EXISTS (SELECT 1 FROM users WHERE id = $1)
-  AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = $5::text))`, true);
 
 /**
  * A transfer's credit to its recipient: no row back when the recipient has no profile
@@ -117,24 +108,11 @@ RETURNING 1 AS held`;
  * $n+3 outcome, $n+4 claim token) in one statement; no row back = the key is not held
  * (roll back). `linkId` also links what the INSERT created to the claim.
  */
-const insertAndFinish = (insert: string, params: number, linkId = true): string => `
-WITH inserted AS (${insert} RETURNING id)
+const insertAndFinish = (events: boolean, insert: string, all: string, a: Announcement, params: number, linkId = true): string => `
+WITH ${changed(events, 'inserted', insert, 'id', all, a)}
 UPDATE idempotency_keys SET state = 'done', outcome = $${params + 3}::text::jsonb${
   linkId ? ', transaction_id = COALESCE(transaction_id, (SELECT id FROM inserted))' : ''}
 WHERE caller_id = $${params + 1} AND key = $${params + 2} AND state = 'in_flight' AND claim_token = $${params + 4}
-RETURNING 1 AS held`;
-
-/** INSERT_TRANSACTION ($1…$11) and FINISH_IDEMPOTENCY ($12 caller, $13 key, $14 outcome, $15 claim token). */
-export const INSERT_TRANSACTION_AND_FINISH = insertAndFinish(INSERT_TRANSACTION, 11);
-
-/** INSERT_LINKED_TRANSACTION ($1…$13) and FINISH_IDEMPOTENCY ($14…$17). */
-export const INSERT_LINKED_TRANSACTION_AND_FINISH = insertAndFinish(INSERT_LINKED_TRANSACTION, 13);
-
-/** INSERT_LINKED_TRANSACTION ($1…$13) and LINK_IDEMPOTENCY ($14 caller, $15 key, $16 claim token): a pending refund. */
-export const INSERT_LINKED_TRANSACTION_AND_LINK = `
-WITH inserted AS (${INSERT_LINKED_TRANSACTION} RETURNING id)
-UPDATE idempotency_keys SET transaction_id = (SELECT id FROM inserted)
-WHERE caller_id = $14 AND key = $15 AND state = 'in_flight' AND claim_token = $16
 RETURNING 1 AS held`;
 
 /**
@@ -146,14 +124,53 @@ RETURNING 1 AS held`;
  * or gets one from a concurrent transaction, which this statement waits for — and the
  * caller rolls the whole movement back: one unique index decides, so money moves once.
  */
-export const INSERT_TRANSACTION_AND_CLAIM_DONE = `
-WITH inserted AS (${INSERT_TRANSACTION} RETURNING id),
+const insertAndClaimDone = (events: boolean): string => `
+WITH ${changed(events, 'inserted', TX_INSERT, 'id', TX_ALL, TX_CREATED)},
 claimed AS (
   INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at, claim_token, transaction_id, outcome)
   SELECT $12, $13, $14, 'done', $15::timestamptz, $16::timestamptz, $17, id, $18::text::jsonb FROM inserted
   ON CONFLICT (caller_id, key) DO NOTHING RETURNING 1 AS ok
 )
 SELECT EXISTS (SELECT 1 FROM claimed) AS claimed`;
+
+/**
+ * A pending transaction ($1) settles to $2 at $3 (metadata $4 replaces the stored one
+ * when given); no row back when it is not pending. With events on, `event_id` names
+ * the event written, so a deposit that then fails instead can correct it (failDeposit).
+ */
+const settleTransaction = (events: boolean): string => `
+WITH ${changed(events, 'settled', `
+  UPDATE transactions SET status = $2, updated_at = $3::timestamptz, metadata = COALESCE($4::text::jsonb, metadata),
+    version = version + 1
+  WHERE id = $1::uuid AND status = 'pending'`, TX_COLUMNS, TX_ALL, TX_SETTLED)}
+SELECT ${TX_COLUMNS}${events ? ', (SELECT id FROM settled_events) AS event_id' : ''} FROM settled`;
+
+/**
+ * A completing deposit ($1) the balance cannot hold fails instead, in the same
+ * transaction: the same change (no new version), so with events on its event ($2,
+ * from settleTransaction) becomes `transaction.failed` with the row as now stored.
+ */
+const failDeposit = (events: boolean): string => `
+WITH failed AS (UPDATE transactions SET status = 'failed' WHERE id = $1::uuid RETURNING ${TX_ALL})${events ? `,
+corrected AS (
+  UPDATE outbox SET type = 'transaction.failed', resource = ${resourceJson('transaction', 'r')}
+  FROM failed r WHERE outbox.id = $2::uuid
+)` : ''}
+SELECT ${TX_COLUMNS} FROM failed`;
+
+/** A refund's original ($1): $2 more refunded (less, for a failed deposit refund), at $3. */
+const adjustRefunded = (events: boolean): string => `
+WITH ${changed(events, 'adjusted', `
+  UPDATE transactions SET refunded_amount = refunded_amount + $2::bigint, updated_at = $3::timestamptz, version = version + 1
+  WHERE id = $1::uuid`, 'id', TX_ALL, TX_UPDATED)}
+SELECT count(*) AS adjusted FROM adjusted`;
+
+/** New metadata ($2) for a transaction ($1) at $3. */
+const updateMetadata = (events: boolean): string => `
+WITH ${changed(events, 'updated', `
+  UPDATE transactions SET metadata = $2::text::jsonb, updated_at = $3::timestamptz, version = version + 1
+  WHERE id = $1::uuid`, TX_COLUMNS, TX_ALL, TX_UPDATED)}
+SELECT ${TX_COLUMNS} FROM updated`;
 
 /**
  * A user's history page: one keyset range scan on each party's index
@@ -178,15 +195,17 @@ export const historyQuery = (q: HistoryQuery): { sql: string; params: unknown[] 
   return { sql, params };
 };
 
-export const HOLD_COLUMNS =
-  'id, user_id, to_user_id, amount, currency, captured_amount, status, expires_at, transaction_id, metadata, created_at, updated_at';
+const holdColumns = (prefix = ''): string =>
+  ['id', 'user_id', 'to_user_id', 'amount', 'currency', 'captured_amount', 'status', 'expires_at', 'transaction_id', 'metadata', 'created_at', 'updated_at']
+    .map((c) => `${prefix}${c}`).join(', ');
 
-export const INSERT_HOLD = `
+export const HOLD_COLUMNS = holdColumns();
+const HOLD_ALL = `${HOLD_COLUMNS}, version`;
+
+/** A new hold (version 1). */
+const HOLD_INSERT = `
 INSERT INTO holds (${HOLD_COLUMNS})
 VALUES ($1::uuid, $2, $3, $4::bigint, $5, $6::bigint, $7, $8::timestamptz, $9::uuid, $10::text::jsonb, $11::timestamptz, $12::timestamptz)`;
-
-/** INSERT_HOLD ($1…$12) and FINISH_IDEMPOTENCY ($13…$16). */
-export const INSERT_HOLD_AND_FINISH = insertAndFinish(INSERT_HOLD, 12, false);
 
 /**
  * A capture or void of a locked, live hold ($1), and its payer's balance: the whole
@@ -194,19 +213,18 @@ export const INSERT_HOLD_AND_FINISH = insertAndFinish(INSERT_HOLD, 12, false);
  * status, $4 the capture's transaction, $5 now. `fits` is false (roll back) when
  * available cannot take the rest.
  */
-export const SETTLE_HOLD = `
-WITH settled AS (
-  UPDATE holds SET status = $2, captured_amount = $3::bigint, transaction_id = $4::uuid, updated_at = $5::timestamptz
-  WHERE id = $1::uuid AND status = 'held'
-  RETURNING ${HOLD_COLUMNS}
-),
+const settleHold = (events: boolean): string => `
+WITH ${changed(events, 'settled', `
+  UPDATE holds SET status = $2, captured_amount = $3::bigint, transaction_id = $4::uuid, updated_at = $5::timestamptz,
+    version = version + 1
+  WHERE id = $1::uuid AND status = 'held'`, HOLD_COLUMNS, HOLD_ALL, HOLD_SETTLED)},
 payer AS (
   UPDATE balances b SET held = b.held - s.amount, available = b.available + (s.amount - $3::bigint)
   FROM settled s
   WHERE b.user_id = s.user_id AND b.currency = s.currency AND b.available <= ${MAX_BALANCE} - (s.amount - $3::bigint)
   RETURNING 1
 )
-SELECT settled.*, EXISTS (SELECT 1 FROM payer) AS fits FROM settled`;
+SELECT ${HOLD_COLUMNS}, EXISTS (SELECT 1 FROM payer) AS fits FROM settled`;
 
 /**
  * Releases up to $2 holds past their expiry at $1, oldest expiry first, in one
@@ -214,7 +232,7 @@ SELECT settled.*, EXISTS (SELECT 1 FROM payer) AS fits FROM settled`;
  * locked are skipped (that transaction, or the next run, releases them), so
  * concurrent runs share the work and no movement can deadlock with a run.
  */
-export const RELEASE_DUE_HOLDS = `
+const releaseDueHolds = (events: boolean): string => `
 WITH due AS (
   SELECT id, user_id, currency FROM holds
   WHERE status = 'held' AND expires_at <= $1::timestamptz
@@ -226,12 +244,11 @@ payers AS (
   WHERE (user_id, currency) IN (SELECT user_id, currency FROM due)
   FOR UPDATE SKIP LOCKED
 ),
-released AS (
-  UPDATE holds h SET status = 'expired', updated_at = h.expires_at
+${changed(events, 'released', `
+  UPDATE holds h SET status = 'expired', updated_at = h.expires_at, version = h.version + 1
   FROM due, payers
-  WHERE h.id = due.id AND payers.user_id = due.user_id AND payers.currency = due.currency
-  RETURNING h.user_id, h.currency, h.amount
-),
+  WHERE h.id = due.id AND payers.user_id = due.user_id AND payers.currency = due.currency`,
+  'h.user_id, h.currency, h.amount', `${holdColumns('h.')}, h.version`, HOLD_SETTLED)},
 sums AS (SELECT user_id, currency, sum(amount)::bigint AS amount FROM released GROUP BY user_id, currency),
 credited AS (
   UPDATE balances b SET available = b.available + s.amount, held = b.held - s.amount
@@ -285,3 +302,73 @@ export const pendingQuery = (type: 'deposit' | 'refund'): string => `
 SELECT ${TX_COLUMNS} FROM transactions
 WHERE type = '${type}' AND status = 'pending' AND created_at < $1::timestamptz
 ORDER BY created_at, id LIMIT $2`;
+
+/** The statements that change a transaction or a hold, each counting the change in `version`. */
+export interface LedgerStatements {
+  /** TX_INSERT: $1…$11 (transactionParams). */
+  INSERT_TRANSACTION: string;
+  /** $1…$13 (linkedTransactionParams): a capture's hold, a refund's original. */
+  INSERT_LINKED_TRANSACTION: string;
+  /** INSERT_TRANSACTION ($1…$11) and FINISH_IDEMPOTENCY ($12 caller, $13 key, $14 outcome, $15 claim token). */
+  INSERT_TRANSACTION_AND_FINISH: string;
+  /** INSERT_LINKED_TRANSACTION ($1…$13) and FINISH_IDEMPOTENCY ($14…$17). */
+  INSERT_LINKED_TRANSACTION_AND_FINISH: string;
+  /** INSERT_LINKED_TRANSACTION ($1…$13) and LINK_IDEMPOTENCY ($14 caller, $15 key, $16 claim token): a pending refund. */
+  INSERT_LINKED_TRANSACTION_AND_LINK: string;
+  INSERT_TRANSACTION_AND_CLAIM_DONE: string;
+  SETTLE_TRANSACTION: string;
+  FAIL_DEPOSIT: string;
+  ADJUST_REFUNDED: string;
+  UPDATE_METADATA: string;
+  /**
+   * The guarded debit of a withdrawal or transfer ($4: its time): no row comes back
+   * when the balance does not cover it or the user has no profile, so the movement
+   * checks both without a statement of its own.
+   */
+  DEBIT_PROFILE: string;
+  /** A refund's debit (of a transfer's payee, a deposit's owner): no profile is required. */
+  DEBIT: string;
+  /** A new hold: available → held, guarded like DEBIT_PROFILE and by the payee's profile ($5, NULL for none). */
+  DEBIT_TO_HELD: string;
+  /** HOLD_INSERT: $1…$12 (holdParams). */
+  INSERT_HOLD: string;
+  /** INSERT_HOLD ($1…$12) and FINISH_IDEMPOTENCY ($13…$16). */
+  INSERT_HOLD_AND_FINISH: string;
+  SETTLE_HOLD: string;
+  RELEASE_DUE_HOLDS: string;
+}
+
+/** The ledger's changing statements; with `events` on, each also writes its changes' events. */
+const ledgerStatements = (events: boolean): LedgerStatements => ({
+  INSERT_TRANSACTION: standalone(events, TX_INSERT, TX_ALL, TX_CREATED),
+  INSERT_LINKED_TRANSACTION: standalone(events, LINKED_TX_INSERT, TX_ALL, TX_CREATED),
+  INSERT_TRANSACTION_AND_FINISH: insertAndFinish(events, TX_INSERT, TX_ALL, TX_CREATED, 11),
+  INSERT_LINKED_TRANSACTION_AND_FINISH: insertAndFinish(events, LINKED_TX_INSERT, TX_ALL, TX_CREATED, 13),
+  INSERT_LINKED_TRANSACTION_AND_LINK: `
+WITH ${changed(events, 'inserted', LINKED_TX_INSERT, 'id', TX_ALL, TX_CREATED)}
+UPDATE idempotency_keys SET transaction_id = (SELECT id FROM inserted)
+WHERE caller_id = $14 AND key = $15 AND state = 'in_flight' AND claim_token = $16
+RETURNING 1 AS held`,
+  INSERT_TRANSACTION_AND_CLAIM_DONE: insertAndClaimDone(events),
+  SETTLE_TRANSACTION: settleTransaction(events),
+  FAIL_DEPOSIT: failDeposit(events),
+  ADJUST_REFUNDED: adjustRefunded(events),
+  UPDATE_METADATA: updateMetadata(events),
+  DEBIT_PROFILE: releasingDebit(events, `
+  AND EXISTS (SELECT 1 FROM users WHERE id = $1)`),
+  DEBIT: releasingDebit(events, ''),
+  DEBIT_TO_HELD: releasingDebit(events, `
+  AND EXISTS (SELECT 1 FROM users WHERE id = $1)
+  AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = $5::text))`, true),
+  INSERT_HOLD: standalone(events, HOLD_INSERT, HOLD_ALL, HOLD_CREATED),
+  INSERT_HOLD_AND_FINISH: insertAndFinish(events, HOLD_INSERT, HOLD_ALL, HOLD_CREATED, 12, false),
+  SETTLE_HOLD: settleHold(events),
+  RELEASE_DUE_HOLDS: releaseDueHolds(events),
+});
+
+/** Built once per variant: the ledger picks one when it opens. */
+export const WITHOUT_EVENTS = ledgerStatements(false);
+export const WITH_EVENTS = ledgerStatements(true);
+
+// The events-off statements by name, for the benchmark's raw runs and the plan checks.
+export const { INSERT_TRANSACTION, DEBIT_PROFILE, RELEASE_DUE_HOLDS } = WITHOUT_EVENTS;
