@@ -34,6 +34,7 @@ step('Cold start', () => run(['bench/cold-start.mjs', '15', '--check', '60']));
 step('Warm overhead', () => run(['scripts/run-ts.mjs', 'bench/warm-overhead.ts', '3000']));
 step('Use case throughput', () => run(['scripts/run-ts.mjs', 'bench/use-case-throughput.ts']));
 step('Holds throughput', () => run(['scripts/run-ts.mjs', 'bench/holds-throughput.ts']));
+step('Events on vs off', () => run(['scripts/run-ts.mjs', 'bench/events-throughput.ts']));
 step('PostgreSQL adapter', () => run(['scripts/run-ts.mjs', 'bench/postgres-bench.ts']));
 step('PostgreSQL at Lambda scale (PgBouncer)', () => {
   // Starts PgBouncer on 127.0.0.1:6432 unless it is running; without it the section says so.
