@@ -56,7 +56,7 @@ const API_KEY = 'sk_test_e2e_webhooks';
     const delivery = sender?.deliveries().find((d) => d.event.data.depositId === dep.body.id);
     expect(delivery).toMatchObject({ delivered: true, event: { type: 'payment.succeeded' } });
     const user = await call('GET', `/users/${id}`, token);
-    expect(user.body.balances).toEqual([{ currency: 'USD', available: 1234 }]);
+    expect(user.body.balances).toEqual([{ currency: 'USD', available: 1234, held: 0 }]);
   });
 
   it('verifies the bytes as they arrived: a signed body with odd spacing and non-ASCII passes; one byte changed is 401', async () => {

@@ -59,10 +59,10 @@ export const describeIdempotencyRace = (backend: Backend): void =>
     const historyIds = async (userId: string): Promise<string[]> => (await client.history(userId)).items.map((t) => t.id as string);
 
     /** Fires RACERS identical requests at once (no retries) and checks every answer; then one more, retried, must replay. */
-    const race = async (path: string, token: string, key: string, body: unknown): Promise<RaceResult> => {
+    const race = async (path: string, token: string, key: string, body: unknown, status = 201): Promise<RaceResult> => {
       const replies = await Promise.all(Array.from({ length: RACERS }, () => client.once('POST', path, { token, idempotencyKey: key, body })));
       tally.requests += replies.length;
-      const created = replies.filter((r) => r.status === 201);
+      const created = replies.filter((r) => r.status === status);
       const inUse = replies.filter((r) => r.status === 409 && r.body?.error?.code === 'idempotency_key_in_use');
       const other = replies.filter((r) => !created.includes(r) && !inUse.includes(r)).map((r) => `${r.status} ${JSON.stringify(r.body)}`);
       expect(other).toEqual([]);
@@ -74,7 +74,7 @@ export const describeIdempotencyRace = (backend: Backend): void =>
       // Once the first request finished, the key only ever replays it.
       const late = await client.send('POST', path, { token, idempotencyKey: key, body });
       tally.requests += late.attempts.length;
-      expect(late.status).toBe(201);
+      expect(late.status).toBe(status);
       expect(late.headers.get('idempotent-replayed')).toBe('true');
       expect(late.body).toEqual(first.body);
       tally.created += 1;
@@ -133,6 +133,49 @@ export const describeIdempotencyRace = (backend: Backend): void =>
       expect(stats.charges[r.first.body.id]).toBe(1);
       expect(Object.keys(stats.charges).length - before).toBe(1);
       verified.push(`deposit: ${RACERS} racers → ${r.created} × 201 (1 original), ${r.inUse} × 409; the gateway charged once, balance credited once (420); other body → 422, no effect`);
+    });
+
+    const usd = async (userId: string): Promise<{ available: number; held: number }> => {
+      const r = await client.send('GET', `/users/${userId}`, { token: await client.token(userId) });
+      const b = (r.body.balances as Array<{ currency: string; available: number; held: number }>).find((x) => x.currency === 'USD');
+      return { available: b?.available ?? 0, held: b?.held ?? 0 };
+    };
+
+    it(`holds: ${RACERS} identical hold requests hold once; ${RACERS} identical captures capture once; ${RACERS} identical voids void once`, async () => {
+      const [a, b] = [await newUser('ha'), await newUser('hb')];
+      await fund(a, 1_000);
+      const h = await race(`/users/${a.id}/holds`, a.token, randomUUID(), { amount: 300, currency: 'USD', toUserId: b.id });
+      expect(h.first.body).toMatchObject({ status: 'held', userId: a.id, toUserId: b.id, amount: 300 });
+      expect(await usd(a.id)).toEqual({ available: 700, held: 300 });
+      const c = await race(`/holds/${h.first.body.id}/capture`, b.token, randomUUID(), { amount: 200 });
+      expect(c.first.body).toMatchObject({ type: 'transfer', status: 'completed', amount: 200, holdId: h.first.body.id });
+      expect(await usd(a.id)).toEqual({ available: 800, held: 0 });
+      expect(await usd(b.id)).toEqual({ available: 200, held: 0 });
+      const other = await race(`/users/${a.id}/holds`, a.token, randomUUID(), { amount: 100, currency: 'USD' });
+      const v = await race(`/holds/${other.first.body.id}/void`, a.token, randomUUID(), {}, 200);
+      expect(v.first.body).toMatchObject({ status: 'voided', amount: 100 });
+      expect(await usd(a.id)).toEqual({ available: 800, held: 0 });
+      expect((await historyIds(b.id)).filter((id) => id === c.first.body.id)).toHaveLength(1);
+      verified.push(`holds: ${RACERS} racers each on create (${h.created} × 201, 1 original), capture (${c.created} × 201) and void (${v.created} × 200): one hold, one capture, one void; balances and held exact (800/0, 200/0)`);
+    });
+
+    it(`refunds: ${RACERS} identical refund requests refund once; a deposit refund asks the gateway once`, async () => {
+      const [a, b] = [await newUser('ra'), await newUser('rb')];
+      await fund(a, 1_000);
+      const t = await client.send('POST', '/transfers', { token: a.token, idempotencyKey: randomUUID(), body: { toUserId: b.id, amount: 400, currency: 'USD' } });
+      expect(t.status).toBe(201);
+      const r = await race(`/transactions/${t.body.id}/refunds`, b.token, randomUUID(), { amount: 150 });
+      expect(r.first.body).toMatchObject({ type: 'refund', status: 'completed', refundOf: t.body.id, userId: b.id, toUserId: a.id, amount: 150 });
+      expect(await usd(a.id)).toEqual({ available: 750, held: 0 });
+      expect(await usd(b.id)).toEqual({ available: 250, held: 0 });
+      const deposit = (await client.history(a.id)).items.find((x) => x.type === 'deposit') as { id: string };
+      const admin = await client.token('proof-idem-admin', true);
+      const d = await race(`/transactions/${deposit.id}/refunds`, admin, randomUUID(), { amount: 50 });
+      expect(d.first.body).toMatchObject({ type: 'refund', status: 'completed', refundOf: deposit.id, amount: 50 });
+      expect(sandbox.stats().refundRequests[d.first.body.id as string]).toBe(1);
+      expect(sandbox.stats().refunded[d.first.body.id as string]).toBe(50);
+      expect(await usd(a.id)).toEqual({ available: 700, held: 0 });
+      verified.push(`refunds: ${RACERS} racers on a transfer refund (${r.created} × 201, 1 original) and on a deposit refund (${d.created} × 201): each refunded once; the gateway got one refund request and refunded 50 once`);
     });
 
     it('a key whose first attempt ended 422 insufficient_funds replays that 422 after the account is funded', async () => {
