@@ -19,6 +19,7 @@ import { describeOn, prng, seedFromEnv, startProofServer, type Backend } from '.
 import { openBank, printReport, randomOps, runConcurrently, verifyBank, type Op } from './bank-model';
 import { startFakeEventBridge, type FakeEventBridge } from '../support/fake-eventbridge';
 import { drainOutbox, verifyEvents } from './events-check';
+import { runHoldsWorkload, type HoldsReport } from './holds-workload';
 
 export interface Nemesis {
   name: string;
@@ -197,8 +198,12 @@ export const describeBankUnderFaults = (backend: Backend, storageFaults?: () => 
           await sleep(slot - Date.now());
         }
       });
+      // Holds and refunds race on accounts of their own while the faults hit (clients retry with the same keys).
+      const holdsClient = new BankClient(server?.url ?? '');
+      const holds: Promise<HoldsReport> = runHoldsWorkload(holdsClient, prng(seed + 1));
       await workload;
       await chain;
+      const holdsReport = await holds;
       const elapsed = Date.now() - started;
       sandbox.setFault();
 
@@ -220,7 +225,7 @@ export const describeBankUnderFaults = (backend: Backend, storageFaults?: () => 
       const depositIds = report.acknowledgedDeposits.map((o) => o.outcome?.body.id as string);
       const chargedOtherThanOnce = depositIds.filter((id) => stats.charges[id] !== 1).map((id) => `${id}: charged ${stats.charges[id] ?? 0} times`);
       expect(chargedOtherThanOnce).toEqual([]);
-      const credited = new Set(depositIds);
+      const credited = new Set([...depositIds, ...holdsReport.deposits]);
       const orphanCharges = Object.keys(stats.charges).filter((id) => !credited.has(id));
       expect(orphanCharges).toEqual([]);
       expect(stats.unauthorized).toBe(0);
@@ -236,7 +241,8 @@ export const describeBankUnderFaults = (backend: Backend, storageFaults?: () => 
       // Events: the bus heals, the scheduled relay drains what the requests' own tries left.
       bus.failShare(0);
       const relayRuns = await drainOutbox(server as OfflineServer, bus, EVENTS_LEASE_MS);
-      report.invariants.push(...await verifyEvents(client, bus, accounts));
+      report.invariants.push(...holdsReport.invariants.map((i) => `holds and refunds (retried ${holdsClient.stats.retries} times): ${i}`));
+      report.invariants.push(...await verifyEvents(client, bus, [...accounts, ...holdsReport.accounts]));
       expect(bus.stats().entriesFailed).toBeGreaterThan(0);
 
       report.invariants.push(`each of ${depositIds.length} acknowledged deposits charged exactly once by the gateway (${chargeRequests} charge requests in all) and credited once; no charge without a credited deposit`);

@@ -7,6 +7,7 @@
 import type { BankClient } from '../support/bank-client';
 import type { FakeEventBridge, ReceivedEvent } from '../support/fake-eventbridge';
 import type { OfflineServer } from '../support/offline';
+import { listAll } from './holds-workload';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON under test
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -43,8 +44,18 @@ export const verifyEvents = async (client: BankClient, bus: FakeEventBridge, acc
   }
   expect(inconsistent).toEqual([]);
 
+  // Every transaction in every account's history, and every hold they pay, as the API shows it now.
   const committed = new Map<string, Json>();
   for (const a of accounts) for (const t of (await client.history(a, 100)).items) committed.set(t.id as string, t);
+  let holds = 0;
+  for (const a of accounts) {
+    for (const status of ['held', 'captured', 'voided', 'expired']) {
+      for (const h of await listAll(client, a, status)) {
+        committed.set(h.id as string, h);
+        holds++;
+      }
+    }
+  }
   const problems: string[] = [];
   for (const [id, tx] of committed) {
     const events = byResource.get(id) ?? [];
@@ -56,7 +67,9 @@ export const verifyEvents = async (client: BankClient, bus: FakeEventBridge, acc
     if (latest && JSON.stringify(latest.detail.data) !== JSON.stringify(tx)) {
       problems.push(`${id}: highest version ${top} carries ${JSON.stringify(latest.detail.data)}, the API says ${JSON.stringify(tx)}`);
     }
-    if (latest && ![`transaction.${tx.status as string}`, 'transaction.updated'].includes(latest.detailType)) {
+    const kind = 'expiresAt' in tx ? 'hold' : 'transaction';
+    const allowed = kind === 'hold' ? [tx.status === 'held' ? 'hold.created' : `hold.${tx.status as string}`] : [`transaction.${tx.status as string}`, 'transaction.updated'];
+    if (latest && !allowed.includes(latest.detailType)) {
       problems.push(`${id}: highest version is ${latest.detailType}, the transaction is ${tx.status}`);
     }
   }
@@ -66,6 +79,6 @@ export const verifyEvents = async (client: BankClient, bus: FakeEventBridge, acc
   expect(problems.slice(0, 30)).toEqual([]);
   const duplicates = delivered.length - byEventId.size;
   return [
-    `events: ${byEventId.size} distinct events for ${committed.size} committed transactions delivered (${duplicates} deliveries repeated, ${bus.stats().entriesFailed} entries refused by the bus and sent again); for each, versions 1..n without gaps, the highest equal to what the API returns, none for anything that did not commit`,
+    `events: ${byEventId.size} distinct events for ${committed.size - holds} committed transactions and ${holds} holds delivered (${duplicates} deliveries repeated, ${bus.stats().entriesFailed} entries refused by the bus and sent again); for each, versions 1..n without gaps, the highest equal to what the API returns, none for anything that did not commit`,
   ];
 };

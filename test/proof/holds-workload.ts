@@ -51,6 +51,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export interface HoldsReport {
   invariants: string[];
   outcomes: Record<string, number>;
+  /** The workload's own accounts, and the ids of the deposits that funded them. */
+  accounts: string[];
+  deposits: string[];
 }
 
 /** Runs the workload against a server and checks every invariant; throws (via expect) on the first broken one. */
@@ -215,14 +218,14 @@ export const runHoldsWorkload = async (client: BankClient, random: () => number)
     const label = `${c.label.split('-')[0]} ${status(c)}`;
     outcomes[label] = (outcomes[label] ?? 0) + 1;
   }
-  return { invariants, outcomes };
+  return { invariants, outcomes, accounts, deposits: deposits.map((d) => d.outcome?.body.id as string) };
 };
 
 /** A refund of a capture without payee (a withdrawal) credits its owner. */
 const isWithdrawalRefund = (r: Json, captures: Json[]): boolean =>
   captures.some((c) => c.type === 'withdrawal' && c.id === r.refundOf);
 
-const listAll = async (client: BankClient, userId: string, status: string): Promise<Json[]> => {
+export const listAll = async (client: BankClient, userId: string, status: string): Promise<Json[]> => {
   const items: Json[] = [];
   let cursor: string | null = null;
   do {
