@@ -14,26 +14,15 @@ import { eventDetail } from '../src/http/event-detail';
 import { startFakeEventBridge } from '../test/support/fake-eventbridge';
 import { ensureDatabase } from '../test/support/postgres';
 import { deleteKeysWithPrefix } from '../test/support/redis-test-env';
+import { median, range, rateFor } from './throughput';
 
 const CONCURRENCY = [8, 32];
 const REPETITIONS = 3;
 const RUN_MS = 1_000;
 const ACCOUNTS = 100;
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-const range = (xs: number[]) => `${Math.round(median(xs))} (${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))})`;
 
-const measure = async (concurrency: number, op: (i: number) => Promise<unknown>): Promise<number> => {
-  let done = 0;
-  const until = Date.now() + RUN_MS;
-  await Promise.all(Array.from({ length: concurrency }, async (_, worker) => {
-    for (let i = worker; Date.now() < until; i += concurrency) {
-      await op(i);
-      done++;
-    }
-  }));
-  return done / (RUN_MS / 1000);
-};
+const measure = (concurrency: number, op: (i: number) => Promise<unknown>): Promise<number> => rateFor(RUN_MS, concurrency, op);
 
 /** One relay publishing until the outbox is empty; returns how many events it sent. */
 const relayUntilEmpty = async (app: App): Promise<number> => {

@@ -13,24 +13,15 @@ import { buildApp } from '../src/composition-root';
 import { parseConfig } from '../src/config';
 import { ensureDatabase } from '../test/support/postgres';
 import { deleteKeysWithPrefix } from '../test/support/redis-test-env';
+import { median, range, rateOf } from './throughput';
 
 const CONCURRENCY = [8, 32];
 const REPETITIONS = 3;
 const OPS = 1_500;
 const ACCOUNTS = 100;
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-const range = (xs: number[]) => `${Math.round(median(xs))} (${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))})`;
 
-/** Operations per second for OPS calls of `op`, at most `concurrency` in flight. */
-const measure = async (concurrency: number, op: (i: number) => Promise<unknown>): Promise<number> => {
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < OPS) await op(next++);
-  }));
-  return OPS / ((performance.now() - started) / 1000);
-};
+const measure = (concurrency: number, op: (i: number) => Promise<unknown>): Promise<number> => rateOf(OPS, concurrency, op);
 
 const benchStorage = async (name: string, settings: Record<string, string>): Promise<string[]> => {
   const app = await buildApp(parseConfig({ AUTH_JWT_SECRET: 'bench-secret-0123456789', ...settings }));
