@@ -43,10 +43,13 @@ const isOperators = (v: unknown): v is Record<string, unknown> =>
 
 const matchValue = (value: unknown, cond: unknown): boolean => {
   if (Array.isArray(value) && !Array.isArray(cond)) return value.some((v) => matchValue(v, cond));
+  // Equality with null matches a null and a missing field alike (MongoDB's rule).
+  if (cond === null) return value === null || value === undefined;
   if (!isOperators(cond)) return compare(value, cond) === 0;
   return Object.entries(cond).every(([op, arg]) => {
-    // A missing field is not null for $exists (the only operator here that matches it).
+    // A missing field is not null for $exists.
     if (op === '$exists') return (value !== undefined) === Boolean(arg);
+    if (op === '$in') return (arg as unknown[]).some((x) => matchValue(value, x));
     const c = compare(value, arg);
     switch (op) {
       case '$eq': return c === 0;
@@ -152,16 +155,71 @@ export class FakeCollection {
     if (hook) await this.db.als.exit(() => hook(rec));
   }
 
-  async insertOne(doc: Doc, opts?: { session?: ClientSession }): Promise<{ insertedId: string }> {
-    const txn = await this.enter('insertOne', opts, { _id: doc._id });
-    const rec = this.db.log[this.db.log.length - 1] as OpRecord;
+  private async insert(doc: Doc, txn: Txn | undefined): Promise<void> {
     await this.unlocked(doc._id, txn);
     const holder = this.db.locks.get(this.key(doc._id));
     if (txn && holder && holder !== txn) throw writeConflict();
     if (this.visible(doc._id, txn)) throw duplicateKey();
     this.write(doc._id, doc, txn);
+  }
+
+  async insertOne(doc: Doc, opts?: { session?: ClientSession }): Promise<{ insertedId: string }> {
+    const txn = await this.enter('insertOne', opts, { _id: doc._id });
+    const rec = this.db.log[this.db.log.length - 1] as OpRecord;
+    await this.insert(doc, txn);
     await this.afterOp(rec);
     return { insertedId: doc._id };
+  }
+
+  /** Ordered, as the driver's default: the documents in turn, stopping at the first error. */
+  async insertMany(docs: Doc[], opts?: { session?: ClientSession }): Promise<{ insertedCount: number }> {
+    const txn = await this.enter('insertMany', opts, { _id: { $in: docs.map((d) => d._id) } });
+    const rec = this.db.log[this.db.log.length - 1] as OpRecord;
+    for (const doc of docs) await this.insert(doc, txn);
+    await this.afterOp(rec);
+    return { insertedCount: docs.length };
+  }
+
+  /**
+   * A multi-document write is not atomic as a whole: each matching document is its own
+   * atomic step, with other calls interleaving between them, and (outside a transaction)
+   * waits for an open transaction that wrote it, then is matched against the filter again.
+   */
+  private async eachMatching(filter: Document, txn: Txn | undefined, write: (doc: Doc) => void): Promise<number> {
+    let matched = 0;
+    for (const seen of this.candidates(filter, txn).filter((d) => matches(d, filter))) {
+      await tick();
+      await this.unlocked(seen._id, txn);
+      const doc = this.visible(seen._id, txn);
+      if (!doc || !matches(doc, filter)) continue;
+      write(doc);
+      matched += 1;
+    }
+    return matched;
+  }
+
+  async updateMany(filter: Document, update: Document, opts?: { session?: ClientSession }) {
+    const txn = await this.enter('updateMany', opts, filter, update);
+    const rec = this.db.log[this.db.log.length - 1] as OpRecord;
+    const matched = await this.eachMatching(filter, txn, (doc) => this.write(doc._id, applyUpdate(doc, update, false), txn));
+    await this.afterOp(rec);
+    return { acknowledged: true, matchedCount: matched, modifiedCount: matched, upsertedCount: 0 };
+  }
+
+  async deleteMany(filter: Document, opts?: { session?: ClientSession }) {
+    const txn = await this.enter('deleteMany', opts, filter);
+    const rec = this.db.log[this.db.log.length - 1] as OpRecord;
+    const deleted = await this.eachMatching(filter, txn, (doc) => this.write(doc._id, null, txn));
+    await this.afterOp(rec);
+    return { acknowledged: true, deletedCount: deleted };
+  }
+
+  async countDocuments(filter: Document, opts?: { session?: ClientSession }): Promise<number> {
+    const txn = await this.enter('countDocuments', opts, filter);
+    const rec = this.db.log[this.db.log.length - 1] as OpRecord;
+    const n = this.all(txn).filter((d) => matches(d, filter)).length;
+    await this.afterOp(rec);
+    return n;
   }
 
   async findOne(filter: Document, opts?: { session?: ClientSession }): Promise<Doc | null> {
@@ -181,6 +239,7 @@ export class FakeCollection {
       limit: (n: number) => { limit = n === 0 ? Infinity : Math.abs(n); return cursor; },
       toArray: async (): Promise<Doc[]> => {
         const txn = await this.enter('find', opts, filter);
+        const rec = this.db.log[this.db.log.length - 1] as OpRecord;
         const docs = this.all(txn).filter((d) => matches(d, filter));
         docs.sort((a, b) => {
           for (const [k, dir] of Object.entries(sortSpec)) {
@@ -189,6 +248,7 @@ export class FakeCollection {
           }
           return 0;
         });
+        await this.afterOp(rec);
         return docs.slice(0, limit).map(handOut);
       },
     };
@@ -252,6 +312,7 @@ export class FakeMongo {
     transactions: new FakeCollection(this, 'transactions'),
     holds: new FakeCollection(this, 'holds'),
     idempotency: new FakeCollection(this, 'idempotency'),
+    outbox: new FakeCollection(this, 'outbox'),
   };
   readonly collections = this.colls as unknown as MongoCollections;
 
