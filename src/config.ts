@@ -174,6 +174,7 @@ const toConfig = (v: Values) => {
       maxPoolSize: v.MONGODB_MAX_POOL_SIZE,
       serverSelectionTimeoutMs: v.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
       transactionTimeoutMs: v.MONGODB_TRANSACTION_TIMEOUT_MS,
+      events: v.EVENT_BUS_NAME !== undefined,
     } satisfies MongoSettings,
     /** `http` (PAYMENT_API_URL) or `sandbox` (the built-in fake); see gatewayProblems. */
     paymentGateway: v.PAYMENT_GATEWAY ?? (v.PAYMENT_API_URL !== undefined || !local ? 'http' : 'sandbox'),

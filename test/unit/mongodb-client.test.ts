@@ -82,11 +82,11 @@ const baseHello = {
   minWireVersion: 0, maxWireVersion: 21, ok: 1,
 };
 
-const configFor = (uri: string) =>
-  parseConfig({
-    STORAGE: 'mongodb', MONGODB_URI: uri, MONGODB_SERVER_SELECTION_TIMEOUT_MS: '500', MONGODB_MAX_POOL_SIZE: '2',
-    AUTH_JWT_SECRET: 'unit-test-secret-0123456789',
-  });
+const configEnv = (uri: string) => ({
+  STORAGE: 'mongodb', MONGODB_URI: uri, MONGODB_SERVER_SELECTION_TIMEOUT_MS: '500', MONGODB_MAX_POOL_SIZE: '2',
+  AUTH_JWT_SECRET: 'unit-test-secret-0123456789',
+});
+const configFor = (uri: string) => parseConfig(configEnv(uri));
 
 describe('mongodb client', () => {
   it('accepts replica sets and mongos, refuses a standalone server with a clear message', () => {
@@ -133,6 +133,21 @@ describe('mongodb client', () => {
       expect(await sharedMongoClient(config.mongodb)).not.toBe(client);
       await closeSharedMongoClient(config.mongodb);
     } finally {
+      await fake.stop();
+    }
+  });
+
+  it('has an outbox, and writes events, exactly when EVENT_BUS_NAME is set', async () => {
+    const fake = await fakeMongod((port) => ({ ...baseHello, setName: 'rs0', hosts: [`127.0.0.1:${port}`], me: `127.0.0.1:${port}` }));
+    try {
+      const off = configFor(fake.uri).mongodb;
+      const on = parseConfig({ ...configEnv(fake.uri), EVENT_BUS_NAME: 'wallet-bus' }).mongodb;
+      expect([off.events, on.events]).toEqual([false, true]);
+      expect((await openMongoStorage(off)).outbox).toBeUndefined();
+      expect((await openMongoStorage(on)).outbox).toBeDefined();
+    } finally {
+      // One client serves both (events do not change the connection).
+      await closeSharedMongoClient(configFor(fake.uri).mongodb);
       await fake.stop();
     }
   });

@@ -5,11 +5,13 @@
 // than passing unchecked. Values go through BSON as on the wire, so a money field's
 // BSON type is what the server would see.
 import { BSON, Long, type Db, type Document } from 'mongodb';
+import type { WalletEvent } from '../../src/core/events';
 import { MAX_BALANCE } from '../../src/core/money';
 import type { Hold } from '../../src/core/hold';
 import type { Transaction } from '../../src/core/transaction';
 import { migrateMongo } from '../../src/adapters/mongodb/migrate';
 import { balanceId, toHoldDoc, toTransactionDoc } from '../../src/adapters/mongodb/mongo-documents';
+import { toOutboxDoc } from '../../src/adapters/mongodb/mongo-outbox-documents';
 
 const bsonTypeOf = (v: unknown): string => {
   if (typeof v === 'string') return 'string';
@@ -187,5 +189,42 @@ describe('mongodb collection validators (the bounds of PostgreSQL\'s CHECK const
     expect(refusal('holds', { ...hold(), expiresAt: '2031-01-01T01:00:00.000Z' })).toMatch(/expiresAt/);
     const { expiresAt: _e, ...noExpiry } = hold();
     expect(refusal('holds', noExpiry)).toMatch(/expiresAt: missing/);
+  });
+});
+
+describe('mongodb validators for the outbox and the change counter', () => {
+  const event = (): WalletEvent => {
+    const t = '2031-01-01T00:00:00.000Z';
+    const transaction: Transaction = {
+      id: '0190a0b0-0000-7000-8000-000000000002', type: 'deposit', status: 'pending', userId: 'u', amount: 100, currency: 'USD',
+      metadata: {}, createdAt: t, updatedAt: t, refundedAmount: 0,
+    };
+    return { id: '5f0c5b8e-0000-4000-8000-000000000000', type: 'transaction.pending', occurredAt: t, version: 1, resource: { kind: 'transaction', transaction } };
+  };
+
+  it('takes an event as written and as claimed, and refuses an unknown type, a version below 1 or a lease that is not a date', async () => {
+    const { db, refusal } = fakeDb(['users', 'balances', 'transactions', 'holds', 'idempotency']);
+    await migrateMongo(db);
+    const doc = toOutboxDoc(event());
+    expect(refusal('outbox', doc)).toBeUndefined();
+    expect(refusal('outbox', { ...doc, leaseUntil: new Date(), token: 't' })).toBeUndefined();
+    expect(refusal('outbox', { ...doc, leaseUntil: null, token: null })).toBeUndefined();
+    expect(refusal('outbox', { ...doc, type: 'transaction.refunded' })).toMatch(/type/);
+    expect(refusal('outbox', { ...doc, version: 0 })).toMatch(/version/);
+    expect(refusal('outbox', { ...doc, leaseUntil: '2031-01-01T00:00:00.000Z' })).toMatch(/leaseUntil/);
+    expect(refusal('outbox', { ...doc, resource: { kind: 'user' } })).toMatch(/kind/);
+    const { occurredAt: _o, ...undated } = doc;
+    expect(refusal('outbox', undated)).toMatch(/occurredAt: missing/);
+  });
+
+  it('a transaction or hold counts from 1; a document without a version (stored before it) is still valid', async () => {
+    const { db, refusal } = fakeDb();
+    await migrateMongo(db);
+    expect(refusal('transactions', { ...transaction(), version: 1 })).toBeUndefined();
+    expect(refusal('transactions', { ...transaction(), version: long(3n) })).toBeUndefined();
+    expect(refusal('transactions', transaction())).toBeUndefined();
+    expect(refusal('transactions', { ...transaction(), version: 0 })).toMatch(/version/);
+    expect(refusal('holds', { ...hold(), version: 2 })).toBeUndefined();
+    expect(refusal('holds', { ...hold(), version: 1.5 })).toMatch(/version: double/);
   });
 });

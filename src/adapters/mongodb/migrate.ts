@@ -2,6 +2,7 @@
 // same bounds as PostgreSQL's CHECK constraints) and the indexes. Idempotent: run it
 // on every deploy (`npm run migrate` with STORAGE=mongodb).
 import { Long, type Db, type Document, type IndexDescription } from 'mongodb';
+import { EVENT_TYPES } from '../../core/events';
 import { HOLD_STATUSES } from '../../core/hold';
 import { MAX_BALANCE } from '../../core/money';
 import { TRANSACTION_STATUSES, TRANSACTION_TYPES } from '../../core/transaction';
@@ -27,6 +28,9 @@ const amount = { bsonType: 'long', minimum: Long.fromInt(1) };
 const share = { bsonType: 'long', minimum: Long.fromInt(0) };
 const date = { bsonType: 'date' };
 const text = { bsonType: 'string' };
+// The change counter: int32 as written by $inc of 1 (int64 should it ever pass 2^31 − 1).
+// Not required: documents stored before it have none (counted as 1, mongo-changes.ts).
+const version = { bsonType: ['int', 'long'], minimum: 1 };
 
 export const MONGO_SCHEMA: CollectionSpec[] = [
   { name: COLLECTIONS.users, indexes: [] },
@@ -48,6 +52,7 @@ export const MONGO_SCHEMA: CollectionSpec[] = [
           refundedAmount: share,
           holdId: text,
           refundOf: text,
+          version,
         },
       },
     },
@@ -77,6 +82,7 @@ export const MONGO_SCHEMA: CollectionSpec[] = [
           transactionId: text,
           createdAt: date,
           updatedAt: date,
+          version,
         },
       },
     },
@@ -99,6 +105,27 @@ export const MONGO_SCHEMA: CollectionSpec[] = [
       { key: { callerId: 1, key: 1 }, name: 'callerId_key_unique', unique: true },
       // Records are kept at least until expiresAt; the TTL monitor removes them some time after.
       { key: { expiresAt: 1 }, name: 'expiresAt_ttl', expireAfterSeconds: 0 },
+    ],
+  },
+  {
+    // Created whether events are on or not, so turning them on needs no migration.
+    name: COLLECTIONS.outbox,
+    validator: {
+      $jsonSchema: {
+        required: ['type', 'occurredAt', 'version', 'resource'],
+        properties: {
+          type: { enum: [...EVENT_TYPES] },
+          occurredAt: date,
+          version,
+          resource: { bsonType: 'object', required: ['kind'], properties: { kind: { enum: ['transaction', 'hold'] } } },
+          leaseUntil: { bsonType: ['date', 'null'] },
+          token: { bsonType: ['string', 'null'] },
+        },
+      },
+    },
+    indexes: [
+      // Relays claim oldest first, and the backlog names the oldest: (occurredAt, _id) order.
+      { key: { occurredAt: 1, _id: 1 }, name: 'oldest_first' },
     ],
   },
 ];

@@ -6,8 +6,9 @@
 import type { ClientSession } from 'mongodb';
 import { BalanceOverflow, InsufficientFunds } from '../../core/errors';
 import { MAX_BALANCE } from '../../core/money';
+import { NEXT_VERSION, type ChangeLog } from './mongo-changes';
 import type { MongoCollections } from './mongo-collections';
-import { balanceId, exceedsMaxBalance, readAmount, toDate, toLong, type HoldDoc } from './mongo-documents';
+import { balanceId, exceedsMaxBalance, fromDate, readAmount, toDate, toLong, type HoldDoc } from './mongo-documents';
 import { isDocumentValidationFailure } from './mongo-errors';
 import { retryOnDuplicate } from './mongo-transaction';
 
@@ -17,7 +18,7 @@ export interface Movement {
   amount: number;
 }
 
-export const makeBalanceOps = (c: MongoCollections) => {
+export const makeBalanceOps = (c: MongoCollections, log: ChangeLog) => {
   /** Makes sure the user holds `currency` (a zero balance), without changing an existing one. */
   const ensureBalance = async (userId: string, currency: string, session: ClientSession): Promise<void> => {
     await retryOnDuplicate(
@@ -100,14 +101,19 @@ export const makeBalanceOps = (c: MongoCollections) => {
    * and gives the money of those it marked back to their payers' `available`. The
    * caller passes holds past their expiry; each is written only through the
    * `{ _id, status: 'held' }` filter, so a hold captured, voided or released meanwhile
-   * is left alone. Returns how many it released.
+   * is left alone (and announced only when marked). Returns how many it released.
    */
   const releaseHolds = async (due: HoldDoc[], session: ClientSession): Promise<number> => {
     const freed = new Map<string, Movement>();
     let released = 0;
     for (const h of due) {
-      const r = await c.holds.updateOne({ _id: h._id, status: 'held' }, { $set: { status: 'expired', updatedAt: h.expiresAt } }, { session });
-      if (r.matchedCount === 0) continue;
+      const after = await c.holds.findOneAndUpdate(
+        { _id: h._id, status: 'held' },
+        { $set: { status: 'expired', updatedAt: h.expiresAt }, $inc: NEXT_VERSION },
+        { returnDocument: 'after', session },
+      );
+      if (!after) continue;
+      await log.updatedHold(after, fromDate(h.expiresAt), session);
       released += 1;
       const key = balanceId(h.userId, h.currency);
       const m = freed.get(key) ?? { userId: h.userId, currency: h.currency, amount: 0 };

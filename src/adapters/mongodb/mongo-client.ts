@@ -13,6 +13,8 @@ export interface MongoSettings {
   serverSelectionTimeoutMs: number;
   /** One deadline for a ledger transaction, every retry and commit retry included (mongo-transaction.ts). */
   transactionTimeoutMs: number;
+  /** Every change writes its event into the outbox collection (EVENT_BUS_NAME is set). */
+  events?: boolean | undefined;
 }
 
 /** Thrown at open when the deployment cannot run multi-document transactions. */

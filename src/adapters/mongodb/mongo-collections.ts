@@ -1,5 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import type { BalanceDoc, HoldDoc, IdempotencyDoc, TransactionDoc, UserDoc } from './mongo-documents';
+import type { OutboxDoc } from './mongo-outbox-documents';
 
 export const COLLECTIONS = {
   users: 'users',
@@ -7,6 +8,7 @@ export const COLLECTIONS = {
   transactions: 'transactions',
   holds: 'holds',
   idempotency: 'idempotency',
+  outbox: 'outbox',
 } as const;
 
 export interface MongoCollections {
@@ -15,6 +17,8 @@ export interface MongoCollections {
   transactions: Collection<TransactionDoc>;
   holds: Collection<HoldDoc>;
   idempotency: Collection<IdempotencyDoc>;
+  /** Written only with events on (mongo-changes.ts), read by the relay (mongo-outbox.ts). */
+  outbox: Collection<OutboxDoc>;
 }
 
 // Int64 values come back as Long (not promoted to a JS number, which would silently
@@ -27,4 +31,5 @@ export const mongoCollections = (db: Db): MongoCollections => ({
   transactions: db.collection<TransactionDoc>(COLLECTIONS.transactions, exactIntegers),
   holds: db.collection<HoldDoc>(COLLECTIONS.holds, exactIntegers),
   idempotency: db.collection<IdempotencyDoc>(COLLECTIONS.idempotency, exactIntegers),
+  outbox: db.collection<OutboxDoc>(COLLECTIONS.outbox, exactIntegers),
 });

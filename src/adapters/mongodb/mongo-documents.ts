@@ -51,6 +51,8 @@ export interface TransactionDoc {
   refundedAmount?: Long;
   holdId?: string;
   refundOf?: string;
+  /** The change counter (mongo-changes.ts): 1 when inserted; absent on documents stored before it. */
+  version?: number | Long;
 }
 
 export interface HoldDoc {
@@ -67,6 +69,8 @@ export interface HoldDoc {
   metadata: MetadataDoc;
   createdAt: Date;
   updatedAt: Date;
+  /** As for transactions. */
+  version?: number | Long;
 }
 
 export type OutcomeDoc =

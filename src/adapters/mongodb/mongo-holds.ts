@@ -9,8 +9,9 @@ import { HoldNotFound, InvalidRequest, InvalidStateTransition, type DomainError 
 import { holdAsOf, holdRefusal, type Hold, type HoldQuery, type HoldStatus } from '../../core/hold';
 import type { Ledger } from '../../core/ports';
 import type { BalanceOps } from './mongo-balances';
+import { NEXT_VERSION, newHoldDoc, newTransactionDoc, type ChangeLog } from './mongo-changes';
 import type { MongoCollections } from './mongo-collections';
-import { balanceId, fromHoldDoc, fromTransactionDoc, toDate, toHoldDoc, toLong, toTransactionDoc, type HoldDoc } from './mongo-documents';
+import { balanceId, fromHoldDoc, fromTransactionDoc, toDate, toLong, type HoldDoc } from './mongo-documents';
 import { guarded } from './mongo-errors';
 import { finishIdempotency, holdIdempotency, outcomeUpdate } from './mongo-idempotency';
 import { requireProfiles } from './mongo-profiles';
@@ -44,7 +45,7 @@ export const holdsFilter = (q: HoldQuery): Filter<HoldDoc> => {
   return all.length === 1 ? { userId: q.userId } : { $and: all };
 };
 
-export const makeMongoHolds = (c: MongoCollections, inTransaction: InTransaction, ops: BalanceOps): HoldMethods => {
+export const makeMongoHolds = (c: MongoCollections, inTransaction: InTransaction, ops: BalanceOps, log: ChangeLog): HoldMethods => {
   /** The hold, if it can become `to` at `now` (HoldNotFound, HoldExpired, InvalidStateTransition otherwise). */
   const settleable = async (id: string, to: 'captured' | 'voided', now: string, session: ClientSession): Promise<Hold> => {
     const doc = await c.holds.findOne({ _id: id }, { session });
@@ -55,15 +56,18 @@ export const makeMongoHolds = (c: MongoCollections, inTransaction: InTransaction
     return hold;
   };
 
-  /** Settles the hold only while it is still held and unexpired: the one winner of racing captures, voids and releases. */
+  /**
+   * Settles the hold only while it is still held and unexpired: the one winner of racing
+   * captures, voids and releases. Returns the hold as stored after the change (announced).
+   */
   const settle = async (id: string, to: 'captured' | 'voided', now: string, set: Partial<HoldDoc>, session: ClientSession): Promise<HoldDoc> => {
     const at = toDate(now);
     const after = await c.holds.findOneAndUpdate(
       { _id: id, status: 'held', expiresAt: { $gt: at } },
-      { $set: { ...set, status: to, updatedAt: at } },
+      { $set: { ...set, status: to, updatedAt: at }, $inc: NEXT_VERSION },
       { returnDocument: 'after', session },
     );
-    if (after) return after;
+    if (after) return log.updatedHold(after, now, session);
     const current = await c.holds.findOne({ _id: id }, { session });
     const refusal: DomainError | null = current ? holdRefusal(fromHoldDoc(current), to, now) : new HoldNotFound();
     throw refusal ?? new InvalidStateTransition('held', to, 'hold', undefined);
@@ -72,7 +76,7 @@ export const makeMongoHolds = (c: MongoCollections, inTransaction: InTransaction
   return {
     createHold: (hold, idem) =>
       inTransaction(async (session) => {
-        const doc = toHoldDoc(hold);
+        const doc = newHoldDoc(hold);
         const stored = fromHoldDoc(doc);
         // First: record the outcome, only while this request holds the key (undone if a check below refuses).
         await holdIdempotency(c, idem, session, outcomeUpdate({ kind: 'hold', hold: stored }));
@@ -80,12 +84,13 @@ export const makeMongoHolds = (c: MongoCollections, inTransaction: InTransaction
         await ops.releaseExpired(hold.userId, hold.currency, hold.createdAt, session);
         await ops.debit(hold, session, true);
         await c.holds.insertOne(doc, { session });
+        log.insertedHold(doc, hold.createdAt, session);
         return stored;
       }),
 
     captureHold: ({ holdId, transaction: tx, now }, idem) =>
       inTransaction(async (session) => {
-        const txDoc = toTransactionDoc(tx);
+        const txDoc = newTransactionDoc(tx);
         const stored = fromTransactionDoc(txDoc);
         await holdIdempotency(c, idem, session, outcomeUpdate({ kind: 'transaction', transaction: stored }));
         const hold = await settleable(holdId, 'captured', now, session);
@@ -95,6 +100,7 @@ export const makeMongoHolds = (c: MongoCollections, inTransaction: InTransaction
         await ops.unhold(hold, hold.amount - tx.amount, session);
         if (hold.toUserId !== undefined) await ops.credit(hold.toUserId, hold.currency, tx.amount, session);
         await c.transactions.insertOne(txDoc, { session });
+        log.insertedTransaction(txDoc, now, session);
         return { hold: fromHoldDoc(after), transaction: stored };
       }),
 

@@ -8,16 +8,19 @@
 // request whose claim was taken over gets IdempotencyKeyInUse and moves nothing.
 // Every debit first releases the payer's expired holds in its currency in the same
 // transaction (mongo-balances.ts); holds and refunds live in mongo-holds.ts and
-// mongo-refunds.ts.
+// mongo-refunds.ts. Every change of a transaction or hold counts itself in the
+// document's `version` and, with events on, writes its event into the outbox in the
+// same transaction (mongo-changes.ts).
 import type { ClientSession, Filter } from 'mongodb';
 import { InvalidStateTransition, TransactionNotFound } from '../../core/errors';
 import type { Balance } from '../../core/money';
 import type { HistoryQuery, IdempotencyScope, Ledger, SettleInput } from '../../core/ports';
 import type { Transaction } from '../../core/transaction';
 import { makeBalanceOps } from './mongo-balances';
+import { makeChangeLog, NEXT_VERSION, newTransactionDoc } from './mongo-changes';
 import type { MongoCollections } from './mongo-collections';
 import {
-  fromBalanceDoc, fromHoldDoc, fromTransactionDoc, toDate, toMetadataDoc, toTransactionDoc, type TransactionDoc,
+  fromBalanceDoc, fromHoldDoc, fromTransactionDoc, toDate, toMetadataDoc, type TransactionDoc,
 } from './mongo-documents';
 import { guarded } from './mongo-errors';
 import { makeMongoHolds } from './mongo-holds';
@@ -26,12 +29,26 @@ import { requireProfiles } from './mongo-profiles';
 import { makeMongoRefunds } from './mongo-refunds';
 import { runInTransaction, type RetryPolicy, type SessionSource } from './mongo-transaction';
 
-export const makeMongoLedger = (client: SessionSource, c: MongoCollections, policy?: RetryPolicy): Ledger => {
+export interface MongoLedgerOptions {
+  /** Write an event for every change into the outbox (EVENT_BUS_NAME is set). */
+  events?: boolean | undefined;
+}
+
+export const makeMongoLedger = (
+  client: SessionSource, c: MongoCollections, policy?: RetryPolicy, options: MongoLedgerOptions = {},
+): Ledger => {
+  const log = makeChangeLog(c, options);
+  // Each attempt starts with no events; those of the attempt that commits are written last, in it.
   const inTransaction = <T>(body: (session: ClientSession) => Promise<T>): Promise<T> =>
-    guarded('ledger', () => runInTransaction(client, body, policy));
-  const ops = makeBalanceOps(c);
+    guarded('ledger', () => runInTransaction(client, async (session) => {
+      log.begin(session);
+      const result = await body(session);
+      await log.flush(session);
+      return result;
+    }, policy));
+  const ops = makeBalanceOps(c, log);
   const { ensureBalance, credit, creditIfFits, debit, releaseExpired } = ops;
-  const refunds = makeMongoRefunds(c, inTransaction, ops);
+  const refunds = makeMongoRefunds(c, inTransaction, ops, log);
 
   const transactionOrNotFound = async (id: string, session?: ClientSession): Promise<TransactionDoc> => {
     const doc = await c.transactions.findOne({ _id: id }, session ? { session } : {});
@@ -55,10 +72,11 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
 
     createDeposit: (tx, idem) =>
       inTransaction(async (session) => {
-        const doc = toTransactionDoc(tx);
+        const doc = newTransactionDoc(tx);
         // First: link the deposit to the claim, only while this request holds it.
         await holdIdempotency(c, idem, session, { $set: { transactionId: tx.id } });
         await c.transactions.insertOne(doc, { session });
+        log.insertedTransaction(doc, tx.createdAt, session);
         // The user now holds this currency, even before the deposit settles.
         await ensureBalance(tx.userId, tx.currency, session);
         return fromTransactionDoc(doc);
@@ -77,6 +95,7 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
               updatedAt: toDate(input.now),
               ...(input.metadata && { metadata: toMetadataDoc(input.metadata) }),
             },
+            $inc: NEXT_VERSION,
           },
           { returnDocument: 'after', session },
         );
@@ -87,22 +106,24 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
         const tx = fromTransactionDoc(after);
         if (tx.type === 'refund' && tx.status === 'failed') await refunds.giveBack(tx, input.now, session);
         if (tx.status === 'completed' && tx.type === 'deposit' && !(await creditIfFits(tx.userId, tx.currency, tx.amount, session))) {
-          // The balance cannot hold it: the deposit fails instead; its outcome is the caller's to record.
+          // The balance cannot hold it: the deposit fails instead (the same change, one version);
+          // its outcome is the caller's to record.
           const failed = await c.transactions.findOneAndUpdate(
             { _id: input.id },
             { $set: { status: 'failed' } },
             { returnDocument: 'after', session },
           );
           if (!failed) throw new TransactionNotFound();
-          return fromTransactionDoc(failed);
+          return fromTransactionDoc(await log.updatedTransaction(failed, true, input.now, session));
         }
+        await log.updatedTransaction(after, true, input.now, session);
         await finishIdempotency(c, idem, { kind: 'transaction', transaction: tx }, session);
         return tx;
       }),
 
     withdraw: (tx, idem) =>
       inTransaction(async (session) => {
-        const doc = toTransactionDoc(tx);
+        const doc = newTransactionDoc(tx);
         const stored = fromTransactionDoc(doc);
         // First: record the outcome, only while this request holds the key (undone if the debit is refused).
         await holdIdempotency(c, idem, session, outcomeUpdate({ kind: 'transaction', transaction: stored }));
@@ -110,6 +131,7 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
         await releaseExpired(tx.userId, tx.currency, tx.createdAt, session);
         await debit(tx, session);
         await c.transactions.insertOne(doc, { session });
+        log.insertedTransaction(doc, tx.createdAt, session);
         return stored;
       }),
 
@@ -117,7 +139,7 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
       const toUserId = tx.toUserId;
       if (!toUserId) return Promise.reject(new RangeError('transfer without toUserId'));
       return inTransaction(async (session) => {
-        const doc = toTransactionDoc(tx);
+        const doc = newTransactionDoc(tx);
         const stored = fromTransactionDoc(doc);
         // First: record the outcome, only while this request holds the key (undone if the debit is refused).
         await holdIdempotency(c, idem, session, outcomeUpdate({ kind: 'transaction', transaction: stored }));
@@ -126,29 +148,34 @@ export const makeMongoLedger = (client: SessionSource, c: MongoCollections, poli
         await debit(tx, session);
         await credit(toUserId, tx.currency, tx.amount, session);
         await c.transactions.insertOne(doc, { session });
+        log.insertedTransaction(doc, tx.createdAt, session);
         return stored;
       });
     },
 
-    ...makeMongoHolds(c, inTransaction, ops),
+    ...makeMongoHolds(c, inTransaction, ops, log),
     refund: refunds.refund,
 
+    // Not a change callers see (as on every store): no version, no event.
     setPaymentRef: (id, paymentRef) =>
       guarded('ledger', async () => {
         const r = await c.transactions.updateOne({ _id: id }, { $set: { paymentRef } });
         if (r.matchedCount === 0) throw new TransactionNotFound();
       }),
 
-    updateMetadata: (id, metadata, now) =>
-      guarded('ledger', async () => {
+    updateMetadata: (id, metadata, now) => {
+      const change = async (session?: ClientSession): Promise<Transaction> => {
         const after = await c.transactions.findOneAndUpdate(
           { _id: id },
-          { $set: { metadata: toMetadataDoc(metadata), updatedAt: toDate(now) } },
-          { returnDocument: 'after' },
+          { $set: { metadata: toMetadataDoc(metadata), updatedAt: toDate(now) }, $inc: NEXT_VERSION },
+          { returnDocument: 'after', ...(session && { session }) },
         );
         if (!after) throw new TransactionNotFound();
-        return fromTransactionDoc(after);
-      }),
+        return fromTransactionDoc(await log.updatedTransaction(after, false, now, session));
+      };
+      // A single-document update is atomic on its own; with events on, its event commits with it in one transaction.
+      return options.events ? inTransaction(change) : guarded('ledger', () => change());
+    },
 
     getTransaction: (id) =>
       guarded('ledger', async () => {

@@ -7,30 +7,32 @@ import { RefundExceedsAmount, TransactionNotFound } from '../../core/errors';
 import type { Ledger } from '../../core/ports';
 import { refundableAmount, refundRefusal, type Transaction } from '../../core/transaction';
 import type { BalanceOps } from './mongo-balances';
+import { NEXT_VERSION, newTransactionDoc, type ChangeLog } from './mongo-changes';
 import type { MongoCollections } from './mongo-collections';
-import { fromTransactionDoc, toDate, toLong, toTransactionDoc } from './mongo-documents';
+import { fromTransactionDoc, toDate, toLong } from './mongo-documents';
 import { holdIdempotency, outcomeUpdate } from './mongo-idempotency';
 
 type InTransaction = <T>(body: (session: ClientSession) => Promise<T>) => Promise<T>;
 
-export const makeMongoRefunds = (c: MongoCollections, inTransaction: InTransaction, ops: BalanceOps) => {
+export const makeMongoRefunds = (c: MongoCollections, inTransaction: InTransaction, ops: BalanceOps, log: ChangeLog) => {
   /** Adds `amount` to the original's refundedAmount while that stays within its amount (a missing field is 0). */
   const takeFrom = async (original: Transaction, amount: number, now: string, session: ClientSession): Promise<void> => {
-    const r = await c.transactions.updateOne(
+    const after = await c.transactions.findOneAndUpdate(
       {
         _id: original.id,
         status: 'completed',
         $or: [{ refundedAmount: { $lte: toLong(original.amount - amount) } }, { refundedAmount: { $exists: false } }],
       },
-      { $inc: { refundedAmount: toLong(amount) }, $set: { updatedAt: toDate(now) } },
-      { session },
+      { $inc: { refundedAmount: toLong(amount), ...NEXT_VERSION }, $set: { updatedAt: toDate(now) } },
+      { returnDocument: 'after', session },
     );
-    if (r.matchedCount === 0) throw new RefundExceedsAmount(refundableAmount(original));
+    if (!after) throw new RefundExceedsAmount(refundableAmount(original));
+    await log.updatedTransaction(after, false, now, session);
   };
 
   const refund: Ledger['refund'] = ({ refund: tx, now }, idem) =>
     inTransaction(async (session) => {
-      const doc = toTransactionDoc(tx);
+      const doc = newTransactionDoc(tx);
       const stored = fromTransactionDoc(doc);
       // First, only while this request holds the key: a completed refund records its outcome
       // (undone if a check below refuses); a pending one is linked to the claim, like a deposit.
@@ -53,6 +55,7 @@ export const makeMongoRefunds = (c: MongoCollections, inTransaction: InTransacti
       }
       await takeFrom(original, tx.amount, now, session);
       await c.transactions.insertOne(doc, { session });
+      log.insertedTransaction(doc, now, session);
       return stored;
     });
 
@@ -63,11 +66,12 @@ export const makeMongoRefunds = (c: MongoCollections, inTransaction: InTransacti
   const giveBack = async (tx: Transaction, now: string, session: ClientSession): Promise<void> => {
     await ops.credit(tx.userId, tx.currency, tx.amount, session);
     if (tx.refundOf === undefined) return;
-    await c.transactions.updateOne(
+    const after = await c.transactions.findOneAndUpdate(
       { _id: tx.refundOf },
-      { $inc: { refundedAmount: toLong(-tx.amount) }, $set: { updatedAt: toDate(now) } },
-      { session },
+      { $inc: { refundedAmount: toLong(-tx.amount), ...NEXT_VERSION }, $set: { updatedAt: toDate(now) } },
+      { returnDocument: 'after', session },
     );
+    if (after) await log.updatedTransaction(after, false, now, session);
   };
 
   return { refund, giveBack };
