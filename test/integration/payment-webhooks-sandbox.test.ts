@@ -1,21 +1,23 @@
 // End to end over HTTP: the sandbox gateway settles a pending payment by itself and its
 // webhook sender posts the signed event to POST /webhooks/payments (the Lambda handler
 // behind a local HTTP server), which asks the gateway through the HTTP adapter and
-// settles the deposit — no reconciler, no admin. Then the sender's misbehaviours, and
-// a gateway that cannot answer.
+// settles the deposit — no reconciler, no admin. Then the sender's misbehaviours, a
+// gateway that cannot answer, and deposit refunds, which announce themselves the same way.
 import '../support/memory-http-env';
 
 import { randomUUID } from 'node:crypto';
 import { app, resetApp } from '../../src/composition-root';
 import type { ReconcileOptions } from '../../src/core/use-cases/reconcile-deposits';
+import { logger } from '../../src/observability/logger';
 import { balanceOf, call, expectError, expectOk, newUser, type TestUser } from '../support/invoke';
 import { serveRoute, type RouteServer } from '../support/route-server';
 import { startSandboxGateway, type SandboxGateway } from '../support/sandbox-gateway';
 import { signedWebhookRequest, startWebhookSender, type PaymentEvent, type WebhookDelivery, type WebhookSender } from '../support/sandbox-webhooks';
+import { adminToken } from '../support/tokens';
 
 const SECRET = 'whsec_sandbox_e2e_0123456789abcdef0123';
 const API_KEY = 'sk_test_webhooks_e2e';
-/** How long the sandbox leaves a payment pending before it settles it by itself. */
+/** How long the sandbox leaves a payment or refund pending before it settles it by itself. */
 const SETTLE_AFTER_MS = 100;
 
 let sandbox: SandboxGateway;
@@ -26,7 +28,7 @@ beforeAll(async () => {
   process.env.PAYMENT_WEBHOOK_SECRET = SECRET;
   route = await serveRoute('paymentWebhook');
   sender = startWebhookSender({ url: route.url, secret: SECRET, initialDelayMs: 20, maxDelayMs: 100, maxAttempts: 6 });
-  sandbox = await startSandboxGateway({ apiKey: API_KEY, settlePendingAfterMs: SETTLE_AFTER_MS, onSettled: (p) => sender.paymentSettled(p) });
+  sandbox = await startSandboxGateway({ apiKey: API_KEY, settlePendingAfterMs: SETTLE_AFTER_MS, ...sender.hooks });
   process.env.PAYMENT_API_URL = sandbox.url;
   process.env.PAYMENT_API_KEY = API_KEY;
   process.env.PAYMENT_MAX_RETRIES = '0';
@@ -54,14 +56,14 @@ const eventually = async <T>(probe: () => Promise<T> | T, ready: (v: T) => boole
 };
 
 const statusOf = async (id: string) => (await (await app()).storage.ledger.getTransaction(id))?.status;
-const deliveriesFor = (depositId: string): WebhookDelivery[] => sender.deliveries().filter((d) => d.event.data.depositId === depositId);
+const deliveriesFor = (id: string): WebhookDelivery[] => sender.deliveries().filter((d) => d.event.data.depositId === id || d.event.data.refundId === id);
 /** A tok_pending deposit, left pending by the gateway's answer. */
 const pendingDeposit = async (user: TestUser, amount = 700): Promise<string> => {
   const tx = expectOk(await call('createDeposit', { id: user.id, token: user.token, body: { amount, currency: 'USD', paymentToken: 'tok_pending' } }), 201);
   expect(tx.status).toBe('pending');
   return tx.id as string;
 };
-/** Settled and every webhook about it finished. */
+/** Settled and every webhook about it (a deposit or a refund) finished. */
 const settled = async (id: string): Promise<void> => {
   await eventually(() => deliveriesFor(id).length, (n) => n > 0, `a webhook for ${id}`);
   await sender.idle();
@@ -156,4 +158,84 @@ it('webhooks and the reconciler racing for the same deposits settle each exactly
   expect(await balanceOf(user.id)).toBe(400);
   for (const id of ids) expect(deliveriesFor(id).every((d) => d.delivered)).toBe(true);
   expect(report.errors).toBe(0);
+});
+
+describe('deposit refunds', () => {
+  let admin: string;
+  beforeAll(async () => {
+    admin = await adminToken(`admin-${randomUUID()}`);
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  /** A completed deposit of 500 paid with `paymentToken`, every webhook about it finished. */
+  const paidDeposit = async (user: TestUser, paymentToken: string): Promise<string> => {
+    const tx = expectOk(await call('createDeposit', { id: user.id, token: user.token, body: { amount: 500, currency: 'USD', paymentToken } }), 201);
+    expect(tx.status).toBe('completed');
+    await settled(tx.id as string);
+    return tx.id as string;
+  };
+  const refundDeposit = (depositId: string, amount: number) => call('createRefund', { id: depositId, token: admin, body: { amount } });
+  /** A tok_refund_pending deposit refunded in part by an admin: 201 pending, the money debited at once. */
+  const pendingRefund = async (user: TestUser, depositId: string): Promise<string> => {
+    const r = expectOk(await refundDeposit(depositId, 200), 201);
+    expect(r).toMatchObject({ type: 'refund', status: 'pending', amount: 200, refundOf: depositId });
+    expect(await balanceOf(user.id)).toBe(300);
+    return r.id as string;
+  };
+  const refundedOf = async (depositId: string) => (await (await app()).storage.ledger.getTransaction(depositId))?.refundedAmount;
+  /** What the wallet's webhook handler made of each event about `id`, in order. */
+  const outcomesFor = (log: jest.SpyInstance, id: string): unknown[] =>
+    log.mock.calls.filter(([msg, fields]) => msg === 'payment webhook' && (fields as { transactionId?: string }).transactionId === id)
+      .map(([, fields]) => (fields as { outcome: string }).outcome);
+
+  it('a pending refund is settled by the gateway by itself and its signed refund.succeeded completes it, without a reconciler', async () => {
+    const user = await newUser('rf');
+    const depositId = await paidDeposit(user, 'tok_refund_pending');
+    const log = jest.spyOn(logger, 'info');
+    const refundId = await pendingRefund(user, depositId);
+
+    await settled(refundId);
+    const [delivery] = deliveriesFor(refundId);
+    expect(delivery).toMatchObject({
+      delivered: true, attempts: [{ status: 200 }], event: { type: 'refund.succeeded', data: { refundId, paymentRef: expect.stringMatching(/^re_/) } },
+    });
+    expect(outcomesFor(log, refundId)).toEqual(['settled']);
+    expect(await statusOf(refundId)).toBe('completed');
+    expect(await balanceOf(user.id)).toBe(300);
+    expect(await refundedOf(depositId)).toBe(200);
+    expect(sandbox.stats().refunded[refundId]).toBe(200);
+  });
+
+  it.each([
+    ['duplicate', [['refund.succeeded', true], ['refund.succeeded', true]]],
+    ['out-of-order', [['refund.succeeded', true], ['refund.failed', true]]],
+  ] as const)('%s refund webhooks: answered 200, the refund completed once, nothing credited back', async (kind, sent) => {
+    const user = await newUser(`rf-${kind}`);
+    const depositId = await paidDeposit(user, 'tok_refund_pending');
+    // The deposit's own event is out; the refund's is the next one.
+    sender.misbehave(kind);
+    const log = jest.spyOn(logger, 'info');
+    const refundId = await pendingRefund(user, depositId);
+
+    await settled(refundId);
+    expect(deliveriesFor(refundId).map((d) => [d.event.type, d.delivered])).toEqual(sent);
+    expect(outcomesFor(log, refundId).sort()).toEqual(['already_settled', 'settled']);
+    expect(await statusOf(refundId)).toBe('completed');
+    expect(await balanceOf(user.id)).toBe(300);
+    expect(await refundedOf(depositId)).toBe(200);
+  });
+
+  it('a refund the gateway declines is announced as refund.failed, which finds it failed already: credited back once', async () => {
+    const user = await newUser('rf-declined');
+    const depositId = await paidDeposit(user, 'tok_refund_declined');
+    const res = await refundDeposit(depositId, 200);
+    expectError(res, 402, 'payment_failed');
+    const refundId = res.body.error.transactionId as string;
+
+    await settled(refundId);
+    expect(deliveriesFor(refundId).map((d) => [d.event.type, d.delivered])).toEqual([['refund.failed', true]]);
+    expect(await statusOf(refundId)).toBe('failed');
+    expect(await balanceOf(user.id)).toBe(500);
+    expect(await refundedOf(depositId)).toBe(0);
+  });
 });

@@ -1,6 +1,6 @@
 // POST /webhooks/payments through its Lambda handler with real API Gateway v2 events,
 // on the memory store and the built-in fake gateway: the signature guards the route,
-// the body only names a deposit, the gateway's answer settles it — once.
+// the body only names a deposit or a refund, the gateway's answer settles it — once.
 import '../support/memory-http-env';
 
 import { randomUUID } from 'node:crypto';
@@ -10,7 +10,7 @@ import { uuidv7 } from '../../src/adapters/system/system-clock';
 import { PaymentGatewayError, ServiceUnavailable } from '../../src/core/errors';
 import { logger } from '../../src/observability/logger';
 import { balanceOf, call, expectCommonHeaders, expectError, expectOk, fund, newUser, type HttpResponse, type TestUser } from '../support/invoke';
-import { fakeGatewayWebhook, settleFakePayment, type FakeWebhook } from '../support/fake-gateway-webhooks';
+import { fakeGatewayRefundWebhook, fakeGatewayWebhook, settleFakePayment, settleFakeRefund, type FakeWebhook } from '../support/fake-gateway-webhooks';
 import { adminToken } from '../support/tokens';
 
 const SECRET = 'whsec_integration_0123456789abcdef0123';
@@ -222,6 +222,55 @@ describe('a verified event', () => {
     expectError(await post(forged), 401, 'unauthenticated');
     expect(warn).toHaveBeenCalledWith('webhook signature refused', expect.objectContaining({ reason: 'mismatch' }));
     expect(JSON.stringify(warn.mock.calls)).not.toContain(forged.headers['webhook-signature']?.split('v1=')[1]);
+  });
+});
+
+describe('a verified refund event', () => {
+  /** A `tok_refund_pending` deposit of 500, refunded in part by an admin: pending at the fake gateway, 200 debited. */
+  const pendingRefund = async (label: string): Promise<{ user: TestUser; depositId: string; refundId: string }> => {
+    const user = await newUser(label);
+    const d = expectOk(await call('createDeposit', { id: user.id, token: user.token, body: { amount: 500, currency: 'USD', paymentToken: 'tok_refund_pending' } }), 201);
+    const r = expectOk(await call('createRefund', { id: d.id, token: await adminToken(), body: { amount: 200 } }), 201);
+    expect(r.status).toBe('pending');
+    expect(await balanceOf(user.id)).toBe(300);
+    return { user, depositId: d.id as string, refundId: r.id as string };
+  };
+  const refundQueries = async () => jest.spyOn((await app()).gateway, 'getRefundStatus');
+
+  it('settles the pending refund from the gateway\'s answer, never the event\'s type: succeeded completes it; declined fails it and credits the owner back once', async () => {
+    const a = await pendingRefund('rf-ok');
+    received(await post(fakeGatewayRefundWebhook(SECRET, a.refundId, { type: 'refund.failed' })));
+    expect(await statusOf(a.refundId)).toBe('completed');
+    expect(await balanceOf(a.user.id)).toBe(300);
+
+    const b = await pendingRefund('rf-declined');
+    settleFakeRefund(b.refundId, 'declined');
+    const req = fakeGatewayRefundWebhook(SECRET, b.refundId, { type: 'refund.failed' });
+    expect(req.event.data).toEqual({ refundId: b.refundId, paymentRef: `re_${b.refundId}` });
+    received(await post(req));
+    received(await post(fakeGatewayRefundWebhook(SECRET, b.refundId, { event: req.event })));
+    expect(await statusOf(b.refundId)).toBe('failed');
+    expect(await balanceOf(b.user.id)).toBe(500);
+  });
+
+  it('leaves the refund pending while the gateway still says pending: 200, the money stays debited', async () => {
+    const { user, depositId, refundId } = await pendingRefund('rf-still');
+    const queries = (await refundQueries()).mockResolvedValue({ status: 'pending', paymentRef: `re_${refundId}` });
+    received(await post(fakeGatewayRefundWebhook(SECRET, refundId)));
+    expect(queries).toHaveBeenCalledWith({ refundId, paymentRef: `re_${refundId}` });
+    expect(await statusOf(refundId)).toBe('pending');
+    expect(await balanceOf(user.id)).toBe(300);
+    expect(await statusOf(depositId)).toBe('completed');
+  });
+
+  it('a refund event naming a deposit (or a deposit event naming a refund) changes nothing', async () => {
+    const { user, depositId, refundId } = await pendingRefund('rf-wrong');
+    const queries = await refundQueries();
+    received(await post(fakeGatewayRefundWebhook(SECRET, depositId)));
+    received(await post(fakeGatewayWebhook(SECRET, refundId)));
+    expect(queries).not.toHaveBeenCalled();
+    expect(await statusOf(refundId)).toBe('pending');
+    expect(await balanceOf(user.id)).toBe(300);
   });
 });
 

@@ -1,10 +1,10 @@
 // `npm run sandbox:gateway [-- flags]`: the sandbox payment gateway on 127.0.0.1, accepting
 // `Authorization: Bearer $PAYMENT_API_KEY` ('sandbox-key'). Its port is SANDBOX_GATEWAY_PORT
 // (or --port; default 4010) — not PORT, which is `npm start`'s. Faults come from flags.
-// With --webhook-url it also posts signed webhooks when payments settle (sandbox-webhooks.ts).
+// With --webhook-url it also posts signed webhooks when payments and refunds settle (sandbox-webhooks.ts).
 import { parseArgs } from 'node:util';
 import { startSandboxGateway, type SandboxFaultStep } from './sandbox-gateway';
-import { startWebhookSender, WEBHOOK_MISBEHAVIOURS, type WebhookMisbehaviour } from './sandbox-webhooks';
+import { startWebhookSender, WEBHOOK_MISBEHAVIOURS, type PaymentEvent, type WebhookMisbehaviour } from './sandbox-webhooks';
 
 const USAGE = `usage: npm run sandbox:gateway -- [--port N] [fault] [--times N]
   --port N                      listen on N (default: SANDBOX_GATEWAY_PORT or 4010)
@@ -15,11 +15,11 @@ faults (at most one; every request gets it unless --times is given):
   --drop-after-processing       charge, then close the connection (outcome unknown to the client)
   --timeout-after-processing MS charge, then answer only after MS
   --times N                     only the next N requests get the fault, then it behaves again
-webhooks (signed events to the wallet when a payment settles; non-2xx answers are retried with backoff):
+webhooks (signed events to the wallet when a payment or refund settles; non-2xx answers are retried with backoff):
   --webhook-url URL             where to post them, e.g. http://localhost:3000/webhooks/payments
   --webhook-secret S            the secret to sign with (default: PAYMENT_WEBHOOK_SECRET)
-  --settle-after MS             pending payments succeed by themselves after MS (default 3000 with --webhook-url;
-                                without it a pending payment settles on its first status poll)
+  --settle-after MS             pending payments and refunds succeed by themselves after MS (default 3000 with
+                                --webhook-url; without it they settle on their first status poll)
   --webhook-misbehave KINDS     the first events misbehave, one kind each, in order (comma-separated):
                                 ${WEBHOOK_MISBEHAVIOURS.join(', ')}`;
 
@@ -106,20 +106,24 @@ const describeFault = (f: SandboxFaultStep): string => {
   return `${what} for ${f.times === Infinity || f.times === undefined ? 'every request' : `the next ${f.times} request(s)`}`;
 };
 
+/** What an event is about, for the printed line. */
+const subjectOf = ({ data }: PaymentEvent): string =>
+  data.refundId !== undefined ? `refund ${data.refundId}` : `deposit ${data.depositId ?? '?'}`;
+
 const main = async (): Promise<void> => {
   const { port, fault, webhooks, settlePendingAfterMs } = faultFromArgs(process.argv.slice(2));
   const sender = webhooks && startWebhookSender({
     url: webhooks.url,
     secret: webhooks.secret,
     onAttempt: ({ event, attempts }, { status, misbehaviour }) =>
-      console.log(`webhook ${event.id} ${event.type} deposit ${event.data.depositId ?? '?'}: attempt ${attempts.length} → ${status || 'no answer'}${misbehaviour ? ` (${misbehaviour})` : ''}`),
+      console.log(`webhook ${event.id} ${event.type} ${subjectOf(event)}: attempt ${attempts.length} → ${status || 'no answer'}${misbehaviour ? ` (${misbehaviour})` : ''}`),
   });
   sender?.misbehave(...(webhooks?.misbehave ?? []));
   const gateway = await startSandboxGateway({
     apiKey: process.env.PAYMENT_API_KEY ?? 'sandbox-key',
     port,
     ...(settlePendingAfterMs !== undefined && { settlePendingAfterMs }),
-    ...(sender && { onSettled: (payment) => sender.paymentSettled(payment) }),
+    ...sender?.hooks,
   });
   if (fault) gateway.setFault(fault);
   // The key is never printed: only where it came from.
@@ -129,7 +133,7 @@ const main = async (): Promise<void> => {
   console.log(`faults: ${fault ? describeFault(fault) : 'none (see --help)'}`);
   // The secret is never printed either.
   console.log(webhooks
-    ? `webhooks: to ${webhooks.url}, pending payments settle after ${settlePendingAfterMs} ms${webhooks.misbehave.length ? `; first events misbehave: ${webhooks.misbehave.join(', ')}` : ''}`
+    ? `webhooks: to ${webhooks.url}, pending payments and refunds settle after ${settlePendingAfterMs} ms${webhooks.misbehave.length ? `; first events misbehave: ${webhooks.misbehave.join(', ')}` : ''}`
     : 'webhooks: none (see --help)');
   const stop = (): void => {
     sender?.close();

@@ -11,11 +11,12 @@
 // in sandbox-refunds.ts.
 // Webhooks: `onSettled` hears of every payment that reaches a final status (at its charge,
 // its first status poll, or `settlePendingAfterMs` after it was left pending); the sender
-// that posts them signed to the wallet lives in sandbox-webhooks.ts.
+// that posts them signed to the wallet lives in sandbox-webhooks.ts. `onRefundSettled` does
+// the same for refunds (sandbox-refunds.ts), with the same `settlePendingAfterMs`.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { makeSandboxRefunds, type RefundStats } from './sandbox-refunds';
+import { makeSandboxRefunds, type RefundStats, type SettledRefund } from './sandbox-refunds';
 
 export type SandboxFault =
   /** Wait, then answer normally (longer than the client's timeout: it gave up before anything was charged). */
@@ -62,10 +63,12 @@ export interface SettledPayment {
 export interface SandboxGatewayOptions {
   apiKey: string;
   port?: number;
-  /** A pending payment succeeds by itself this long after its charge (unset: only its first status poll settles it). */
+  /** A pending payment or refund succeeds by itself this long after it was made (unset: only its first status poll settles it). */
   settlePendingAfterMs?: number;
   /** Told of every payment that becomes final (e.g. to send a webhook). */
   onSettled?: (payment: SettledPayment) => void;
+  /** Told of every refund that becomes final (e.g. to send a webhook). */
+  onRefundSettled?: (refund: SettledRefund) => void;
 }
 
 interface Payment {
@@ -79,11 +82,12 @@ interface Payment {
 const MAX_BODY = 16 * 1024;
 const CHARGE_SUCCEEDS = new Set(['tok_ok', 'tok_refund_pending', 'tok_refund_declined']);
 
-export const startSandboxGateway = async ({ apiKey, port = 0, settlePendingAfterMs, onSettled }: SandboxGatewayOptions): Promise<SandboxGateway> => {
+export const startSandboxGateway = async ({
+  apiKey, port = 0, settlePendingAfterMs, onSettled, onRefundSettled,
+}: SandboxGatewayOptions): Promise<SandboxGateway> => {
   const byId = new Map<string, Payment>();
   const byKey = new Map<string, Payment>();
   const stats: SandboxStats = { requests: 0, chargeRequests: {}, charges: {}, unauthorized: 0, refundRequests: {}, refunded: {} };
-  const refunds = makeSandboxRefunds(byId, stats);
   let faults: Array<{ fault: SandboxFault; left: number }> = [];
   const timers = new Set<NodeJS.Timeout>();
 
@@ -95,6 +99,7 @@ export const startSandboxGateway = async ({ apiKey, port = 0, settlePendingAfter
       }, ms);
       timers.add(t);
     });
+  const refunds = makeSandboxRefunds(byId, stats, { later, settlePendingAfterMs, onSettled: onRefundSettled });
 
   const nextFault = (): SandboxFault | undefined => {
     const head = faults[0];

@@ -5,11 +5,14 @@
 //   GET  /refunds?idempotency_key={key}  the refund created with that key, 404 when none
 // A refund is `{ id, status, payment_id, amount, currency, transaction_id, timestamp,
 // failure_reason? }` (transaction_id = the key). By the token its payment was charged
-// with: tok_refund_pending is pending (202) and succeeds on its first status query,
-// tok_refund_declined is declined, any other is succeeded (201). Also declined (422 with
+// with: tok_refund_pending is pending (202) and succeeds on its first status query (or by
+// itself `settlePendingAfterMs` after it was made), tok_refund_declined is declined, any
+// other is succeeded (201). Also declined (422 with
 // the declined refund, failure_reason saying why): an unknown payment, one that has not
 // succeeded, another currency, more than what is left of the payment. The same key
 // always answers the same refund and refunds once; the same key with another body is 409.
+// `onSettled` hears of every refund that reaches a final status, as the gateway's
+// refund webhooks do (sandbox-webhooks.ts sends them).
 import { randomUUID } from 'node:crypto';
 
 type Status = 'succeeded' | 'pending' | 'declined';
@@ -26,6 +29,28 @@ export interface RefundStats {
   refundRequests: Record<string, number>;
   /** Money given back per Idempotency-Key, in minor units (succeeded or pending refunds created). */
   refunded: Record<string, number>;
+}
+
+/** A refund as the API shows it, when it has just become final. */
+export interface SettledRefund {
+  id: string;
+  status: Exclude<Status, 'pending'>;
+  payment_id: string;
+  amount: number;
+  currency: string;
+  /** Our refund id (the Idempotency-Key). */
+  transaction_id: string;
+  timestamp: string;
+  failure_reason?: string;
+}
+
+export interface SandboxRefundOptions {
+  /** A pending refund succeeds by itself this long after it was made (unset: only its first status query settles it). */
+  settlePendingAfterMs?: number;
+  /** The gateway's timer: resolves after `ms`, cancelled when the sandbox closes. */
+  later: (ms: number) => Promise<void>;
+  /** Told of every refund that becomes final (e.g. to send a webhook). */
+  onSettled?: (refund: SettledRefund) => void;
 }
 
 export interface SandboxAnswer {
@@ -57,7 +82,9 @@ interface Refund {
 const invalid = (message: string): SandboxAnswer => ({ status: 400, body: { error: { type: 'invalid_request', message } } });
 const notFound = (message: string): SandboxAnswer => ({ status: 404, body: { error: { type: 'not_found', message } } });
 
-export const makeSandboxRefunds = (payments: ReadonlyMap<string, RefundablePayment>, stats: RefundStats): SandboxRefunds => {
+export const makeSandboxRefunds = (
+  payments: ReadonlyMap<string, RefundablePayment>, stats: RefundStats, { settlePendingAfterMs, later, onSettled }: SandboxRefundOptions,
+): SandboxRefunds => {
   const byId = new Map<string, Refund>();
   const byKey = new Map<string, Refund>();
 
@@ -66,9 +93,16 @@ export const makeSandboxRefunds = (payments: ReadonlyMap<string, RefundablePayme
     transaction_id: r.key, timestamp: r.createdAt, ...(r.reason !== undefined && { failure_reason: r.reason }),
   });
   const codeFor = (r: Refund): number => (r.status === 'declined' ? 422 : r.status === 'pending' ? 202 : 201);
-  /** A status query is the "poll" that settles a pending refund. */
+  /** Tells onSettled of a refund that has just become final. */
+  const settled = (r: Refund): void => {
+    if (r.status !== 'pending') onSettled?.({ ...view(r), status: r.status });
+  };
+  /** A status query (or the timer) is the "poll" that settles a pending refund. */
   const poll = (r: Refund): Refund => {
-    if (r.status === 'pending') r.status = 'succeeded';
+    if (r.status === 'pending') {
+      r.status = 'succeeded';
+      settled(r);
+    }
     return r;
   };
 
@@ -112,6 +146,8 @@ export const makeSandboxRefunds = (payments: ReadonlyMap<string, RefundablePayme
     byKey.set(key, refund);
     byId.set(refund.id, refund);
     if (refund.status !== 'declined') stats.refunded[key] = (stats.refunded[key] ?? 0) + refund.amount;
+    if (refund.status !== 'pending') settled(refund);
+    else if (settlePendingAfterMs !== undefined) void later(settlePendingAfterMs).then(() => poll(refund));
     return { status: codeFor(refund), body: view(refund) };
   };
 

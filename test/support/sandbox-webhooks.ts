@@ -1,17 +1,19 @@
-// The sandbox gateway's webhook sender. Hooked to the sandbox's `onSettled`, it posts a
-// signed event to the wallet's POST /webhooks/payments for every payment that becomes
-// final, as a real gateway does: any non-2xx answer or network error is retried with
+// The sandbox gateway's webhook sender. Hooked to the sandbox's `onSettled` and
+// `onRefundSettled`, it posts a signed event to the wallet's POST /webhooks/payments for
+// every payment and refund that becomes final, as a real gateway does: any non-2xx answer or network error is retried with
 // exponential backoff, each attempt signed afresh. On demand, the next events misbehave
 // the ways real deliveries do (see WebhookMisbehaviour). The event builder and signer
 // below also serve tests that post events by hand (fake-gateway-webhooks.ts).
 import { randomUUID } from 'node:crypto';
 import { signWebhook } from '../../src/http/webhook-signature';
-import type { SettledPayment } from './sandbox-gateway';
+import type { SandboxGatewayOptions, SettledPayment } from './sandbox-gateway';
+import type { SettledRefund } from './sandbox-refunds';
 
 export const WEBHOOK_MISBEHAVIOURS = ['duplicate', 'out-of-order', 'stale-timestamp', 'bad-signature'] as const;
 /**
  * - duplicate: the event is delivered twice at once (same id, same body);
- * - out-of-order: after the event, a contradicting older one (payment.failed after payment.succeeded, or the reverse);
+ * - out-of-order: after the event, a contradicting older one (payment.failed after payment.succeeded,
+ *   refund.failed after refund.succeeded, or the reverse);
  * - stale-timestamp: the first attempt is signed with `t` 10 minutes ago (refused; the retry is fresh);
  * - bad-signature: the first attempt is signed with another secret (refused; the retry is good).
  */
@@ -27,9 +29,17 @@ export interface PaymentEvent {
   data: { depositId?: string; refundId?: string; paymentRef?: string };
 }
 
+/** The event an out-of-order delivery sends after each type. */
+const CONTRADICTS: Record<PaymentEventType, PaymentEventType> = {
+  'payment.succeeded': 'payment.failed',
+  'payment.failed': 'payment.succeeded',
+  'refund.succeeded': 'refund.failed',
+  'refund.failed': 'refund.succeeded',
+};
+
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
-/** A new event about a deposit. */
+/** A new event about a deposit or a refund. */
 export const paymentEvent = (type: PaymentEventType, data: PaymentEvent['data']): PaymentEvent =>
   ({ id: `evt_${randomUUID().replace(/-/g, '')}`, type, created: nowSeconds(), data });
 
@@ -78,6 +88,10 @@ export interface WebhookSenderOptions {
 export interface WebhookSender {
   /** For the sandbox's `onSettled`: announces the payment. */
   paymentSettled(payment: SettledPayment): void;
+  /** For the sandbox's `onRefundSettled`: announces the refund (`data.refundId`: our refund id, its key). */
+  refundSettled(refund: SettledRefund): void;
+  /** Both, to spread into startSandboxGateway's options: every payment and refund is announced. */
+  hooks: Required<Pick<SandboxGatewayOptions, 'onSettled' | 'onRefundSettled'>>;
   /** The next events misbehave, one kind each, in this order; later ones are sent normally. */
   misbehave(...kinds: WebhookMisbehaviour[]): void;
   deliveries(): WebhookDelivery[];
@@ -139,9 +153,7 @@ export const startWebhookSender = (opts: WebhookSenderOptions): WebhookSender =>
     }
   };
 
-  const announce = async (payment: SettledPayment): Promise<void> => {
-    const type = payment.status === 'succeeded' ? 'payment.succeeded' : 'payment.failed';
-    const data = { depositId: payment.transaction_id, paymentRef: payment.id };
+  const announce = async (type: PaymentEventType, data: PaymentEvent['data']): Promise<void> => {
     const event = paymentEvent(type, data);
     const misbehaviour = queued.shift();
     if (misbehaviour === 'duplicate') {
@@ -149,19 +161,28 @@ export const startWebhookSender = (opts: WebhookSenderOptions): WebhookSender =>
     } else if (misbehaviour === 'out-of-order') {
       await deliver(event, misbehaviour);
       // An older event that lost its way, contradicting the one before.
-      const contradiction = paymentEvent(type === 'payment.succeeded' ? 'payment.failed' : 'payment.succeeded', data);
+      const contradiction = paymentEvent(CONTRADICTS[type], data);
       await deliver({ ...contradiction, created: event.created - 60 }, misbehaviour);
     } else {
       await deliver(event, misbehaviour);
     }
   };
 
+  const start = (type: PaymentEventType, data: PaymentEvent['data']): void => {
+    if (closed) return;
+    const p = announce(type, data).finally(() => running.delete(p));
+    running.add(p);
+  };
+
+  const paymentSettled = (payment: SettledPayment): void =>
+    start(payment.status === 'succeeded' ? 'payment.succeeded' : 'payment.failed', { depositId: payment.transaction_id, paymentRef: payment.id });
+  const refundSettled = (refund: SettledRefund): void =>
+    start(refund.status === 'succeeded' ? 'refund.succeeded' : 'refund.failed', { refundId: refund.transaction_id, paymentRef: refund.id });
+
   return {
-    paymentSettled(payment) {
-      if (closed) return;
-      const p = announce(payment).finally(() => running.delete(p));
-      running.add(p);
-    },
+    paymentSettled,
+    refundSettled,
+    hooks: { onSettled: paymentSettled, onRefundSettled: refundSettled },
     misbehave(...kinds) {
       queued.push(...kinds);
     },
