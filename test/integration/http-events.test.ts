@@ -79,16 +79,18 @@ describe('events (EVENT_BUS_NAME set, fake EventBridge)', () => {
     expect(about(t.id)).toEqual([['transaction.updated', 2]]);
   });
 
-  it('entries the bus refuses stay in the outbox until the scheduled relay sends them; none is lost, none sent twice', async () => {
+  it('entries the bus refuses stay in the outbox until the scheduled relay sends them; none is lost', async () => {
     bus.failShare(1, 'InternalFailure');
     const w = expectOk(await call('createWithdrawal', { id: alice.id, token: alice.token, body: { amount: 5, currency: 'USD' } }), 201);
     expect(about(w.id)).toEqual([]);
     bus.failShare(0);
     await sleep(1_100);
     await relay();
-    expect(about(w.id)).toEqual([['transaction.completed', 1]]);
+    // At least once: a call the request's own try abandoned at its deadline may land late, so count distinct events.
+    const distinct = (): string[] => [...new Set(bus.events().filter((e) => (e.detail.data as { id: string }).id === w.id).map((e) => `${e.detail.id as string} ${e.detailType} v${e.detail.version as number}`))];
+    expect(distinct()).toEqual([expect.stringMatching(/ transaction\.completed v1$/)]);
     await relay();
-    expect(about(w.id)).toEqual([['transaction.completed', 1]]);
+    expect(distinct()).toHaveLength(1);
   });
 
   it('a bus that does not answer does not fail the request: the relay delivers afterwards', async () => {
