@@ -53,6 +53,8 @@ const options = {
   legalComments: 'none',
   metafile: true,
   external,
+  // The MongoDB connection-string parser's URL: Node's own (scripts/shims/whatwg-url.cjs).
+  alias: { 'whatwg-url': './scripts/shims/whatwg-url.cjs' },
   define: { __WALLET_STORAGE__: JSON.stringify(storage), __WALLET_TRACING__: String(tracing) },
   logLevel: 'warning',
 };

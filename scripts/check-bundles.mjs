@@ -6,7 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const BUDGETS = { postgres: 350_000, redis: 350_000, mongodb: 1_000_000 };
+// Redis builds carry their Lua scripts as text (holds, refunds and the outbox added
+// ~20 KB of it, which minifying cannot shrink): 375 KB since those features.
+const BUDGETS = { postgres: 350_000, redis: 375_000, mongodb: 1_000_000 };
 const kb = (n) => `${(n / 1000).toFixed(1)} KB`;
 const packageOf = (input) => {
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);

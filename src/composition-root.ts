@@ -16,7 +16,7 @@ import { logger } from './observability/logger';
 /**
  * Replaced by a string literal in scripts/build.mjs ('all' or one storage kind);
  * undefined under jest. Each condition below names it directly so esbuild can fold
- * it at parse time and leave the other drivers' imports out of the bundle.
+ * it at parse time and leave the other drivers' imports out of the bundle (the in-process memory store included).
  */
 declare const __WALLET_STORAGE__: string | undefined;
 const BUILT_STORAGE = typeof __WALLET_STORAGE__ === 'string' ? __WALLET_STORAGE__ : 'all';
@@ -31,7 +31,8 @@ export interface App {
 export const openStorage = async (config: Config): Promise<Storage> => {
   switch (config.storage) {
     case 'memory':
-      return (await import('./adapters/memory')).openMemoryStorage({ events: config.events !== undefined });
+      if (typeof __WALLET_STORAGE__ === 'undefined' || __WALLET_STORAGE__ === 'all' || __WALLET_STORAGE__ === 'memory') return (await import('./adapters/memory')).openMemoryStorage({ events: config.events !== undefined });
+      break;
     case 'pglite':
       if (typeof __WALLET_STORAGE__ === 'undefined' || __WALLET_STORAGE__ === 'all' || __WALLET_STORAGE__ === 'pglite') return (await import('./adapters/postgres')).openPgliteStorage(config.pglite);
       break;
