@@ -1,12 +1,12 @@
-import { BalanceOverflow, InvalidStateTransition, NotFound, PaymentFailed, PaymentGatewayError } from '../errors';
+import { BalanceOverflow, PaymentFailed, PaymentGatewayError } from '../errors';
 import { MAX_BALANCE, type Balance } from '../money';
 import { withIdempotency, type IdempotentResult } from '../idempotency';
-import type { IdempotencyScope, PaymentResult } from '../ports';
 import type { Metadata, Transaction } from '../transaction';
 import { creditRefused } from './credit-refused';
 import type { Caller, Deps } from './deps';
 import { checkMoney } from './check-money';
 import { early } from './early';
+import { makeGatewayAnswer } from './gateway-answer';
 import { idempotencyContext, idempotencyScope } from './idempotency-scope';
 import { assertOwner } from './ownership';
 import { requireUser } from './require-user';
@@ -39,36 +39,13 @@ export const makeCreateDeposit = (deps: Pick<Deps, 'ledger' | 'users' | 'gateway
   const overLimit = async (tx: Transaction): Promise<boolean> => cannotHold(await ledger.getBalances(tx.userId), tx);
 
   /**
-   * Answers for a deposit someone else settled. `charged`: the gateway has just said the
-   * payment succeeded; a failed deposit whose balance cannot hold it was refused its
-   * credit (the balance limit), not declined (an operator may also have failed it).
+   * A failed deposit was refused its credit (the balance limit) when the ledger failed it
+   * in our own settle, or when someone else settled it after the gateway had just said the
+   * payment succeeded and the balance cannot hold it; otherwise it was declined (or an
+   * operator failed it).
    */
-  const finish = async (tx: Transaction, scope: IdempotencyScope | undefined, charged = false): Promise<Transaction> => {
-    if (tx.status === 'failed') throw charged && (await overLimit(tx)) ? creditRefused(tx) : new PaymentFailed(tx.id);
-    if (tx.status === 'completed' && scope) await ledger.completeIdempotency(scope, { kind: 'transaction', transaction: tx });
-    return tx;
-  };
-
-  /** Applies the gateway's answer; if someone settled it meanwhile (reconciler, admin), use theirs. */
-  const apply = async (tx: Transaction, result: PaymentResult, scope: IdempotencyScope | undefined): Promise<Transaction> => {
-    if (result.status === 'pending') {
-      if (tx.paymentRef !== result.paymentRef) await ledger.setPaymentRef(tx.id, result.paymentRef);
-      if (scope) await ledger.completeIdempotency(scope, { kind: 'transaction', transaction: tx });
-      return tx;
-    }
-    const status = result.status === 'succeeded' ? 'completed' : 'failed';
-    try {
-      const settled = await ledger.settle({ id: tx.id, status, now: deps.clock.now() }, status === 'completed' ? scope : undefined);
-      if (status === 'completed' && settled.status === 'failed') throw creditRefused(settled);
-      if (settled.status === 'failed') throw new PaymentFailed(settled.id);
-      return settled;
-    } catch (err) {
-      if (!(err instanceof InvalidStateTransition)) throw err;
-      const current = await ledger.getTransaction(tx.id);
-      if (!current) throw new NotFound();
-      return finish(current, scope, result.status === 'succeeded');
-    }
-  };
+  const { apply, finish } = makeGatewayAnswer(deps, async (tx, seen) =>
+    seen.creditRefused || (seen.charged && (await overLimit(tx))) ? creditRefused(tx) : new PaymentFailed(tx.id));
 
   return async (caller: Caller, input: DepositInput): Promise<IdempotentResult> => {
     assertOwner(caller, input.userId);

@@ -1,11 +1,12 @@
 import {
-  Forbidden, InvalidRequest, InvalidStateTransition, PaymentFailed, PaymentGatewayError, RefundExceedsAmount, TransactionNotFound,
+  Forbidden, InvalidRequest, PaymentFailed, PaymentGatewayError, RefundExceedsAmount, TransactionNotFound,
 } from '../errors';
 import { withIdempotency, type IdempotentResult } from '../idempotency';
 import { isValidAmount } from '../money';
-import type { IdempotencyScope, PaymentResult } from '../ports';
+import type { IdempotencyScope } from '../ports';
 import { isParty, isTransactionId, refundableAmount, refundRefusal, type Metadata, type Transaction } from '../transaction';
 import type { Caller, Deps } from './deps';
+import { makeGatewayAnswer } from './gateway-answer';
 import { idempotencyContext, idempotencyScope } from './idempotency-scope';
 
 /** A party to a transaction who may see it but not refund it (its sender, a deposit's or withdrawal's owner). */
@@ -33,31 +34,8 @@ export const refundDeclined = (refund: Pick<Transaction, 'id'>): PaymentFailed =
 export const makeCreateRefund = (deps: Pick<Deps, 'ledger' | 'gateway' | 'clock' | 'ids' | 'limits'>) => {
   const { ledger, gateway } = deps;
 
-  /** Answers for a refund someone else (a reconciler, an admin) settled first. */
-  const finish = async (refund: Transaction, scope: IdempotencyScope | undefined): Promise<Transaction> => {
-    if (refund.status === 'failed') throw refundDeclined(refund);
-    if (refund.status === 'completed' && scope) await ledger.completeIdempotency(scope, { kind: 'transaction', transaction: refund });
-    return refund;
-  };
-
-  const apply = async (refund: Transaction, result: PaymentResult, scope: IdempotencyScope | undefined): Promise<Transaction> => {
-    if (result.status === 'pending') {
-      if (refund.paymentRef !== result.paymentRef) await ledger.setPaymentRef(refund.id, result.paymentRef);
-      if (scope) await ledger.completeIdempotency(scope, { kind: 'transaction', transaction: refund });
-      return refund;
-    }
-    const status = result.status === 'succeeded' ? 'completed' : 'failed';
-    try {
-      const settled = await ledger.settle({ id: refund.id, status, now: deps.clock.now() }, status === 'completed' ? scope : undefined);
-      if (settled.status === 'failed') throw refundDeclined(settled);
-      return settled;
-    } catch (err) {
-      if (!(err instanceof InvalidStateTransition)) throw err;
-      const current = await ledger.getTransaction(refund.id);
-      if (!current) throw new TransactionNotFound();
-      return finish(current, scope);
-    }
-  };
+  /** A failed deposit refund was declined (or an operator failed it): its money is back with the owner. */
+  const { apply, finish } = makeGatewayAnswer(deps, (refund) => refundDeclined(refund));
 
   /** Asks the gateway to refund a pending deposit refund (again, after an unknown outcome: same key, refunded once). */
   const atGateway = async (refund: Transaction, scope: IdempotencyScope | undefined): Promise<Transaction> => {
