@@ -5,9 +5,9 @@
 // publishes what it wrote to a local EventBridge stand-in (the real SDK over HTTP) and
 // its rate is reported. Prints a markdown section.
 // Usage: node scripts/run-ts.mjs bench/events-throughput.ts
+import './quiet-metrics';
 import { randomUUID } from 'node:crypto';
 
-process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 import { buildApp, type App } from '../src/composition-root';
 import { parseConfig } from '../src/config';
 import { eventDetail } from '../src/http/event-detail';

@@ -6,9 +6,9 @@
 // createTransfer. Each cell runs a fixed number of operations; the holds a capture
 // cell needs are placed before its clock starts. Prints a markdown section.
 // Usage: node scripts/run-ts.mjs bench/holds-throughput.ts
+import './quiet-metrics';
 import { randomUUID } from 'node:crypto';
 
-process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 import { buildApp } from '../src/composition-root';
 import { parseConfig } from '../src/config';
 import { ensureDatabase } from '../test/support/postgres';

@@ -4,9 +4,9 @@
 // interleaved in the same run; then the hot-account ceiling (one payer, 32 callers).
 // Each use-case call carries an Idempotency-Key, as clients should send.
 // Usage: node scripts/run-ts.mjs bench/use-case-throughput.ts
+import './quiet-metrics';
 import { randomUUID } from 'node:crypto';
 
-process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 import { buildApp } from '../src/composition-root';
 import { uuidv7 } from '../src/adapters/system/system-clock';
 import { parseConfig } from '../src/config';

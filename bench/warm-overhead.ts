@@ -3,6 +3,7 @@
 // calling the same use case directly, in the same process, interleaved, on the
 // memory store. Prints a markdown section.
 // Usage: node scripts/run-ts.mjs bench/warm-overhead.ts [iterations]
+import './quiet-metrics';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 
@@ -10,7 +11,6 @@ const SECRET = 'warm-overhead-bench-secret-0123456789';
 process.env.STORAGE = 'memory';
 process.env.AUTH_JWT_SECRET = SECRET;
 process.env.LOG_LEVEL = 'SILENT';
-process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 const ITERATIONS = Number(process.argv[2] ?? 3000);
 

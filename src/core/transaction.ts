@@ -44,6 +44,16 @@ export const REFUNDABLE_TYPES: readonly TransactionType[] = ['deposit', 'withdra
 export const refundableAmount = (tx: Transaction): number =>
   REFUNDABLE_TYPES.includes(tx.type) ? tx.amount - (tx.refundedAmount ?? 0) : 0;
 
+/**
+ * A completed withdrawal or transfer as the request that created it was answered,
+ * rebuilt from the transaction as stored now: such a movement is created completed,
+ * unrefunded and unchanged (updatedAt = createdAt), and later only refunds
+ * (refundedAmount) and an admin's metadata edit change it. `metadata`: what it was
+ * created with. Lets a store keep a movement's idempotency record without a copy of it.
+ */
+export const movementAsCreated = (tx: Transaction, metadata: Metadata): Transaction => ({
+  ...tx, status: 'completed', refundedAmount: 0, updatedAt: tx.createdAt, metadata,
+});
 
 /** The only moves of the state machine: pending → completed | failed. */
 export const assertTransition = (from: TransactionStatus, to: TransactionStatus): to is FinalStatus => {

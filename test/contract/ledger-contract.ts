@@ -10,7 +10,7 @@ import { MAX_BALANCE } from '../../src/core/money';
 import type { Ledger, UserStore } from '../../src/core/ports';
 import type { Transaction } from '../../src/core/transaction';
 import { uuidv7 } from '../../src/adapters/system/system-clock';
-import { newUserId, retryOf, scope, storeHelpers, tick, times, tx, type StorageFixture } from './contract-fixtures';
+import { newUserId, refundOf, retryOf, scope, storeHelpers, tick, times, tx, type StorageFixture } from './contract-fixtures';
 import { describeHoldAndRefundCases } from './holds-refunds-contract';
 import { describeClaimCases } from './idempotency-claim-cases';
 
@@ -542,6 +542,46 @@ export const describeLedgerContract = (name: string, makeFixture: () => Promise<
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
         for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(IdempotencyKeyInUse);
         expect(await available(u)).toBe(990);
+      });
+
+      it('fast path: replays the movement as it was created, after a refund and an admin metadata edit', async () => {
+        if (!ledger.claimsWithMovement) return;
+        const [u, v] = [await newUser(), await newUser()];
+        await fund(u, 100);
+        const s1 = scope(u);
+        const t = await ledger.transfer(tx({ type: 'transfer', userId: u, toUserId: v, amount: 40, metadata: { order: 'A-1', b: '2' } }), s1, times());
+        const s2 = scope(u);
+        const w = await ledger.withdraw(tx({ type: 'withdrawal', userId: u, amount: 10 }), s2, times());
+        await ledger.refund({ refund: refundOf(t, 15), now: tick() });
+        await ledger.updateMetadata(t.id, { order: 'edited' }, tick());
+        await ledger.updateMetadata(t.id, { order: 'edited again' }, tick());
+        await ledger.updateMetadata(w.id, { note: 'added' }, tick());
+        expect(await ledger.getTransaction(t.id)).toMatchObject({ refundedAmount: 15, metadata: { order: 'edited again' } });
+        expect(await ledger.claimIdempotency(retryOf(s1), times())).toEqual({ kind: 'replay', outcome: { kind: 'transaction', transaction: t } });
+        expect(await ledger.claimIdempotency(retryOf(s2), times())).toEqual({ kind: 'replay', outcome: { kind: 'transaction', transaction: w } });
+        expect(await ledger.claimIdempotency({ ...retryOf(s1), fingerprint: 'another request' }, times())).toEqual({ kind: 'mismatch' });
+      });
+
+      it('fast path: a movement and a claim of the same new key for another request never both take it', async () => {
+        if (!ledger.claimsWithMovement) return;
+        const u = await newUser();
+        await fund(u, 1000);
+        let moved = 0;
+        for (let i = 0; i < 25; i++) {
+          const s = scope(u);
+          const [movement, claim] = await Promise.allSettled([
+            ledger.withdraw(tx({ type: 'withdrawal', userId: u, amount: 1 }), s, times()),
+            ledger.claimIdempotency({ ...retryOf(s), fingerprint: 'a deposit' }, times()),
+          ]);
+          if (movement.status === 'fulfilled') {
+            moved++;
+            expect(claim).toEqual({ status: 'fulfilled', value: { kind: 'mismatch' } });
+          } else {
+            expect(movement.reason).toBeInstanceOf(IdempotencyKeyInUse);
+            expect(claim).toEqual({ status: 'fulfilled', value: { kind: 'claimed' } });
+          }
+        }
+        expect(await available(u)).toBe(1000 - moved);
       });
 
       it('does not record anything for a refused withdrawal', async () => {

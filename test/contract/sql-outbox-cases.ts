@@ -36,7 +36,7 @@ const counting = (db: SqlExecutor): { db: SqlExecutor; count: () => number } => 
         n++;
         return db.query(sql, params, options);
       },
-      transaction: (fn) => db.transaction((s) => fn(session(s))),
+      transaction: (fn, options) => db.transaction((s, probed) => fn(session(s), probed), options),
       close: () => db.close(),
     },
     count: () => n,

@@ -1,7 +1,8 @@
 // Migrations on a brand-new database: concurrent cold starts apply each version
 // exactly once; the history, pending-deposit, pending-refund, hold and outbox queries
 // are served by indexes; rows written before holds and refunds existed read and
-// refund; rows written before the outbox count as version 1 and go on from there.
+// refund; rows written before the outbox count as version 1 and go on from there;
+// keys recorded before movements carried them still replay.
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { runMigrations } from '../../src/adapters/postgres/migrate';
@@ -11,17 +12,20 @@ import { BACKLOG, CLAIM_EVENTS } from '../../src/adapters/postgres/postgres-even
 import { DEBIT_PROFILE, historyQuery, holdsQuery, pendingQuery, RELEASE_DUE_HOLDS } from '../../src/adapters/postgres/postgres-sql';
 import { openPostgresStorage } from '../../src/adapters/postgres';
 import { uuidv7 } from '../../src/adapters/system/system-clock';
+import type { Transaction } from '../../src/core/transaction';
 import { directClient, dropDatabase, ensureDatabase, PG_HOST, PG_PORT, PG_USER, pgTestConfig } from '../support/postgres';
 
 // Fresh databases per run, dropped afterwards: only this file ever uses them.
 const DATABASE = `wallet_pg_mig_${randomUUID().slice(0, 8)}`;
 const UPGRADED = `wallet_pg_up_${randomUUID().slice(0, 8)}`;
 const UPGRADED_OUTBOX = `wallet_pg_up4_${randomUUID().slice(0, 8)}`;
+const UPGRADED_KEYS = `wallet_pg_up5_${randomUUID().slice(0, 8)}`;
 
 afterAll(async () => {
   await dropDatabase(DATABASE);
   await dropDatabase(UPGRADED);
   await dropDatabase(UPGRADED_OUTBOX);
+  await dropDatabase(UPGRADED_KEYS);
 });
 
 describe('postgres migrations', () => {
@@ -121,7 +125,7 @@ describe('postgres migrations', () => {
          VALUES ($1, 'transfer', 'completed', 'old-a', 'old-b', 100, 'USD', $2, $2)`,
         [transfer, at],
       );
-      expect((await runMigrations(makePgExecutor(pool))).applied).toEqual([3, 4]);
+      expect((await runMigrations(makePgExecutor(pool))).applied).toEqual(MIGRATIONS.filter((m) => m.version >= 3).map((m) => m.version));
     } finally {
       await pool.end();
     }
@@ -185,7 +189,7 @@ describe('postgres migrations', () => {
          VALUES ($1, 'old-c', 50, 'USD', 'held', $2, $3, $3)`,
         [hold, new Date(Date.now() + 3_600_000).toISOString(), at],
       );
-      expect((await runMigrations(makePgExecutor(pool))).applied).toEqual([4]);
+      expect((await runMigrations(makePgExecutor(pool))).applied).toEqual(MIGRATIONS.filter((m) => m.version >= 4).map((m) => m.version));
       const { rows } = await pool.query('SELECT (SELECT version FROM transactions WHERE id = $1) AS tx, (SELECT version FROM holds WHERE id = $2) AS hold', [deposit, hold]);
       expect(rows).toEqual([{ tx: 1, hold: 1 }]);
     } finally {
@@ -201,6 +205,64 @@ describe('postgres migrations', () => {
         ['transaction.completed', 2, { kind: 'transaction', transaction: settled }],
         ['hold.voided', 2, { kind: 'hold', hold: voided }],
       ]);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('finds the key a movement carries on transactions_idempotency, not by a table scan', async () => {
+    const client = await directClient(DATABASE);
+    try {
+      await client.query(`
+        INSERT INTO transactions (id, type, status, user_id, to_user_id, amount, currency, created_at, updated_at, idempotency_key, idempotency_fingerprint)
+        SELECT gen_random_uuid(), 'transfer', 'completed', 'k' || (g % 500), 'v' || (g % 500), 1, 'USD', now(), now(), 'key-' || g, 'fp'
+        FROM generate_series(1, 5000) g`);
+      await client.query('ANALYZE transactions');
+      const { rows } = await client.query('EXPLAIN SELECT 1 FROM transactions WHERE user_id = $1 AND idempotency_key = $2', ['k7', 'key-7']);
+      const plan = rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
+      expect(plan).toContain('transactions_idempotency');
+      expect(plan).not.toContain('Seq Scan');
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('upgrades to movement keys: a keyed transfer recorded before still replays, and its key moves nothing again', async () => {
+    await ensureDatabase(UPGRADED_KEYS);
+    const pool = new Pool({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: UPGRADED_KEYS, max: 1 });
+    const at = new Date().toISOString();
+    const transfer = uuidv7();
+    const first: Transaction = { id: transfer, type: 'transfer', status: 'completed', userId: 'old-d', toUserId: 'old-e', amount: 100, currency: 'USD',
+      metadata: { order: '7' }, refundedAmount: 0, createdAt: at, updatedAt: at };
+    const scope = { callerId: 'old-d', key: 'k-before', fingerprint: 'fp-before', token: randomUUID() };
+    try {
+      await runMigrations(makePgExecutor(pool), MIGRATIONS.filter((m) => m.version < 5));
+      // Written as the fast path before migration 5 did: the transfer, and its key's record done with its outcome.
+      await pool.query(`INSERT INTO users (id, email, name, created_at) VALUES ('old-d', 'd@x.io', 'D', $1), ('old-e', 'e@x.io', 'E', $1)`, [at]);
+      await pool.query(`INSERT INTO balances (user_id, currency, available) VALUES ('old-d', 'USD', 900), ('old-e', 'USD', 100)`);
+      await pool.query(
+        `INSERT INTO transactions (id, type, status, user_id, to_user_id, amount, currency, metadata, created_at, updated_at)
+         VALUES ($1, 'transfer', 'completed', 'old-d', 'old-e', 100, 'USD', '{"order":"7"}', $2, $2)`,
+        [transfer, at],
+      );
+      await pool.query(
+        `INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at, claim_token, transaction_id, outcome)
+         VALUES ('old-d', 'k-before', 'fp-before', 'done', $1, $2, $3, $4, $5)`,
+        [at, new Date(Date.now() + 86_400_000).toISOString(), scope.token, transfer, JSON.stringify({ kind: 'transaction', transaction: first })],
+      );
+      expect((await runMigrations(makePgExecutor(pool))).applied).toEqual([5]);
+    } finally {
+      await pool.end();
+    }
+    const storage = await openPostgresStorage(pgTestConfig(UPGRADED_KEYS).postgres);
+    try {
+      const now = new Date().toISOString();
+      const times = { now, leaseUntil: new Date(Date.now() + 30_000).toISOString(), expiresAt: new Date(Date.now() + 86_400_000).toISOString() };
+      expect(await storage.ledger.claimIdempotency({ ...scope, token: randomUUID() }, times))
+        .toEqual({ kind: 'replay', outcome: { kind: 'transaction', transaction: first } });
+      const again = { ...first, id: uuidv7(), createdAt: now, updatedAt: now };
+      await expect(storage.ledger.transfer(again, { ...scope, token: randomUUID() }, times)).rejects.toMatchObject({ code: 'idempotency_key_in_use' });
+      expect(await storage.ledger.getBalances('old-d')).toEqual([{ currency: 'USD', available: 900, held: 0 }]);
     } finally {
       await storage.close();
     }

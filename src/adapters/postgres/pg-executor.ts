@@ -4,9 +4,9 @@
 // transaction mode (RDS Proxy, PgBouncer) multiplexes it without pinning: no
 // startup parameters beyond user/database/application_name, no session SET, no
 // named prepared statements, no session advisory locks, no temp tables.
-import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import { Pool, type PoolClient, type PoolConfig, type QueryResult } from 'pg';
 import { isConnectionError, isRetryableConflict, translateError } from './pg-errors';
-import type { QueryOptions, Row, SqlExecutor, SqlSession } from './sql-executor';
+import type { QueryOptions, Row, SqlExecutor, SqlSession, TransactionOptions } from './sql-executor';
 
 /** Attempts per transaction (conflicts, or a connection lost before COMMIT). */
 const MAX_ATTEMPTS = 3;
@@ -60,6 +60,15 @@ export const beginStatement = (statementTimeoutMs: number): string =>
   `BEGIN; SET LOCAL statement_timeout = ${Math.trunc(statementTimeoutMs)}; ` +
   `SET LOCAL idle_in_transaction_session_timeout = ${Math.trunc(statementTimeoutMs * 2)}`;
 
+/** beginStatement plus the transaction's advisory lock and probe, if any: still one message. */
+export const beginWithLock = (begin: string, options: TransactionOptions | undefined): string => {
+  const { lock, probe } = options ?? {};
+  if (lock === undefined) return probe === undefined ? begin : `${begin}; ${probe}`;
+  // Only an integer literal is ever spliced in (a simple-query message takes no parameters).
+  if (!/^-?\d{1,19}$/.test(lock)) throw new RangeError(`invalid advisory lock ${lock}`);
+  return `${begin}; SELECT pg_advisory_xact_lock(${lock})${probe === undefined ? '' : `; ${probe}`}`;
+};
+
 const backoff = (attempt: number): Promise<void> =>
   new Promise((r) => setTimeout(r, Math.floor(Math.random() * 10 * 2 ** attempt)));
 
@@ -100,7 +109,8 @@ export const makePgExecutor = (pool: Pool, statementTimeoutMs = 5_000): SqlExecu
       }
     },
 
-    async transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
+    async transaction<T>(fn: (session: SqlSession, probed: Row[]) => Promise<T>, options?: TransactionOptions): Promise<T> {
+      const opening = beginWithLock(begin, options);
       for (let attempt = 1; ; attempt++) {
         let client: PoolClient;
         try {
@@ -120,8 +130,10 @@ export const makePgExecutor = (pool: Pool, statementTimeoutMs = 5_000): SqlExecu
         const onError = (err: Error): void => void (broken ??= err);
         client.on('error', onError);
         try {
-          await client.query(begin);
-          const result = await fn(sessionOf(client));
+          // Several statements in one message answer one result each; the probe's is the last.
+          const opened = (await client.query(opening)) as unknown as QueryResult<Row> | QueryResult<Row>[];
+          const probed = options?.probe === undefined ? [] : (Array.isArray(opened) ? opened.at(-1)?.rows : opened.rows) ?? [];
+          const result = await fn(sessionOf(client), probed);
           committing = true;
           await client.query('COMMIT');
           return result;

@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PGlite, type Transaction as PgliteTransaction } from '@electric-sql/pglite';
-import type { QueryOptions, Row, SqlExecutor, SqlSession } from './sql-executor';
+import type { QueryOptions, Row, SqlExecutor, SqlSession, TransactionOptions } from './sql-executor';
 
 interface SharedInstance {
   db: Promise<PGlite>;
@@ -63,8 +63,12 @@ export const openPgliteExecutor = (dataDir: string): SqlExecutor => {
   return {
     query: <R extends Row>(sql: string, params?: readonly unknown[], _options?: QueryOptions) =>
       enqueue(async (db) => (await db.query<R>(sql, params as unknown[] | undefined)).rows),
-    transaction: <T>(fn: (session: SqlSession) => Promise<T>) =>
-      enqueue((db) => db.transaction((tx) => fn(sessionOf(tx)))),
+    // One connection runs one transaction at a time: an advisory lock would change nothing.
+    transaction: <T>(fn: (session: SqlSession, probed: Row[]) => Promise<T>, options?: TransactionOptions) =>
+      enqueue((db) => db.transaction(async (tx) => {
+        const probed = options?.probe === undefined ? [] : (await tx.query<Row>(options.probe)).rows;
+        return fn(sessionOf(tx), probed);
+      })),
     async close() {
       if (closed) return;
       closed = true;

@@ -3,6 +3,7 @@
 // write in one statement, and the idempotency outcome commits with the movement.
 // With events on, the statements that change a transaction or hold also write its
 // event to the outbox (LedgerStatements): same statements, same transaction.
+import { createHash } from 'node:crypto';
 import {
   BalanceOverflow, HoldNotFound, IdempotencyKeyInUse, InsufficientFunds, InvalidRequest, InvalidStateTransition, TransactionNotFound,
 } from '../../core/errors';
@@ -12,22 +13,22 @@ import { MAX_BALANCE, parseStoredAmount, type Balance } from '../../core/money';
 import type {
   ClaimTimes, HistoryQuery, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger, SettleInput,
 } from '../../core/ports';
-import { refundRefusal, type Metadata, type Transaction } from '../../core/transaction';
+import { movementAsCreated, refundRefusal, type Metadata, type Transaction } from '../../core/transaction';
 import { profileNotFound } from '../../core/user';
 import { isUuid } from './is-uuid';
 import { isCheckViolation } from './pg-errors';
 import {
-  holdParams, linkedTransactionParams, toBalance, toHold, toMs, toOutcome, toTransaction, transactionParams,
-  type BalanceRow, type HoldRow, type IdempotencyRow, type TransactionRow,
+  holdParams, linkedTransactionParams, toBalance, toHold, toMetadata, toMs, toOutcome, toTransaction, transactionParams,
+  type BalanceRow, type HoldRow, type IdempotencyRow, type KeyedMovementRow, type TransactionRow,
 } from './postgres-rows';
 import {
-  CREDIT, CREDIT_PROFILE, ENSURE_BALANCE, FINISH_IDEMPOTENCY, GET_BALANCES, HOLD_COLUMNS, historyQuery, holdsQuery,
+  CREDIT, CREDIT_PROFILE, ENSURE_BALANCE, FINISH_IDEMPOTENCY, GET_BALANCES, HOLD_COLUMNS, historyQuery, holdsQuery, keyTaken,
   LINK_IDEMPOTENCY, pendingQuery, REFUSAL_FACTS, TX_COLUMNS, WITH_EVENTS, WITHOUT_EVENTS, type LedgerStatements,
 } from './postgres-sql';
-import type { SqlExecutor, SqlSession } from './sql-executor';
+import type { Row, SqlExecutor, SqlSession, TransactionOptions } from './sql-executor';
 
-const CLAIM_NEW_KEY = `INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at, claim_token)
-  VALUES ($1, $2, $3, 'in_flight', $4::timestamptz, $5::timestamptz, $6)
+const CLAIM_NEW_KEY = `INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at, claim_token, lock_hash)
+  VALUES ($1, $2, $3, 'in_flight', $4::timestamptz, $5::timestamptz, $6, $7::bigint)
   ON CONFLICT (caller_id, key) DO NOTHING RETURNING 1 AS ok`;
 
 const outcomeJson = (tx: Transaction): string =>
@@ -106,17 +107,43 @@ const mustHold = (rows: unknown[]): void => {
 };
 
 /**
+ * The transaction-level advisory lock of one (caller, key), also kept as
+ * idempotency_keys.lock_hash: the first 64 bits of SHA-256 over key, U+0001, caller, as
+ * a signed decimal (migration 0005 computes the same in SQL). Claims and fast-path
+ * movements of the key take it; a collision only makes two keys wait for each other.
+ */
+export const keyLock = (scope: Pick<IdempotencyScope, 'callerId' | 'key'>): string =>
+  createHash('sha256').update(`${scope.key}\u0001${scope.callerId}`).digest().readBigInt64BE(0).toString();
+
+/** The fast path's transaction holds the key's lock from its BEGIN, and looks for a claim of the key under it. */
+const movementOptions = (idem: IdempotencyScope | undefined, claim: ClaimTimes | undefined): TransactionOptions | undefined => {
+  if (!idem || !claim) return undefined;
+  const lock = keyLock(idem);
+  return { lock, probe: keyTaken(lock) };
+};
+
+/**
+ * Before a fast-path movement's first leg: a key that a claim in idempotency_keys has
+ * (or a fast path the caller does not own) goes the regular way — IdempotencyKeyInUse
+ * is moveOnce's cue — before anything is written.
+ */
+const mayMoveWithKey = (tx: Transaction, idem: IdempotencyScope | undefined, claim: ClaimTimes | undefined, probed: Row[]): void => {
+  if (!idem || !claim) return;
+  // The row is keyed by its owner, the caller of every withdrawal and transfer.
+  if (idem.callerId !== tx.userId || probed[0]?.taken !== false) throw new IdempotencyKeyInUse();
+};
+
+/**
  * Stores a completed movement and, for `idem`, its outcome: the last statement before
- * COMMIT. With `claim` (the fast path) the key is created here, already done.
+ * COMMIT. With `claim` (the fast path) the movement's own row carries the key, which
+ * is its record: no idempotency_keys row is written.
  */
 const store = async (
   s: SqlSession, sql: LedgerStatements, tx: Transaction, idem: IdempotencyScope | undefined, claim: ClaimTimes | undefined,
 ): Promise<void> => {
   if (idem && claim) {
-    const [r] = await s.query<{ claimed: boolean }>(sql.INSERT_TRANSACTION_AND_CLAIM_DONE, [
-      ...transactionParams(tx), idem.callerId, idem.key, idem.fingerprint, claim.leaseUntil, claim.expiresAt, idem.token, outcomeJson(tx),
-    ]);
-    if (!r?.claimed) throw new IdempotencyKeyInUse();
+    // Another movement with the key (the unique index): roll back.
+    mustHold(await s.query(sql.INSERT_KEYED_MOVEMENT, [...transactionParams(tx), idem.key, idem.fingerprint]));
   } else if (idem) {
     mustHold(await s.query(sql.INSERT_TRANSACTION_AND_FINISH, [...transactionParams(tx), idem.callerId, idem.key, outcomeJson(tx), idem.token]));
   } else {
@@ -150,6 +177,28 @@ const settleHold = async (
   return toHold(row);
 };
 
+/**
+ * A claim of a key that a fast-path movement carries: its replay (the movement as it
+ * was created) or a mismatch; undefined when no movement carries it. Such a key does
+ * not expire. Run under the key's lock, so a movement that committed is seen.
+ */
+const movementClaim = async (s: SqlSession, scope: IdempotencyScope, times: ClaimTimes): Promise<IdempotencyClaim | undefined> => {
+  const [r] = await s.query<KeyedMovementRow>(
+    `SELECT ${TX_COLUMNS}, idempotency_fingerprint, first_metadata FROM transactions WHERE user_id = $1 AND idempotency_key = $2`,
+    [scope.callerId, scope.key],
+  );
+  if (!r) return undefined;
+  const tx = toTransaction(r);
+  const decision = decideClaim(
+    { fingerprint: r.idempotency_fingerprint, state: 'done', leaseUntil: 0, expiresAt: Infinity,
+      outcome: { kind: 'transaction', transaction: movementAsCreated(tx, r.first_metadata === null ? tx.metadata : toMetadata(r.first_metadata)) } },
+    scope.fingerprint,
+    Date.parse(times.now),
+  );
+  // A done record decides replay or mismatch only.
+  return decision.kind === 'replay' || decision.kind === 'mismatch' ? decision : undefined;
+};
+
 export interface PostgresLedgerOptions {
   /** Write an event for every change into the outbox (EVENT_BUS_NAME is set). */
   events?: boolean;
@@ -163,12 +212,18 @@ export const makePostgresLedger = (db: SqlExecutor, options: PostgresLedgerOptio
   return {
     claimsWithMovement: true,
     claimIdempotency: async (scope: IdempotencyScope, times: ClaimTimes): Promise<IdempotencyClaim> => {
-      // Fast path, one autocommitted statement: a new key. Exactly one concurrent
-      // claimer inserts; the others (and reused keys) take the transaction below.
-      const params = [scope.callerId, scope.key, scope.fingerprint, times.leaseUntil, times.expiresAt, scope.token];
-      const fresh = await db.query(CLAIM_NEW_KEY, params);
-      if (fresh.length > 0) return { kind: 'claimed' };
+      // Fast path, one autocommitted call: a new key, under the key's lock (see
+      // 0005-movement-keys.ts). Exactly one concurrent claimer inserts; the others, reused
+      // keys and keys a movement carries take the transaction below, under the same lock.
+      const lock = keyLock(scope);
+      const params = [scope.callerId, scope.key, scope.fingerprint, times.leaseUntil, times.expiresAt, scope.token, lock];
+      const [fresh] = await db.query<{ claim: string }>(
+        'SELECT claim_idempotency_key($1, $2, $3, $4::timestamptz, $5::timestamptz, $6, $7::bigint) AS claim', params,
+      );
+      if (fresh?.claim === 'claimed') return { kind: 'claimed' };
       return db.transaction(async (s) => {
+        const moved = await movementClaim(s, scope, times);
+        if (moved) return moved;
         const inserted = await s.query(CLAIM_NEW_KEY, params);
         if (inserted.length > 0) return { kind: 'claimed' };
 
@@ -193,8 +248,8 @@ export const makePostgresLedger = (db: SqlExecutor, options: PostgresLedgerOptio
           case 'new':
             // No record, or an expired one (which counts as absent): start over as a brand-new claim.
             await s.query(
-              `INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at, claim_token)
-               VALUES ($1, $2, $3, 'in_flight', $4::timestamptz, $5::timestamptz, $6)
+              `INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at, claim_token, lock_hash)
+               VALUES ($1, $2, $3, 'in_flight', $4::timestamptz, $5::timestamptz, $6, $7::bigint)
                ON CONFLICT (caller_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, state = 'in_flight',
                  lease_until = EXCLUDED.lease_until, expires_at = EXCLUDED.expires_at, transaction_id = NULL, outcome = NULL,
                  claim_token = EXCLUDED.claim_token`,
@@ -209,7 +264,7 @@ export const makePostgresLedger = (db: SqlExecutor, options: PostgresLedgerOptio
             );
             return { kind: 'claimed', ...(decision.transactionId && { transactionId: decision.transactionId }) };
         }
-      });
+      }, { lock });
     },
 
     async completeIdempotency(scope, outcome) {
@@ -278,23 +333,25 @@ export const makePostgresLedger = (db: SqlExecutor, options: PostgresLedgerOptio
     },
 
     withdraw: (tx, idem, claim) =>
-      db.transaction(async (s) => {
+      db.transaction(async (s, probed) => {
+        mayMoveWithKey(tx, idem, claim, probed);
         await runLegs(s, tx, tx.createdAt, { profiles: true, credits: false }, debitLeg(sql.DEBIT_PROFILE, tx, tx.createdAt));
         await store(s, sql, tx, idem, claim);
         return tx;
-      }),
+      }, movementOptions(idem, claim)),
 
     transfer: (tx, idem, claim) => {
       const to = tx.toUserId;
       if (!to) return Promise.reject(new RangeError('transfer without toUserId'));
-      return db.transaction(async (s) => {
+      return db.transaction(async (s, probed) => {
+        mayMoveWithKey(tx, idem, claim, probed);
         await runLegs(
           s, tx, tx.createdAt, { profiles: true, credits: true },
           debitLeg(sql.DEBIT_PROFILE, tx, tx.createdAt), creditLeg(CREDIT_PROFILE, to, tx),
         );
         await store(s, sql, tx, idem, claim);
         return tx;
-      });
+      }, movementOptions(idem, claim));
     },
 
     createHold: (hold, idem) =>

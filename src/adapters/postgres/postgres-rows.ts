@@ -74,6 +74,8 @@ export const toIso = (v: Date | string): string => (v instanceof Date ? v : new 
 export const toMs = (v: Date | string): number => (v instanceof Date ? v.getTime() : Date.parse(v));
 const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
 
+export const toMetadata = (m: Metadata | string | null): Metadata => (m === null ? {} : json(m));
+
 export const toTransaction = (r: TransactionRow): Transaction => ({
   id: r.id,
   type: r.type as TransactionType,
@@ -82,7 +84,7 @@ export const toTransaction = (r: TransactionRow): Transaction => ({
   ...(r.to_user_id !== null && { toUserId: r.to_user_id }),
   amount: parseStoredAmount(r.amount),
   currency: r.currency as Currency,
-  metadata: r.metadata === null ? {} : json(r.metadata),
+  metadata: toMetadata(r.metadata),
   createdAt: toIso(r.created_at),
   updatedAt: toIso(r.updated_at),
   // Every deposit, withdrawal and transfer carries it (0 for rows older than refunds); a refund does not.
@@ -117,7 +119,7 @@ export const toHold = (r: HoldRow): Hold => ({
   status: r.status as HoldStatus,
   expiresAt: toIso(r.expires_at),
   ...(r.transaction_id !== null && { transactionId: r.transaction_id }),
-  metadata: r.metadata === null ? {} : json(r.metadata),
+  metadata: toMetadata(r.metadata),
   createdAt: toIso(r.created_at),
   updatedAt: toIso(r.updated_at),
 });
@@ -134,6 +136,12 @@ export const toUserProfile = (r: UserRow): UserProfile => ({
   name: r.name,
   createdAt: toIso(r.created_at),
 });
+
+/** A movement that carries its idempotency key (migration 0005), as the claim reads it. */
+export interface KeyedMovementRow extends TransactionRow {
+  idempotency_fingerprint: string;
+  first_metadata: Metadata | string | null;
+}
 
 export const toOutcome = (r: IdempotencyRow): IdempotencyOutcome | null => (r.outcome === null ? null : json(r.outcome));
 

@@ -116,22 +116,31 @@ WHERE caller_id = $${params + 1} AND key = $${params + 2} AND state = 'in_flight
 RETURNING 1 AS held`;
 
 /**
- * The fast path (Ledger.claimsWithMovement): INSERT_TRANSACTION ($1…$11) and a new
- * idempotency key created already `done` with this outcome ($12 caller, $13 key, $14
- * fingerprint, $15 lease until, $16 expires at, $17 claim token, $18 outcome), in the
- * movement's last statement. A keyed movement then costs the statements of an unkeyed
- * one, and the key is written once. `claimed` is false when the key has any record —
- * or gets one from a concurrent transaction, which this statement waits for — and the
- * caller rolls the whole movement back: one unique index decides, so money moves once.
+ * The fast path (Ledger.claimsWithMovement), with the key on the movement's own row
+ * (migration 0005): INSERT_TRANSACTION ($1…$11) carrying its key ($12) and fingerprint
+ * ($13). A row `claimed` comes back unless another movement of the owner ($4, the
+ * caller) carries the key: the unique index decides, waiting for a concurrent one.
+ * That no claim in idempotency_keys has the key was checked under the key's lock
+ * first (keyTaken, in the BEGIN).
  */
-const insertAndClaimDone = (events: boolean): string => `
-WITH ${changed(events, 'inserted', TX_INSERT, 'id', TX_ALL, TX_CREATED)},
-claimed AS (
-  INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at, claim_token, transaction_id, outcome)
-  SELECT $12, $13, $14, 'done', $15::timestamptz, $16::timestamptz, $17, id, $18::text::jsonb FROM inserted
-  ON CONFLICT (caller_id, key) DO NOTHING RETURNING 1 AS ok
-)
-SELECT EXISTS (SELECT 1 FROM claimed) AS claimed`;
+const insertKeyedMovement = (events: boolean): string => {
+  const insert = `
+  INSERT INTO transactions (${TX_INSERT_COLUMNS}, idempotency_key, idempotency_fingerprint)
+  VALUES ($1::uuid, $2, $3, $4, $5, $6::bigint, $7, $8::text::jsonb, $9, $10::timestamptz, $11::timestamptz, $12, $13)
+  ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
+  return events
+    ? `WITH ${changed(true, 'inserted', insert, 'id', TX_ALL, TX_CREATED)}\nSELECT 1 AS claimed FROM inserted`
+    : `${insert}\nRETURNING 1 AS claimed`;
+};
+
+/**
+ * Run under the key's lock ($lock, a keyLock number, spliced in as an integer literal:
+ * it travels in the BEGIN message): whether a claim in idempotency_keys has the key.
+ */
+export const keyTaken = (lock: string): string => {
+  if (!/^-?\d{1,19}$/.test(lock)) throw new RangeError(`invalid key lock ${lock}`);
+  return `SELECT EXISTS (SELECT 1 FROM idempotency_keys WHERE lock_hash = ${lock}) AS taken`;
+};
 
 /**
  * A pending transaction ($1) settles to $2 at $3 (metadata $4 replaces the stored one
@@ -165,10 +174,15 @@ WITH ${changed(events, 'adjusted', `
   WHERE id = $1::uuid`, 'id', TX_ALL, TX_UPDATED)}
 SELECT count(*) AS adjusted FROM adjusted`;
 
-/** New metadata ($2) for a transaction ($1) at $3. */
+/**
+ * New metadata ($2) for a transaction ($1) at $3. A movement that carries its
+ * idempotency key keeps the metadata it was created with (first_metadata): its replay
+ * answers it.
+ */
 const updateMetadata = (events: boolean): string => `
 WITH ${changed(events, 'updated', `
-  UPDATE transactions SET metadata = $2::text::jsonb, updated_at = $3::timestamptz, version = version + 1
+  UPDATE transactions SET metadata = $2::text::jsonb, updated_at = $3::timestamptz, version = version + 1,
+    first_metadata = CASE WHEN idempotency_key IS NOT NULL THEN COALESCE(first_metadata, metadata) END
   WHERE id = $1::uuid`, TX_COLUMNS, TX_ALL, TX_UPDATED)}
 SELECT ${TX_COLUMNS} FROM updated`;
 
@@ -315,7 +329,8 @@ export interface LedgerStatements {
   INSERT_LINKED_TRANSACTION_AND_FINISH: string;
   /** INSERT_LINKED_TRANSACTION ($1…$13) and LINK_IDEMPOTENCY ($14 caller, $15 key, $16 claim token): a pending refund. */
   INSERT_LINKED_TRANSACTION_AND_LINK: string;
-  INSERT_TRANSACTION_AND_CLAIM_DONE: string;
+  /** INSERT_TRANSACTION ($1…$11) with its key ($12) and fingerprint ($13) on the row: the owner's own fast path. */
+  INSERT_KEYED_MOVEMENT: string;
   SETTLE_TRANSACTION: string;
   FAIL_DEPOSIT: string;
   ADJUST_REFUNDED: string;
@@ -349,7 +364,7 @@ WITH ${changed(events, 'inserted', LINKED_TX_INSERT, 'id', TX_ALL, TX_CREATED)}
 UPDATE idempotency_keys SET transaction_id = (SELECT id FROM inserted)
 WHERE caller_id = $14 AND key = $15 AND state = 'in_flight' AND claim_token = $16
 RETURNING 1 AS held`,
-  INSERT_TRANSACTION_AND_CLAIM_DONE: insertAndClaimDone(events),
+  INSERT_KEYED_MOVEMENT: insertKeyedMovement(events),
   SETTLE_TRANSACTION: settleTransaction(events),
   FAIL_DEPOSIT: failDeposit(events),
   ADJUST_REFUNDED: adjustRefunded(events),

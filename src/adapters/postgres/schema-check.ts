@@ -62,9 +62,9 @@ export const requireCurrentSchema = (db: SqlExecutor, { database, expected, log 
       await ensure();
       return db.query(sql, params, options);
     },
-    async transaction(fn) {
+    async transaction(fn, options) {
       await ensure();
-      return db.transaction(fn);
+      return db.transaction(fn, options);
     },
     close: () => db.close(),
   };

@@ -17,6 +17,20 @@ export interface QueryOptions {
   idempotent?: boolean;
 }
 
+export interface TransactionOptions {
+  /**
+   * A transaction-level advisory lock (a signed 64-bit integer, in decimal) taken in
+   * the BEGIN itself, before the first statement: held until COMMIT or ROLLBACK.
+   */
+  lock?: string;
+  /**
+   * A statement without parameters run right after the lock, in the same message (no
+   * round trip of its own), in a snapshot taken once the lock is held; its rows are
+   * `fn`'s second argument. Built from integer literals only: it is sent as text.
+   */
+  probe?: string;
+}
+
 export interface SqlExecutor {
   query<R extends Row = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<R[]>;
   /**
@@ -25,6 +39,6 @@ export interface SqlExecutor {
    * failure, deadlock, connection lost before COMMIT was sent), so `fn` must only
    * touch the database through its session.
    */
-  transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (session: SqlSession, probed: Row[]) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 }
