@@ -769,7 +769,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry: the same key with the same body returns the first answer again (marked `Idempotent-Replayed: true`) without moving money twice; another body is a 422, a request still in flight a 409. Kept 24 hours, per caller.
+                 * @description Makes the request safe to retry: the same key with the same body returns the first answer again (marked `Idempotent-Replayed: true`) without moving money twice; another body is a 422, a request still in flight a 409. Kept at least 24 hours, per caller: use a new key for each new operation.
                  * @example dep-2026-01-15-001
                  */
                 "Idempotency-Key"?: string;
@@ -877,7 +877,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry: the same key with the same body returns the first answer again (marked `Idempotent-Replayed: true`) without moving money twice; another body is a 422, a request still in flight a 409. Kept 24 hours, per caller.
+                 * @description Makes the request safe to retry: the same key with the same body returns the first answer again (marked `Idempotent-Replayed: true`) without moving money twice; another body is a 422, a request still in flight a 409. Kept at least 24 hours, per caller: use a new key for each new operation.
                  * @example dep-2026-01-15-001
                  */
                 "Idempotency-Key"?: string;
@@ -964,7 +964,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry: the same key with the same body returns the first answer again (marked `Idempotent-Replayed: true`) without moving money twice; another body is a 422, a request still in flight a 409. Kept 24 hours, per caller.
+                 * @description Makes the request safe to retry: the same key with the same body returns the first answer again (marked `Idempotent-Replayed: true`) without moving money twice; another body is a 422, a request still in flight a 409. Kept at least 24 hours, per caller: use a new key for each new operation.
                  * @example dep-2026-01-15-001
                  */
                 "Idempotency-Key"?: string;
@@ -1369,7 +1369,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry: the same key with the same body returns the first answer again (marked `Idempotent-Replayed: true`) without moving money twice; another body is a 422, a request still in flight a 409. Kept 24 hours, per caller.
+                 * @description Makes the request safe to retry: the same key with the same body returns the first answer again (marked `Idempotent-Replayed: true`) without moving money twice; another body is a 422, a request still in flight a 409. Kept at least 24 hours, per caller: use a new key for each new operation.
                  * @example dep-2026-01-15-001
                  */
                 "Idempotency-Key"?: string;
@@ -1497,7 +1497,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry: the same key with the same body returns the first answer again (marked `Idempotent-Replayed: true`) without moving money twice; another body is a 422, a request still in flight a 409. Kept 24 hours, per caller.
+                 * @description Makes the request safe to retry: the same key with the same body returns the first answer again (marked `Idempotent-Replayed: true`) without moving money twice; another body is a 422, a request still in flight a 409. Kept at least 24 hours, per caller: use a new key for each new operation.
                  * @example dep-2026-01-15-001
                  */
                 "Idempotency-Key"?: string;
@@ -1594,7 +1594,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry: the same key with the same body returns the first answer again (marked `Idempotent-Replayed: true`) without moving money twice; another body is a 422, a request still in flight a 409. Kept 24 hours, per caller.
+                 * @description Makes the request safe to retry: the same key with the same body returns the first answer again (marked `Idempotent-Replayed: true`) without moving money twice; another body is a 422, a request still in flight a 409. Kept at least 24 hours, per caller: use a new key for each new operation.
                  * @example dep-2026-01-15-001
                  */
                 "Idempotency-Key"?: string;
@@ -1691,7 +1691,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes the request safe to retry: the same key with the same body returns the first answer again (marked `Idempotent-Replayed: true`) without moving money twice; another body is a 422, a request still in flight a 409. Kept 24 hours, per caller.
+                 * @description Makes the request safe to retry: the same key with the same body returns the first answer again (marked `Idempotent-Replayed: true`) without moving money twice; another body is a 422, a request still in flight a 409. Kept at least 24 hours, per caller: use a new key for each new operation.
                  * @example dep-2026-01-15-001
                  */
                 "Idempotency-Key"?: string;

@@ -143,7 +143,8 @@ export interface Ledger {
   /**
    * True when withdraw/transfer accept `claim`: the fast path for a key that is new.
    * The key is then claimed for `idem` inside the movement's own atomic step (one
-   * commit instead of two). If the key has any record at all, nothing happens and
+   * commit instead of two), and a later claim of it replays the movement as it was
+   * created (movementAsCreated), whatever changed it since. If the key has any record at all, nothing happens and
    * they throw IdempotencyKeyInUse; a refusal (NotFound, InsufficientFunds, …) records nothing.
    * Either way the caller then takes the regular claimIdempotency path.
    */

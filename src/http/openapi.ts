@@ -150,7 +150,7 @@ const idempotencyKey = {
   name: 'Idempotency-Key', in: 'header', required: false,
   description: 'Makes the request safe to retry: the same key with the same body returns the first answer again '
     + '(marked `Idempotent-Replayed: true`) without moving money twice; another body is a 422, a request still in flight a 409. '
-    + 'Kept 24 hours, per caller.',
+    + 'Kept at least 24 hours, per caller: use a new key for each new operation.',
   schema: { type: 'string', pattern: '^[\\x20-\\x7e]{1,255}$' }, example: 'dep-2026-01-15-001',
 };
 type QueryDocs = Record<string, { description: string; example: unknown; default?: unknown; ref?: string }>;

@@ -109,7 +109,7 @@ export const makePgExecutor = (pool: Pool, statementTimeoutMs = 5_000): SqlExecu
       }
     },
 
-    async transaction<T>(fn: (session: SqlSession, probed: Row[]) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    async transaction<T>(fn: (session: SqlSession, probed?: Row[]) => Promise<T>, options?: TransactionOptions): Promise<T> {
       const opening = beginWithLock(begin, options);
       for (let attempt = 1; ; attempt++) {
         let client: PoolClient;
@@ -132,7 +132,7 @@ export const makePgExecutor = (pool: Pool, statementTimeoutMs = 5_000): SqlExecu
         try {
           // Several statements in one message answer one result each; the probe's is the last.
           const opened = (await client.query(opening)) as unknown as QueryResult<Row> | QueryResult<Row>[];
-          const probed = options?.probe === undefined ? [] : (Array.isArray(opened) ? opened.at(-1)?.rows : opened.rows) ?? [];
+          const probed = options?.probe === undefined ? undefined : (Array.isArray(opened) ? opened.at(-1)?.rows : opened.rows);
           const result = await fn(sessionOf(client), probed);
           committing = true;
           await client.query('COMMIT');

@@ -64,9 +64,9 @@ export const openPgliteExecutor = (dataDir: string): SqlExecutor => {
     query: <R extends Row>(sql: string, params?: readonly unknown[], _options?: QueryOptions) =>
       enqueue(async (db) => (await db.query<R>(sql, params as unknown[] | undefined)).rows),
     // One connection runs one transaction at a time: an advisory lock would change nothing.
-    transaction: <T>(fn: (session: SqlSession, probed: Row[]) => Promise<T>, options?: TransactionOptions) =>
+    transaction: <T>(fn: (session: SqlSession, probed?: Row[]) => Promise<T>, options?: TransactionOptions) =>
       enqueue((db) => db.transaction(async (tx) => {
-        const probed = options?.probe === undefined ? [] : (await tx.query<Row>(options.probe)).rows;
+        const probed = options?.probe === undefined ? undefined : (await tx.query<Row>(options.probe)).rows;
         return fn(sessionOf(tx), probed);
       })),
     async close() {

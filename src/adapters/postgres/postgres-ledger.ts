@@ -127,10 +127,11 @@ const movementOptions = (idem: IdempotencyScope | undefined, claim: ClaimTimes |
  * (or a fast path the caller does not own) goes the regular way — IdempotencyKeyInUse
  * is moveOnce's cue — before anything is written.
  */
-const mayMoveWithKey = (tx: Transaction, idem: IdempotencyScope | undefined, claim: ClaimTimes | undefined, probed: Row[]): void => {
+const mayMoveWithKey = (tx: Transaction, idem: IdempotencyScope | undefined, claim: ClaimTimes | undefined, probed: Row[] | undefined): void => {
   if (!idem || !claim) return;
-  // The row is keyed by its owner, the caller of every withdrawal and transfer.
-  if (idem.callerId !== tx.userId || probed[0]?.taken !== false) throw new IdempotencyKeyInUse();
+  // The row is keyed by its owner, the caller of every withdrawal and transfer; no
+  // probe result (an executor that ran none) counts as taken.
+  if (idem.callerId !== tx.userId || probed === undefined || probed.length > 0) throw new IdempotencyKeyInUse();
 };
 
 /**

@@ -134,12 +134,13 @@ const insertKeyedMovement = (events: boolean): string => {
 };
 
 /**
- * Run under the key's lock ($lock, a keyLock number, spliced in as an integer literal:
- * it travels in the BEGIN message): whether a claim in idempotency_keys has the key.
+ * Run under the key's lock (`lock`, a keyLock number, spliced in as an integer literal:
+ * it travels in the BEGIN message): a row when a claim in idempotency_keys has the key
+ * (or one whose lock_hash collides), none when it is free.
  */
 export const keyTaken = (lock: string): string => {
   if (!/^-?\d{1,19}$/.test(lock)) throw new RangeError(`invalid key lock ${lock}`);
-  return `SELECT EXISTS (SELECT 1 FROM idempotency_keys WHERE lock_hash = ${lock}) AS taken`;
+  return `SELECT 1 AS taken FROM idempotency_keys WHERE lock_hash = ${lock} LIMIT 1`;
 };
 
 /**

@@ -26,7 +26,8 @@ export interface TransactionOptions {
   /**
    * A statement without parameters run right after the lock, in the same message (no
    * round trip of its own), in a snapshot taken once the lock is held; its rows are
-   * `fn`'s second argument. Built from integer literals only: it is sent as text.
+   * `fn`'s second argument (undefined when no probe ran). Built from integer literals
+   * only: it is sent as text.
    */
   probe?: string;
 }
@@ -39,6 +40,6 @@ export interface SqlExecutor {
    * failure, deadlock, connection lost before COMMIT was sent), so `fn` must only
    * touch the database through its session.
    */
-  transaction<T>(fn: (session: SqlSession, probed: Row[]) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  transaction<T>(fn: (session: SqlSession, probed?: Row[]) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 }
