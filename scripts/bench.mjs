@@ -23,7 +23,10 @@ const step = (title, fn) => {
   try {
     sections.push(fn().trim());
   } catch (err) {
-    sections.push(`## ${title}\n\nFailed in this run: ${String(err.message ?? err).split('\n')[0]}`);
+    // A section that printed its figures and then failed (a budget not met) keeps them.
+    const printed = typeof err.stdout === 'string' ? err.stdout.trim() : '';
+    const failure = `Failed in this run: ${String(err.message ?? err).split('\n')[0]}`;
+    sections.push(printed ? `${printed}\n\n${failure}` : `## ${title}\n\n${failure}`);
   }
   process.stderr.write(`bench: ${title} done in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 };

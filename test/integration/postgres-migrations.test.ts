@@ -8,6 +8,7 @@ import { Pool } from 'pg';
 import { runMigrations } from '../../src/adapters/postgres/migrate';
 import { MIGRATIONS } from '../../src/adapters/postgres/migrations';
 import { makePgExecutor } from '../../src/adapters/postgres/pg-executor';
+import { keyLock } from '../../src/adapters/postgres/postgres-ledger';
 import { BACKLOG, CLAIM_EVENTS } from '../../src/adapters/postgres/postgres-events-sql';
 import { DEBIT_PROFILE, historyQuery, holdsQuery, pendingQuery, RELEASE_DUE_HOLDS } from '../../src/adapters/postgres/postgres-sql';
 import { openPostgresStorage } from '../../src/adapters/postgres';
@@ -227,7 +228,7 @@ describe('postgres migrations', () => {
     }
   });
 
-  it('upgrades to movement keys: a keyed transfer recorded before still replays, and its key moves nothing again', async () => {
+  it('upgrades to movement keys: a keyed transfer recorded before still replays and moves nothing again; claims by older code stay safe', async () => {
     await ensureDatabase(UPGRADED_KEYS);
     const pool = new Pool({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: UPGRADED_KEYS, max: 1 });
     const at = new Date().toISOString();
@@ -263,6 +264,30 @@ describe('postgres migrations', () => {
       const again = { ...first, id: uuidv7(), createdAt: now, updatedAt: now };
       await expect(storage.ledger.transfer(again, { ...scope, token: randomUUID() }, times)).rejects.toMatchObject({ code: 'idempotency_key_in_use' });
       expect(await storage.ledger.getBalances('old-d')).toEqual([{ currency: 'USD', available: 900, held: 0 }]);
+
+      const withdrawal = (): Transaction => ({
+        id: uuidv7(), type: 'withdrawal', status: 'completed', userId: 'old-d', amount: 1, currency: 'USD', metadata: {}, refundedAmount: 0, createdAt: now, updatedAt: now,
+      });
+      // Code from before 0005, still running during a deploy, claims without lock_hash:
+      // a new key gets the lock_hash this code computes; a key a movement carries is refused.
+      const moved = { callerId: 'old-d', key: `k-${randomUUID()}`, fingerprint: 'fp-moved', token: randomUUID() };
+      await storage.ledger.withdraw(withdrawal(), moved, times);
+      const client = await directClient(UPGRADED_KEYS);
+      try {
+        const olderClaim = (key: string) => client.query(
+          `INSERT INTO idempotency_keys (caller_id, key, fingerprint, state, lease_until, expires_at, claim_token)
+           VALUES ('old-d', $1, 'fp-old-code', 'in_flight', $2, $3, 'old-token') ON CONFLICT (caller_id, key) DO NOTHING RETURNING lock_hash`,
+          [key, times.leaseUntil, times.expiresAt],
+        );
+        await expect(olderClaim(moved.key)).rejects.toMatchObject({ code: '40001' });
+        const fresh = `k-${randomUUID()}`;
+        expect((await olderClaim(fresh)).rows).toEqual([{ lock_hash: keyLock({ callerId: 'old-d', key: fresh }) }]);
+        const newer = { callerId: 'old-d', key: fresh, fingerprint: 'fp-new', token: randomUUID() };
+        await expect(storage.ledger.withdraw(withdrawal(), newer, times)).rejects.toMatchObject({ code: 'idempotency_key_in_use' });
+      } finally {
+        await client.end();
+      }
+      expect(await storage.ledger.getBalances('old-d')).toEqual([{ currency: 'USD', available: 899, held: 0 }]);
     } finally {
       await storage.close();
     }

@@ -27,6 +27,27 @@ UPDATE idempotency_keys
 ALTER TABLE idempotency_keys ALTER COLUMN lock_hash SET NOT NULL;
 CREATE INDEX idempotency_keys_lock ON idempotency_keys (lock_hash);
 
+-- While a deploy rolls out, code from before this migration may still run against
+-- it: it writes claims without lock_hash and knows nothing of keys on movements.
+-- Its claims get their lock_hash here (so the fast path sees them), and its claim of
+-- a key a movement already carries fails as a serialization failure, which that code
+-- retries and then answers 503: the client's retry reaches the new code and replays,
+-- instead of the old code moving the money a second time.
+CREATE FUNCTION idempotency_keys_before_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.lock_hash IS NULL THEN
+    IF EXISTS (SELECT 1 FROM transactions WHERE user_id = NEW.caller_id AND idempotency_key = NEW.key) THEN
+      RAISE EXCEPTION 'idempotency key is carried by a movement: retry against the current code'
+        USING ERRCODE = '40001';
+    END IF;
+    NEW.lock_hash := ('x' || left(encode(sha256(convert_to(NEW.key || chr(1) || NEW.caller_id, 'UTF8')), 'hex'), 16))::bit(64)::bigint;
+  END IF;
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER idempotency_keys_lock_hash BEFORE INSERT ON idempotency_keys
+  FOR EACH ROW EXECUTE FUNCTION idempotency_keys_before_insert();
+
 -- 'claimed' (a new in-flight claim), 'moved' (a movement carries the key; nothing
 -- written) or 'exists' (the key has a record in idempotency_keys; nothing written).
 CREATE FUNCTION claim_idempotency_key(
