@@ -21,9 +21,12 @@ ALTER TABLE transactions ADD COLUMN first_metadata jsonb;
 CREATE UNIQUE INDEX transactions_idempotency ON transactions (user_id, idempotency_key)
   WHERE idempotency_key IS NOT NULL;
 
+-- keyLock in SQL, for the keys stored before and for claims written by older code.
+CREATE FUNCTION idempotency_lock_hash(p_key text, p_caller text) RETURNS bigint LANGUAGE sql STABLE AS $$
+  SELECT ('x' || left(encode(sha256(convert_to(p_key || chr(1) || p_caller, 'UTF8')), 'hex'), 16))::bit(64)::bigint
+$$;
 ALTER TABLE idempotency_keys ADD COLUMN lock_hash bigint;
-UPDATE idempotency_keys
-  SET lock_hash = ('x' || left(encode(sha256(convert_to(key || chr(1) || caller_id, 'UTF8')), 'hex'), 16))::bit(64)::bigint;
+UPDATE idempotency_keys SET lock_hash = idempotency_lock_hash(key, caller_id);
 ALTER TABLE idempotency_keys ALTER COLUMN lock_hash SET NOT NULL;
 CREATE INDEX idempotency_keys_lock ON idempotency_keys (lock_hash);
 
@@ -40,7 +43,7 @@ BEGIN
       RAISE EXCEPTION 'idempotency key is carried by a movement: retry against the current code'
         USING ERRCODE = '40001';
     END IF;
-    NEW.lock_hash := ('x' || left(encode(sha256(convert_to(NEW.key || chr(1) || NEW.caller_id, 'UTF8')), 'hex'), 16))::bit(64)::bigint;
+    NEW.lock_hash := idempotency_lock_hash(NEW.key, NEW.caller_id);
   END IF;
   RETURN NEW;
 END
