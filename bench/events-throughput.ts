@@ -12,9 +12,7 @@ import { buildApp, type App } from '../src/composition-root';
 import { parseConfig } from '../src/config';
 import { eventDetail } from '../src/http/event-detail';
 import { startFakeEventBridge } from '../test/support/fake-eventbridge';
-import { ensureDatabase } from '../test/support/postgres';
-import { deleteKeysWithPrefix } from '../test/support/redis-test-env';
-import { median, range, rateFor } from './throughput';
+import { median, onPostgresAndRedis, range, rateFor } from './throughput';
 
 const CONCURRENCY = [8, 32];
 const REPETITIONS = 3;
@@ -73,14 +71,7 @@ const benchStorage = async (name: string, settings: Record<string, string>, busN
 const main = async (): Promise<void> => {
   const bus = await startFakeEventBridge();
   Object.assign(process.env, bus.sdkEnv());
-  const database = 'wallet_events_bench';
-  await ensureDatabase(database);
-  const prefix = `wallet-bench-${randomUUID().slice(0, 8)}:`;
-  const rows = [
-    ...(await benchStorage('postgres', { STORAGE: 'postgres', POSTGRES_DB: database, POSTGRES_SYNC: 'true', POSTGRES_POOL_MAX: '16' }, 'wallet-bench')),
-    ...(await benchStorage('redis', { STORAGE: 'redis', REDIS_KEY_PREFIX: prefix }, 'wallet-bench')),
-  ];
-  await deleteKeysWithPrefix(parseConfig({ AUTH_JWT_SECRET: 'bench-secret-0123456789', STORAGE: 'redis', REDIS_KEY_PREFIX: prefix }));
+  const rows = await onPostgresAndRedis('wallet_events_bench', (name, settings) => benchStorage(name, settings, 'wallet-bench'));
   await bus.close();
   console.log([
     '## Events on vs off',

@@ -11,9 +11,7 @@ import { randomUUID } from 'node:crypto';
 
 import { buildApp } from '../src/composition-root';
 import { parseConfig } from '../src/config';
-import { ensureDatabase } from '../test/support/postgres';
-import { deleteKeysWithPrefix } from '../test/support/redis-test-env';
-import { median, range, rateOf } from './throughput';
+import { median, onPostgresAndRedis, range, rateOf } from './throughput';
 
 const CONCURRENCY = [8, 32];
 const REPETITIONS = 3;
@@ -63,14 +61,7 @@ const benchStorage = async (name: string, settings: Record<string, string>): Pro
 };
 
 const main = async (): Promise<void> => {
-  const database = 'wallet_holds_bench';
-  await ensureDatabase(database);
-  const prefix = `wallet-bench-${randomUUID().slice(0, 8)}:`;
-  const rows = [
-    ...(await benchStorage('postgres', { STORAGE: 'postgres', POSTGRES_DB: database, POSTGRES_SYNC: 'true', POSTGRES_POOL_MAX: '16' })),
-    ...(await benchStorage('redis', { STORAGE: 'redis', REDIS_KEY_PREFIX: prefix })),
-  ];
-  await deleteKeysWithPrefix(parseConfig({ AUTH_JWT_SECRET: 'bench-secret-0123456789', STORAGE: 'redis', REDIS_KEY_PREFIX: prefix }));
+  const rows = await onPostgresAndRedis('wallet_holds_bench', benchStorage);
   console.log([
     '## Holds: create and capture vs a plain transfer',
     '',

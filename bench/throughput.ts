@@ -1,5 +1,10 @@
-// What the throughput benches share: the median and its spread over repeated runs, and
-// an operation's rate at a number of concurrent callers, by time or by count.
+// What the throughput benches share: the median and its spread over repeated runs, an
+// operation's rate at a number of concurrent callers, by time or by count, and the run
+// of one bench on PostgreSQL and then Redis.
+import { randomUUID } from 'node:crypto';
+import { parseConfig } from '../src/config';
+import { ensureDatabase } from '../test/support/postgres';
+import { deleteKeysWithPrefix } from '../test/support/redis-test-env';
 
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
@@ -27,4 +32,22 @@ export const rateOf = async (count: number, concurrency: number, op: (i: number)
     while (next < count) await op(next++);
   }));
   return count / ((performance.now() - started) / 1000);
+};
+
+/**
+ * `bench` on PostgreSQL (database `database`, created when missing) and then on Redis
+ * (a fresh key prefix, whose keys are deleted afterwards); its rows in that order.
+ */
+export const onPostgresAndRedis = async (
+  database: string,
+  bench: (name: string, settings: Record<string, string>) => Promise<string[]>,
+): Promise<string[]> => {
+  await ensureDatabase(database);
+  const prefix = `wallet-bench-${randomUUID().slice(0, 8)}:`;
+  const rows = [
+    ...(await bench('postgres', { STORAGE: 'postgres', POSTGRES_DB: database, POSTGRES_SYNC: 'true', POSTGRES_POOL_MAX: '16' })),
+    ...(await bench('redis', { STORAGE: 'redis', REDIS_KEY_PREFIX: prefix })),
+  ];
+  await deleteKeysWithPrefix(parseConfig({ AUTH_JWT_SECRET: 'bench-secret-0123456789', STORAGE: 'redis', REDIS_KEY_PREFIX: prefix }));
+  return rows;
 };

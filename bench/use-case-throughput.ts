@@ -12,9 +12,7 @@ import { uuidv7 } from '../src/adapters/system/system-clock';
 import { parseConfig } from '../src/config';
 import { claimTimes, fingerprint } from '../src/core/idempotency';
 import type { Transaction } from '../src/core/transaction';
-import { ensureDatabase } from '../test/support/postgres';
-import { deleteKeysWithPrefix } from '../test/support/redis-test-env';
-import { median, range, rateFor } from './throughput';
+import { median, onPostgresAndRedis, range, rateFor } from './throughput';
 
 const CONCURRENCY = [1, 8, 32];
 const REPETITIONS = 5;
@@ -96,14 +94,7 @@ const benchStorage = async (name: string, settings: Record<string, string>): Pro
 };
 
 const main = async (): Promise<void> => {
-  const database = 'wallet_usecase_bench';
-  await ensureDatabase(database);
-  const prefix = `wallet-bench-${randomUUID().slice(0, 8)}:`;
-  const rows = [
-    ...(await benchStorage('postgres', { STORAGE: 'postgres', POSTGRES_DB: database, POSTGRES_SYNC: 'true', POSTGRES_POOL_MAX: '16' })),
-    ...(await benchStorage('redis', { STORAGE: 'redis', REDIS_KEY_PREFIX: prefix })),
-  ];
-  await deleteKeysWithPrefix(parseConfig({ AUTH_JWT_SECRET: 'bench-secret-0123456789', STORAGE: 'redis', REDIS_KEY_PREFIX: prefix }));
+  const rows = await onPostgresAndRedis('wallet_usecase_bench', benchStorage);
   console.log([
     '## Throughput through the use case vs the ledger alone', '',
     `createTransfer with a new Idempotency-Key (one atomic transfer that checks both profiles and creates the key's record) vs Ledger.transfer with the same accounts — without a key ("ledger"), and with the same new-key claim the use case asks for ("ledger, same new key"); ${ACCOUNTS} accounts, ${REPETITIONS} interleaved runs of ${RUN_MS} ms per cell, in an order that rotates per run; transfers/s, median (min–max). The first ratio is the issue's goal (≥ 0.85 at 8 and 32 callers); the second is what the use-case layer itself costs; their quotient is the price of writing the idempotency record. Multiply by the adapter/raw ratio of the sections below for use case vs raw statements.`, '',
