@@ -6,7 +6,7 @@
 // named prepared statements, no session advisory locks, no temp tables.
 import { Pool, type PoolClient, type PoolConfig, type QueryResult } from 'pg';
 import { isConnectionError, isRetryableConflict, translateError } from './pg-errors';
-import type { QueryOptions, Row, SqlExecutor, SqlSession, TransactionOptions } from './sql-executor';
+import { lockLiteral, type QueryOptions, type Row, type SqlExecutor, type SqlSession, type TransactionOptions } from './sql-executor';
 
 /** Attempts per transaction (conflicts, or a connection lost before COMMIT). */
 const MAX_ATTEMPTS = 3;
@@ -64,9 +64,8 @@ export const beginStatement = (statementTimeoutMs: number): string =>
 export const beginWithLock = (begin: string, options: TransactionOptions | undefined): string => {
   const { lock, probe } = options ?? {};
   if (lock === undefined) return probe === undefined ? begin : `${begin}; ${probe}`;
-  // Only an integer literal is ever spliced in (a simple-query message takes no parameters).
-  if (!/^-?\d{1,19}$/.test(lock)) throw new RangeError(`invalid advisory lock ${lock}`);
-  return `${begin}; SELECT pg_advisory_xact_lock(${lock})${probe === undefined ? '' : `; ${probe}`}`;
+  // A simple-query message takes no parameters: only an integer literal is spliced in.
+  return `${begin}; SELECT pg_advisory_xact_lock(${lockLiteral(lock)})${probe === undefined ? '' : `; ${probe}`}`;
 };
 
 const backoff = (attempt: number): Promise<void> =>

@@ -1,6 +1,7 @@
 import { MAX_BALANCE } from '../../core/money';
 import type { HoldQuery } from '../../core/hold';
 import type { HistoryQuery } from '../../core/ports';
+import { lockLiteral } from './sql-executor';
 import {
   changed, HOLD_CREATED, HOLD_SETTLED, resourceJson, TX_CREATED, TX_SETTLED, TX_UPDATED, type Announcement,
 } from './postgres-events-sql';
@@ -138,10 +139,8 @@ const insertKeyedMovement = (events: boolean): string => {
  * it travels in the BEGIN message): a row when a claim in idempotency_keys has the key
  * (or one whose lock_hash collides), none when it is free.
  */
-export const keyTaken = (lock: string): string => {
-  if (!/^-?\d{1,19}$/.test(lock)) throw new RangeError(`invalid key lock ${lock}`);
-  return `SELECT 1 AS taken FROM idempotency_keys WHERE lock_hash = ${lock} LIMIT 1`;
-};
+export const keyTaken = (lock: string): string =>
+  `SELECT 1 AS taken FROM idempotency_keys WHERE lock_hash = ${lockLiteral(lock)} LIMIT 1`;
 
 /**
  * A pending transaction ($1) settles to $2 at $3 (metadata $4 replaces the stored one

@@ -32,6 +32,12 @@ export interface TransactionOptions {
   probe?: string;
 }
 
+/** `lock` when it is a signed 64-bit integer in decimal, the only text ever spliced into SQL; else RangeError. */
+export const lockLiteral = (lock: string): string => {
+  if (!/^-?\d{1,19}$/.test(lock)) throw new RangeError(`invalid advisory lock ${lock}`);
+  return lock;
+};
+
 export interface SqlExecutor {
   query<R extends Row = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<R[]>;
   /**
