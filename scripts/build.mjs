@@ -15,7 +15,7 @@ import { build, version as esbuildVersion } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 
 const storage = process.env.BUILD_STORAGE || 'all';
 const valid = ['all', 'memory', 'pglite', 'postgres', 'redis', 'mongodb'];
@@ -42,6 +42,16 @@ const external = [
   'pg-native', 'kerberos', '@mongodb-js/zstd', 'snappy', 'mongodb-client-encryption', 'aws4', 'socks', 'gcp-metadata', '@aws-sdk/credential-providers',
   ...(local ? ['mongodb', 'ioredis', 'pg'] : []),
 ];
+// @middy/core imports node:stream, node:stream/promises and node:stream/web at the top
+// for response streaming, which no handler uses: they load on first use instead
+// (scripts/shims/middy-streams.cjs), not at every cold start.
+const middyStreams = {
+  name: 'middy-streams',
+  setup(b) {
+    b.onResolve({ filter: /^node:stream(\/web|\/promises)?$/ }, (args) =>
+      (/[\\/]@middy[\\/]core[\\/]/.test(args.importer) ? { path: resolve('scripts/shims/middy-streams.cjs') } : undefined));
+  },
+};
 const options = {
   bundle: true,
   platform: 'node',
@@ -55,6 +65,7 @@ const options = {
   external,
   // The MongoDB connection-string parser's URL: Node's own (scripts/shims/whatwg-url.cjs).
   alias: { 'whatwg-url': './scripts/shims/whatwg-url.cjs' },
+  plugins: [middyStreams],
   define: { __WALLET_STORAGE__: JSON.stringify(storage), __WALLET_TRACING__: String(tracing) },
   logLevel: 'warning',
 };

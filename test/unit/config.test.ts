@@ -67,10 +67,33 @@ describe('config parsing', () => {
     ['IDEMPOTENCY_TTL_HOURS', '1'],
     ['AUTH_JWKS_URL', 'not a url'],
     ['PAYMENT_API_URL', 'nope'],
+    ['POSTGRES_PORT', '0x10'],
+    ['POSTGRES_PORT', ' 5432'],
+    ['MAX_AMOUNT', '9007199254740993'],
+    ['MAX_AMOUNT', '0.99999999999999999'],
   ])('%s=%j → ConfigError naming the variable', (name, value) => {
     const e = configErrorOf({ ...base, [name]: value });
     expect(e.problems.some((p) => p.startsWith(`${name}:`))).toBe(true);
     expect(e.message).toContain(name);
+  });
+
+  it('says what each kind of variable accepts, in table order, and never echoes the refused value', () => {
+    const refused = { POSTGRES_PORT: '70000', REDIS_DB: 'x9q', STORAGE: 'oraclé', POSTGRES_SSL: 'yes-please', AUTH_JWKS_URL: 'not a url', CURSOR_SECRET: 'short-sekrit' };
+    const e = configErrorOf({ ...base, ...refused });
+    expect(e.problems).toEqual([
+      'STORAGE: must be one of memory, pglite, postgres, redis, mongodb',
+      'AUTH_JWKS_URL: must be an absolute URL',
+      'CURSOR_SECRET: must be at least 16 characters',
+      'POSTGRES_PORT: must be between 1 and 65535',
+      'POSTGRES_SSL: must be true, false, 1 or 0',
+      'REDIS_DB: must be an integer',
+    ]);
+    for (const r of renderings(e)) for (const value of Object.values(refused)) expect(r).not.toContain(value);
+  });
+
+  it('counts characters, not UTF-16 units, for the 16-character minimum of a signing key', () => {
+    expect(configErrorOf({ AUTH_JWT_SECRET: '😀'.repeat(15) }).problems).toEqual(['AUTH_JWT_SECRET: must be at least 16 characters']);
+    expect(parseConfig({ AUTH_JWT_SECRET: '😀'.repeat(16) }).auth.jwtSecret).toBe('😀'.repeat(16));
   });
 
   it('names every invalid variable at once', () => {
