@@ -3,8 +3,9 @@
 // 503 while the database is away, service again once it is back (same process,
 // same storage object), and never a half-applied or lost movement.
 import { randomUUID } from 'node:crypto';
-import type { Client } from 'pg';
+import { Pool, type Client, type PoolClient } from 'pg';
 import { openPostgresStorage } from '../../src/adapters/postgres';
+import { makePgExecutor, poolConfig } from '../../src/adapters/postgres/pg-executor';
 import type { Storage } from '../../src/adapters/storage';
 import { uuidv7 } from '../../src/adapters/system/system-clock';
 import { InsufficientFunds, ServiceUnavailable } from '../../src/core/errors';
@@ -221,5 +222,41 @@ describe('postgres adapter under faults', () => {
     await expectAllOrNothing(accounts, 1000, attempts);
     await expect(storage.health.ping()).resolves.toBeUndefined();
     await expect(storage.ledger.transfer(movement('transfer', accounts[0] as string, 1, accounts[1] as string))).resolves.toBeDefined();
+  });
+
+  it('meets a whole pool of idle connections that died unseen, and still answers', async () => {
+    // What a failover or a proxy restart leaves behind: every idle client's server is
+    // gone, and each client learns it only when it is next used. More dead clients than
+    // the executor's attempts (3): pg_terminate_backend alone loses this race only now
+    // and then, so each client is made to fail its next message the way pg reports it.
+    const options = pgTestConfig(DATABASE, { POSTGRES_POOL_MAX: '6' }).postgres;
+    const pool = new Pool(poolConfig(options));
+    const db = makePgExecutor(pool, options.statementTimeoutMs);
+    const killAll = async (): Promise<void> => {
+      const clients: PoolClient[] = await Promise.all(Array.from({ length: 6 }, () => pool.connect()));
+      for (const client of clients) {
+        const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+        (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+          (client as unknown as { query: unknown }).query = query;
+          const err = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01', severity: 'FATAL' });
+          const callback = args.find((a): a is (e: Error) => void => typeof a === 'function');
+          if (callback) return void process.nextTick(() => callback(err));
+          return Promise.reject(err);
+        };
+        client.release();
+      }
+      expect(pool.idleCount).toBe(6);
+    };
+    try {
+      await killAll();
+      await expect(db.query('SELECT 1 AS one', [], { idempotent: true })).resolves.toEqual([{ one: 1 }]);
+      await killAll();
+      await expect(db.transaction((s) => s.query('SELECT 2 AS two'))).resolves.toEqual([{ two: 2 }]);
+      // A statement that may have written is never sent twice: it fails with the first dead client.
+      await killAll();
+      await expect(db.query('SELECT 3', [])).rejects.toBeInstanceOf(ServiceUnavailable);
+    } finally {
+      await pool.end();
+    }
   });
 });

@@ -81,6 +81,19 @@ const sessionOf = (client: PoolClient): SqlSession => ({
 
 export const makePgExecutor = (pool: Pool, statementTimeoutMs = 5_000): SqlExecutor => {
   const begin = beginStatement(statementTimeoutMs);
+  /**
+   * Idle clients whose server went away while they waited (a failover, a restart,
+   * pg_terminate_backend, a proxy's idle timeout) usually go together, and a client
+   * learns of it only when its socket is next read: a call may meet several of them
+   * in a row before the pool has dropped them. A connection failure of a client taken
+   * from the idle list, on its first message, is retried at once without using up an
+   * attempt; the pool destroys each such client, so there are at most as many of these
+   * retries as the pool holds clients.
+   */
+  const staleBudget = (): { spend(err: unknown): boolean } => {
+    let left = pool.options.max ?? 10;
+    return { spend: (err) => isConnectionError(err) && left-- > 0 };
+  };
   // An idle client whose server went away (restart, pg_terminate_backend, proxy
   // idle timeout) emits 'error'; the pool has already dropped it. Without a
   // listener, Node would crash the process.
@@ -93,12 +106,18 @@ export const makePgExecutor = (pool: Pool, statementTimeoutMs = 5_000): SqlExecu
 
   return {
     async query<R extends Row>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<R[]> {
+      const stale = staleBudget();
       for (let attempt = 1; ; attempt++) {
+        const reused = pool.idleCount > 0;
         try {
           // pool.query releases a failed client as broken, so it is not reused.
           return (await pool.query<R>(sql, params as unknown[] | undefined)).rows;
         } catch (err) {
           const again = isRetryableConflict(err) || (options?.idempotent === true && isConnectionError(err));
+          if (again && reused && stale.spend(err)) {
+            attempt--;
+            continue;
+          }
           if (again && attempt < MAX_ATTEMPTS) {
             await backoff(attempt);
             continue;
@@ -110,8 +129,10 @@ export const makePgExecutor = (pool: Pool, statementTimeoutMs = 5_000): SqlExecu
 
     async transaction<T>(fn: (session: SqlSession, probed?: Row[]) => Promise<T>, options?: TransactionOptions): Promise<T> {
       const opening = beginWithLock(begin, options);
+      const stale = staleBudget();
       for (let attempt = 1; ; attempt++) {
         let client: PoolClient;
+        const reused = pool.idleCount > 0;
         try {
           client = await pool.connect();
         } catch (err) {
@@ -122,6 +143,7 @@ export const makePgExecutor = (pool: Pool, statementTimeoutMs = 5_000): SqlExecu
           }
           throw translateError(err);
         }
+        let opened = false;
         let committing = false;
         let broken: Error | undefined;
         // A checked-out client has no pool listener: a socket dying between two of our
@@ -130,8 +152,9 @@ export const makePgExecutor = (pool: Pool, statementTimeoutMs = 5_000): SqlExecu
         client.on('error', onError);
         try {
           // Several statements in one message answer one result each; the probe's is the last.
-          const opened = (await client.query(opening)) as unknown as QueryResult<Row> | QueryResult<Row>[];
-          const probed = options?.probe === undefined ? undefined : (Array.isArray(opened) ? opened.at(-1)?.rows : opened.rows);
+          const begun = (await client.query(opening)) as unknown as QueryResult<Row> | QueryResult<Row>[];
+          opened = true;
+          const probed = options?.probe === undefined ? undefined : (Array.isArray(begun) ? begun.at(-1)?.rows : begun.rows);
           const result = await fn(sessionOf(client), probed);
           committing = true;
           await client.query('COMMIT');
@@ -141,6 +164,10 @@ export const makePgExecutor = (pool: Pool, statementTimeoutMs = 5_000): SqlExecu
           else await client.query('ROLLBACK').catch((e: Error) => (broken = e));
           // A connection lost during COMMIT leaves the outcome unknown: never replay it.
           const again = isRetryableConflict(err) || (!committing && broken !== undefined && isConnectionError(err));
+          if (again && reused && !opened && stale.spend(err)) {
+            attempt--;
+            continue;
+          }
           if (again && attempt < MAX_ATTEMPTS) {
             await backoff(attempt);
             continue;
