@@ -21,7 +21,10 @@ const step = (title, fn) => {
   process.stderr.write(`bench: ${title}\n`);
   const started = Date.now();
   try {
-    sections.push(fn().trim());
+    // A JSON log line on a bench's stdout is not a figure: it goes to the terminal instead.
+    const [figures, logs] = fn().trim().split('\n').reduce(([f, l], line) => (line.startsWith('{"level":') ? [f, [...l, line]] : [[...f, line], l]), [[], []]);
+    if (logs.length > 0) process.stderr.write(`bench: ${title}: log lines kept out of BENCHMARKS.md:\n${logs.join('\n')}\n`);
+    sections.push(figures.join('\n'));
   } catch (err) {
     // A section that printed its figures and then failed (a budget not met) keeps them.
     const printed = typeof err.stdout === 'string' ? err.stdout.trim() : '';
