@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { canonicalJson, fingerprint } from '../../src/core/idempotency';
 
@@ -54,5 +55,39 @@ describe('canonicalJson and fingerprint', () => {
     expect(fingerprint('deposit', ['a', 'b'])).not.toBe(fingerprint('deposit', ['b', 'a']));
     // Keys containing quotes cannot be used to make two requests collide.
     expect(canonicalJson({ 'a":1,"b': 2 })).not.toBe(canonicalJson({ a: 1, b: 2 }));
+  });
+
+  // Records written by earlier versions hold these fingerprints: a retry after a deploy
+  // must still match its own record, so the values can never change.
+  it.each([
+    ['transfer', { toUserId: 'user-b', amount: 150, currency: 'USD', metadata: { note: 'rent', 'é😀': 'x' } }, 'nwNykSk_XM0FCFfxRfABzPVUjggRIKVisVtN4JwK9mY'],
+    ['withdrawal', { amount: 1, currency: 'EUR' }, 'rgNcxVNXfkxpiP5u5PKG_Gs4ndgd1BVMhqvG2GbK6lk'],
+    ['deposit', { userId: 'u', amount: 9007199254740991, currency: 'JPY', metadata: { b: '2', a: '1', z: undefined } }, 'FzLPhQcSUFuQKrTzZWleUyDkmq_DWFNe3VZv-4fhmgo'],
+    ['hold', [1, 'two', null, { y: true, x: [] }], 'ufTv9-ZRu-FgCwtza_ZgpY4WuV5p90Ht3kpTuZjUZJ0'],
+  ])('keeps the fingerprint earlier versions stored (%s)', (operation, request, expected) => {
+    expect(fingerprint(operation, request)).toBe(expected);
+  });
+
+  it('writes exactly what the first definition wrote, for any JSON value (property)', () => {
+    // The definition the stored fingerprints were made with, kept as the reference.
+    const reference = (value: unknown): string => {
+      if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+      if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+      const entries = Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${reference(v)}`).join(',')}}`;
+    };
+    const withUndefined = fc.letrec((tie) => ({
+      value: fc.oneof(fc.jsonValue({ maxDepth: 1 }), fc.constant(undefined), fc.array(tie('value'), { maxLength: 4 }),
+        fc.dictionary(fc.string({ unit: 'binary' }), tie('value'), { maxKeys: 5 })),
+    })).value;
+    fc.assert(
+      fc.property(fc.string(), fc.oneof(fc.jsonValue({ maxDepth: 4 }), withUndefined), (operation, request) => {
+        const expected = createHash('sha256').update(reference({ operation, request })).digest('base64url');
+        return canonicalJson(request) === reference(request) && fingerprint(operation, request) === expected;
+      }),
+      { numRuns: 500 },
+    );
   });
 });
