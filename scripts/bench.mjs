@@ -38,6 +38,7 @@ run(['scripts/build.mjs'], { BUILD_OUTDIR: '.build/test' }); // bench/http-throu
 step('Bundle sizes', () => run(['scripts/check-bundles.mjs']));
 step('Cold start', () => run(['bench/cold-start.mjs', '15', '--check', '60']));
 step('Warm overhead', () => run(['scripts/run-ts.mjs', 'bench/warm-overhead.ts', '3000']));
+step('In-process work per write', () => run(['scripts/run-ts.mjs', 'bench/per-write-cpu.ts']));
 step('Use case throughput', () => run(['scripts/run-ts.mjs', 'bench/use-case-throughput.ts']));
 step('Holds throughput', () => run(['scripts/run-ts.mjs', 'bench/holds-throughput.ts']));
 step('Events on vs off', () => run(['scripts/run-ts.mjs', 'bench/events-throughput.ts']));

@@ -1,0 +1,26 @@
+// The first definitions of code later made faster, kept as the reference their
+// replacements must match (tests) and be measured against (bench/per-write-cpu.ts).
+import { createHash, randomBytes } from 'node:crypto';
+
+/** canonicalJson as the fingerprints stored by earlier versions were made. */
+export const canonicalJsonFirst = (value: unknown): string => {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJsonFirst).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJsonFirst(v)}`).join(',')}}`;
+};
+
+export const fingerprintFirst = (operation: string, request: unknown): string =>
+  createHash('sha256').update(canonicalJsonFirst({ operation, request })).digest('base64url');
+
+/** The first uuidv7: one randomBytes(16) call per id. */
+export const uuidv7First = (ms = Date.now()): string => {
+  const b = randomBytes(16);
+  b.writeUIntBE(ms, 0, 6);
+  b[6] = ((b[6] ?? 0) & 0x0f) | 0x70;
+  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+};
