@@ -85,15 +85,13 @@ export const makePgExecutor = (pool: Pool, statementTimeoutMs = 5_000): SqlExecu
    * Idle clients whose server went away while they waited (a failover, a restart,
    * pg_terminate_backend, a proxy's idle timeout) usually go together, and a client
    * learns of it only when its socket is next read: a call may meet several of them
-   * in a row before the pool has dropped them. A connection failure of a client taken
-   * from the idle list, on its first message, is retried at once without using up an
-   * attempt; the pool destroys each such client, so there are at most as many of these
-   * retries as the pool holds clients.
+   * in a row before the pool has dropped them. Where a retry is allowed anyway, a
+   * connection failure of a client taken from the idle list, on its first message, is
+   * retried at once and is not counted as an attempt; the pool destroys each such
+   * client, so a call meets at most as many of them as the pool holds.
    */
-  const staleBudget = (): { spend(err: unknown): boolean } => {
-    let left = pool.options.max ?? 10;
-    return { spend: (err) => isConnectionError(err) && left-- > 0 };
-  };
+  const maxStale = pool.options.max ?? 10;
+  const diedIdle = (err: unknown, reused: boolean, stale: number): boolean => reused && stale < maxStale && isConnectionError(err);
   // An idle client whose server went away (restart, pg_terminate_backend, proxy
   // idle timeout) emits 'error'; the pool has already dropped it. Without a
   // listener, Node would crash the process.
@@ -106,7 +104,7 @@ export const makePgExecutor = (pool: Pool, statementTimeoutMs = 5_000): SqlExecu
 
   return {
     async query<R extends Row>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<R[]> {
-      const stale = staleBudget();
+      let stale = 0;
       for (let attempt = 1; ; attempt++) {
         const reused = pool.idleCount > 0;
         try {
@@ -114,8 +112,9 @@ export const makePgExecutor = (pool: Pool, statementTimeoutMs = 5_000): SqlExecu
           return (await pool.query<R>(sql, params as unknown[] | undefined)).rows;
         } catch (err) {
           const again = isRetryableConflict(err) || (options?.idempotent === true && isConnectionError(err));
-          if (again && reused && stale.spend(err)) {
-            attempt--;
+          if (again && diedIdle(err, reused, stale)) {
+            stale++;
+            attempt--; // not an attempt: see diedIdle
             continue;
           }
           if (again && attempt < MAX_ATTEMPTS) {
@@ -129,7 +128,7 @@ export const makePgExecutor = (pool: Pool, statementTimeoutMs = 5_000): SqlExecu
 
     async transaction<T>(fn: (session: SqlSession, probed?: Row[]) => Promise<T>, options?: TransactionOptions): Promise<T> {
       const opening = beginWithLock(begin, options);
-      const stale = staleBudget();
+      let stale = 0;
       for (let attempt = 1; ; attempt++) {
         let client: PoolClient;
         const reused = pool.idleCount > 0;
@@ -164,8 +163,9 @@ export const makePgExecutor = (pool: Pool, statementTimeoutMs = 5_000): SqlExecu
           else await client.query('ROLLBACK').catch((e: Error) => (broken = e));
           // A connection lost during COMMIT leaves the outcome unknown: never replay it.
           const again = isRetryableConflict(err) || (!committing && broken !== undefined && isConnectionError(err));
-          if (again && reused && !opened && stale.spend(err)) {
-            attempt--;
+          if (again && !opened && diedIdle(err, reused, stale)) {
+            stale++;
+            attempt--; // not an attempt: see diedIdle
             continue;
           }
           if (again && attempt < MAX_ATTEMPTS) {
