@@ -44,9 +44,11 @@ export const onPostgresAndRedis = async (
 ): Promise<string[]> => {
   await ensureDatabase(database);
   const prefix = `wallet-bench-${randomUUID().slice(0, 8)}:`;
+  // The app's INFO lines (e.g. the outbox backlog) would land in the section's figures.
+  const quiet = { LOG_LEVEL: 'WARN' };
   const rows = [
-    ...(await bench('postgres', { STORAGE: 'postgres', POSTGRES_DB: database, POSTGRES_SYNC: 'true', POSTGRES_POOL_MAX: '16' })),
-    ...(await bench('redis', { STORAGE: 'redis', REDIS_KEY_PREFIX: prefix })),
+    ...(await bench('postgres', { ...quiet, STORAGE: 'postgres', POSTGRES_DB: database, POSTGRES_SYNC: 'true', POSTGRES_POOL_MAX: '16' })),
+    ...(await bench('redis', { ...quiet, STORAGE: 'redis', REDIS_KEY_PREFIX: prefix })),
   ];
   await deleteKeysWithPrefix(parseConfig({ AUTH_JWT_SECRET: 'bench-secret-0123456789', STORAGE: 'redis', REDIS_KEY_PREFIX: prefix }));
   return rows;
