@@ -26,28 +26,36 @@ const measure = (concurrency: number, op: (i: number) => Promise<unknown>): Prom
 /** CPU seconds the Redis server has used so far (INFO cpu), or undefined for other stores. */
 type ServerCpu = () => Promise<number | undefined>;
 
+interface CpuPerCall {
+  /** This process, user + system, µs per call. */
+  node: number;
+  /** The Redis server (INFO cpu), µs per call; undefined for other stores. */
+  server?: number;
+}
+
 /**
- * CPU per call while `op` runs at `concurrency` for RUN_MS: this process (user + system)
- * and, on Redis, the server. On a machine where client and server share the cores,
- * throughput follows their sum; unlike throughput, these figures hardly move with the
- * machine's noise.
+ * `measure`, also counting the CPU per call while it runs: this process and, on Redis,
+ * the server. On a machine where client and server share the cores, throughput follows
+ * their sum.
  */
-const cpuPerCall = async (concurrency: number, op: (i: number) => Promise<unknown>, serverCpu: ServerCpu): Promise<{ node: number; server?: number }> => {
-  let calls = 0;
-  const counted = async (i: number): Promise<void> => {
-    await op(i);
-    calls++;
-  };
+const measureWithCpu = async (concurrency: number, op: (i: number) => Promise<unknown>, serverCpu: ServerCpu): Promise<{ rate: number; cpu: CpuPerCall }> => {
   const server0 = await serverCpu();
   const node0 = process.cpuUsage();
-  await measure(concurrency, counted);
+  const rate = await measure(concurrency, op);
   const node = process.cpuUsage(node0);
   const server1 = await serverCpu();
+  const calls = rate * (RUN_MS / 1000);
   return {
-    node: (node.user + node.system) / calls,
-    ...(server0 !== undefined && server1 !== undefined && { server: ((server1 - server0) * 1e6) / calls }),
+    rate,
+    cpu: {
+      node: (node.user + node.system) / calls,
+      ...(server0 !== undefined && server1 !== undefined && { server: ((server1 - server0) * 1e6) / calls }),
+    },
   };
 };
+
+/** The callers at which CPU per call is reported. */
+const CPU_AT = 8;
 
 const benchStorage = async (name: string, settings: Record<string, string>): Promise<string[]> => {
   const config = parseConfig({ AUTH_JWT_SECRET: 'bench-secret-0123456789', ...settings });
@@ -82,6 +90,8 @@ const benchStorage = async (name: string, settings: Record<string, string>): Pro
   const lines: string[] = [];
   const hotLines: string[] = [];
   const cpuLines: string[] = [];
+  const serverCpu: ServerCpu & { close?: () => Promise<void> } = name === 'redis' ? await redisServerCpu(config) : async () => undefined;
+  const cpu = new Map<(i: number) => Promise<unknown>, CpuPerCall[]>([[viaUseCase, []], [viaLedger, []], [viaKeyedLedger, []]]);
   for (const c of CONCURRENCY) {
     const u: number[] = [];
     const l: number[] = [];
@@ -92,30 +102,29 @@ const benchStorage = async (name: string, settings: Record<string, string>): Pro
     for (let r = 0; r < REPETITIONS; r++) {
       for (let j = 0; j < cells.length; j++) {
         const [into, op] = cells[(r + j) % cells.length] as [number[], (i: number) => Promise<unknown>];
-        into.push(await measure(c, op));
+        if (c === CPU_AT) {
+          const measured = await measureWithCpu(c, op, serverCpu);
+          into.push(measured.rate);
+          cpu.get(op)?.push(measured.cpu);
+        } else {
+          into.push(await measure(c, op));
+        }
       }
     }
     lines.push(`| ${name} | ${c} | ${range(u)} | ${range(l)} | ${(median(u) / median(l)).toFixed(2)} | ${range(k)} | ${(median(u) / median(k)).toFixed(2)} |`);
   }
-  // CPU per transfer at 8 callers, each variant in turn, the median of the repetitions.
-  const serverCpu: ServerCpu & { close?: () => Promise<void> } = name === 'redis' ? await redisServerCpu(config) : async () => undefined;
-  const cpu = { u: [] as Array<{ node: number; server?: number }>, l: [] as Array<{ node: number; server?: number }>, k: [] as Array<{ node: number; server?: number }> };
-  for (let r = 0; r < REPETITIONS; r++) {
-    cpu.u.push(await cpuPerCall(8, viaUseCase, serverCpu));
-    cpu.l.push(await cpuPerCall(8, viaLedger, serverCpu));
-    cpu.k.push(await cpuPerCall(8, viaKeyedLedger, serverCpu));
-  }
-  const cell = (xs: Array<{ node: number; server?: number }>): { node: number; server?: number; sum: number } => {
+  await serverCpu.close?.();
+  // CPU per transfer: the median over the repetitions of each variant.
+  const cell = (xs: CpuPerCall[]): { node: number; server?: number; sum: number } => {
     const node = median(xs.map((x) => x.node));
     const server = xs.every((x) => x.server !== undefined) ? median(xs.map((x) => x.server as number)) : undefined;
     return { node, ...(server !== undefined && { server }), sum: node + (server ?? 0) };
   };
-  const [cu, cl, ck] = [cell(cpu.u), cell(cpu.l), cell(cpu.k)];
+  const [cu, cl, ck] = [viaUseCase, viaLedger, viaKeyedLedger].map((op) => cell(cpu.get(op) ?? [])) as [ReturnType<typeof cell>, ReturnType<typeof cell>, ReturnType<typeof cell>];
   const µs = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(1));
   for (const [what, c] of [['use case', cu], ['ledger', cl], ['ledger, same new key', ck]] as const) {
     cpuLines.push(`| ${name} | ${what} | ${µs(c.node)} | ${µs(c.server)} | ${c.server === undefined ? '—' : µs(c.sum)} | ${c.server === undefined ? '—' : (cl.sum / c.sum).toFixed(2)} |`);
   }
-  await serverCpu.close?.();
 
   // The hot account: every transfer debits one payer, so each waits for the previous
   // one's row lock (PostgreSQL) or runs after it in Redis's single script thread.
@@ -170,7 +179,7 @@ const main = async (): Promise<void> => {
     '',
     'The last row per store is the hot-account ceiling: one payer, 32 callers, every transfer debits the same balance. On PostgreSQL each transfer holds that row\'s lock until it commits, so the ceiling is about one commit round trip per transfer; on Redis every script runs alone on the server\'s one thread, so the ceiling is the script rate of one shard. docs/postgres.md and docs/redis.md say what to do when one account needs more.',
     '',
-    `CPU per transfer at 8 callers, the same three variants (${REPETITIONS} runs of ${RUN_MS} ms each, median): this process (user + system) and, on Redis, the server (INFO cpu). The bench's client and Redis share this machine's cores, so its Redis throughput follows their sum, and these figures move far less with the machine's noise than transfers/s do. "ledger / this" is the throughput ratio that sum predicts. (PostgreSQL's server CPU is spread over its backends and not measured here.)`,
+    `CPU per transfer, measured during the ${CPU_AT}-caller cells above (median of their ${REPETITIONS} runs per variant): this process (user + system) and, on Redis, the server (INFO cpu). The bench's client and Redis share this machine's cores, so there Redis throughput follows their sum; "ledger / this" is the throughput ratio that sum predicts. (PostgreSQL's server CPU is spread over its backends and not measured here; its client figure includes the kernel's share of each socket write to a server on the same machine.)`,
     '',
     '| storage | variant | this process µs | server µs | sum µs | ledger / this |', '|---|---|---:|---:|---:|---:|',
     ...cpuRows,
