@@ -22,9 +22,11 @@ const step = (title, fn) => {
   const started = Date.now();
   try {
     // A JSON log line on a bench's stdout is not a figure: it goes to the terminal instead.
-    const [figures, logs] = fn().trim().split('\n').reduce(([f, l], line) => (line.startsWith('{"level":') ? [f, [...l, line]] : [[...f, line], l]), [[], []]);
+    const lines = fn().trim().split('\n');
+    const isLog = (line) => line.startsWith('{"level":');
+    const logs = lines.filter(isLog);
     if (logs.length > 0) process.stderr.write(`bench: ${title}: log lines kept out of BENCHMARKS.md:\n${logs.join('\n')}\n`);
-    sections.push(figures.join('\n'));
+    sections.push(lines.filter((line) => !isLog(line)).join('\n'));
   } catch (err) {
     // A section that printed its figures and then failed (a budget not met) keeps them.
     const printed = typeof err.stdout === 'string' ? err.stdout.trim() : '';

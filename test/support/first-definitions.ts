@@ -1,6 +1,7 @@
 // The first definitions of code later made faster, kept as the reference their
 // replacements must match (tests) and be measured against (bench/per-write-cpu.ts).
 import { createHash, randomBytes } from 'node:crypto';
+import { uuidv7From } from '../../src/adapters/system/system-clock';
 
 /** canonicalJson as the fingerprints stored by earlier versions were made. */
 export const canonicalJsonFirst = (value: unknown): string => {
@@ -16,11 +17,4 @@ export const fingerprintFirst = (operation: string, request: unknown): string =>
   createHash('sha256').update(canonicalJsonFirst({ operation, request })).digest('base64url');
 
 /** The first uuidv7: one randomBytes(16) call per id. */
-export const uuidv7First = (ms = Date.now()): string => {
-  const b = randomBytes(16);
-  b.writeUIntBE(ms, 0, 6);
-  b[6] = ((b[6] ?? 0) & 0x0f) | 0x70;
-  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-};
+export const uuidv7First = (ms = Date.now()): string => uuidv7From(randomBytes(16), ms);

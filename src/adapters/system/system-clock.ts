@@ -22,14 +22,16 @@ const freshBytes = (): Buffer => {
   return bytes;
 };
 
-/** UUID v7 (RFC 9562): 48-bit millisecond timestamp, then random bits. */
-export const uuidv7 = (ms = Date.now()): string => {
-  const b = freshBytes();
+/** A UUID v7 (RFC 9562) written over 16 random bytes: 48-bit millisecond timestamp, version, variant. */
+export const uuidv7From = (b: Buffer, ms: number): string => {
   b.writeUIntBE(ms, 0, 6);
   b[6] = ((b[6] ?? 0) & 0x0f) | 0x70;
   b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
   const h = b.toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 };
+
+/** UUID v7 (RFC 9562): 48-bit millisecond timestamp, then random bits. */
+export const uuidv7 = (ms = Date.now()): string => uuidv7From(freshBytes(), ms);
 
 export const uuidV7Ids: IdGenerator = { transactionId: () => uuidv7(), claimToken: () => randomUUID() };
