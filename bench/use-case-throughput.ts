@@ -23,14 +23,25 @@ const ACCOUNTS = 100;
 
 const measure = (concurrency: number, op: (i: number) => Promise<unknown>): Promise<number> => rateFor(RUN_MS, concurrency, op);
 
-/** CPU seconds the Redis server has used so far (INFO cpu), or undefined for other stores. */
-type ServerCpu = () => Promise<number | undefined>;
+/** What the Redis server has done so far: CPU seconds (INFO cpu) and µs spent per command (INFO commandstats, scripts' own commands included). */
+interface ServerSample {
+  cpu: number;
+  usec: Record<string, number>;
+}
+/** A sample of the Redis server, or undefined for other stores. */
+type ServerCpu = () => Promise<ServerSample | undefined>;
+
+/** The commands that write the key's record on the fast path (with events off, the transfer script runs no other HSET). */
+const RECORD_COMMANDS = ['hset', 'pexpireat'];
 
 interface CpuPerCall {
   /** This process, user + system, µs per call. */
   node: number;
   /** The Redis server (INFO cpu), µs per call; undefined for other stores. */
   server?: number;
+  /** Time inside the script (EVALSHA), and in its commands that write the key's record, µs per call (INFO commandstats). */
+  script?: number;
+  record?: number;
 }
 
 /**
@@ -45,11 +56,17 @@ const measureWithCpu = async (concurrency: number, op: (i: number) => Promise<un
   const node = process.cpuUsage(node0);
   const server1 = await serverCpu();
   const calls = rate * (RUN_MS / 1000);
+  const spent = (cmds: string[]): number =>
+    cmds.reduce((sum, c) => sum + ((server1?.usec[c] ?? 0) - (server0?.usec[c] ?? 0)), 0) / calls;
   return {
     rate,
     cpu: {
       node: (node.user + node.system) / calls,
-      ...(server0 !== undefined && server1 !== undefined && { server: ((server1 - server0) * 1e6) / calls }),
+      ...(server0 !== undefined && server1 !== undefined && {
+        server: ((server1.cpu - server0.cpu) * 1e6) / calls,
+        script: spent(['evalsha']),
+        record: spent(RECORD_COMMANDS),
+      }),
     },
   };
 };
@@ -79,7 +96,8 @@ const benchStorage = async (name: string, settings: Record<string, string>): Pro
   const movement = (i: number): Transaction => {
     const [from, to] = pair(i);
     const at = new Date().toISOString();
-    return { id: uuidv7(), type: 'transfer', status: 'completed', userId: from, toUserId: to, amount: 1, currency: 'USD', metadata: {}, createdAt: at, updatedAt: at };
+    // The transaction the use case builds (completedMovement), so both store the same JSON.
+    return { id: uuidv7(), type: 'transfer', status: 'completed', userId: from, toUserId: to, amount: 1, currency: 'USD', metadata: {}, refundedAmount: 0, createdAt: at, updatedAt: at };
   };
   const viaLedger = (i: number) => storage.ledger.transfer(movement(i));
   // The same ledger call the use case makes: a new key claimed inside the transfer.
@@ -116,15 +134,17 @@ const benchStorage = async (name: string, settings: Record<string, string>): Pro
   }
   await serverCpu.close?.();
   // CPU per transfer: the median over the repetitions of each variant.
-  const cell = (xs: CpuPerCall[]): { node: number; server?: number; sum: number } => {
+  const cell = (xs: CpuPerCall[]): { node: number; server?: number; script?: number; record?: number; sum: number } => {
+    const of = (k: 'server' | 'script' | 'record'): number | undefined =>
+      xs.every((x) => x[k] !== undefined) ? median(xs.map((x) => x[k] as number)) : undefined;
     const node = median(xs.map((x) => x.node));
-    const server = xs.every((x) => x.server !== undefined) ? median(xs.map((x) => x.server as number)) : undefined;
-    return { node, ...(server !== undefined && { server }), sum: node + (server ?? 0) };
+    const [server, script, record] = [of('server'), of('script'), of('record')];
+    return { node, ...(server !== undefined && { server, script, record }), sum: node + (server ?? 0) };
   };
   const [cu, cl, ck] = [viaUseCase, viaLedger, viaKeyedLedger].map((op) => cell(cpu.get(op) ?? [])) as [ReturnType<typeof cell>, ReturnType<typeof cell>, ReturnType<typeof cell>];
   const µs = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(1));
   for (const [what, c] of [['use case', cu], ['ledger', cl], ['ledger, same new key', ck]] as const) {
-    cpuRows.push(`| ${name} | ${what} | ${µs(c.node)} | ${µs(c.server)} | ${c.server === undefined ? '—' : µs(c.sum)} | ${c.server === undefined ? '—' : (cl.sum / c.sum).toFixed(2)} |`);
+    cpuRows.push(`| ${name} | ${what} | ${µs(c.node)} | ${µs(c.server)} | ${c.server === undefined ? '—' : µs(c.sum)} | ${c.server === undefined ? '—' : (cl.sum / c.sum).toFixed(2)} | ${µs(c.script)} | ${µs(c.record)} |`);
   }
 
   // The hot account: every transfer debits one payer, so each waits for the previous
@@ -139,7 +159,7 @@ const benchStorage = async (name: string, settings: Record<string, string>): Pro
     useCases.createTransfer({ id: hot, isAdmin: false }, { toUserId: payee(i), amount: 1, currency: 'USD', idempotencyKey: randomUUID() });
   const hotLedgerOp = (i: number) => {
     const at = new Date().toISOString();
-    return storage.ledger.transfer({ id: uuidv7(), type: 'transfer', status: 'completed', userId: hot, toUserId: payee(i), amount: 1, currency: 'USD', metadata: {}, createdAt: at, updatedAt: at });
+    return storage.ledger.transfer({ id: uuidv7(), type: 'transfer', status: 'completed', userId: hot, toUserId: payee(i), amount: 1, currency: 'USD', metadata: {}, refundedAmount: 0, createdAt: at, updatedAt: at });
   };
   for (let r = 0; r < REPETITIONS; r++) {
     if (r % 2 === 0) hotUseCase.push(await measure(32, hotUseCaseOp));
@@ -151,14 +171,16 @@ const benchStorage = async (name: string, settings: Record<string, string>): Pro
   return [...lines, ...hotLines];
 };
 
-/** The Redis server's CPU seconds so far (user + system, INFO cpu), over a connection of its own. */
+/** The Redis server's CPU seconds so far (user + system, INFO cpu) and µs per command (INFO commandstats), over a connection of its own. */
 const redisServerCpu = async (config: Config): Promise<ServerCpu & { close?: () => Promise<void> }> => {
   const client = createRedisClient(config.redis);
   await waitUntilReady(client, 5_000);
-  const read = async (): Promise<number> => {
+  const read = async (): Promise<ServerSample> => {
     const info = await client.info('cpu');
     const field = (k: string): number => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
-    return field('used_cpu_user') + field('used_cpu_sys');
+    const usec: Record<string, number> = {};
+    for (const m of (await client.info('commandstats')).matchAll(/^cmdstat_([\w|]+):calls=\d+,usec=(\d+)/gm)) usec[m[1] as string] = Number(m[2]);
+    return { cpu: field('used_cpu_user') + field('used_cpu_sys'), usec };
   };
   return Object.assign(read, { close: () => closeRedisClient(client) });
 };
@@ -175,9 +197,9 @@ const main = async (): Promise<void> => {
     '',
     'The last row per store is the hot-account ceiling: one payer, 32 callers, every transfer debits the same balance. On PostgreSQL each transfer holds that row\'s lock until it commits, so the ceiling is about one commit round trip per transfer; on Redis every script runs alone on the server\'s one thread, so the ceiling is the script rate of one shard. docs/postgres.md and docs/redis.md say what to do when one account needs more.',
     '',
-    `CPU per transfer, measured during the ${CPU_AT}-caller cells above (median of their ${REPETITIONS} runs per variant): this process (user + system) and, on Redis, the server (INFO cpu). The bench's client and Redis share this machine's cores, so there Redis throughput follows their sum; "ledger / this" is the throughput ratio that sum predicts. (PostgreSQL's server CPU is spread over its backends and not measured here; its client figure includes the kernel's share of each socket write to a server on the same machine.)`,
+    `CPU per transfer, measured during the ${CPU_AT}-caller cells above (median of their ${REPETITIONS} runs per variant): this process (user + system) and, on Redis, the server (INFO cpu). The bench's client and Redis share this machine's cores, so there Redis throughput follows their sum; "ledger / this" is the throughput ratio that sum predicts. (PostgreSQL's server CPU is spread over its backends and not measured here; its client figure includes the kernel's share of each socket write to a server on the same machine.) The last two columns are Redis's own clock (INFO commandstats): time inside the transfer script, and the part of it in the two commands that write the key's record (HSET of its fields, PEXPIREAT); the rest of the script's extra time with a key is Lua's own work for those calls and their arguments.`,
     '',
-    '| storage | variant | this process µs | server µs | sum µs | ledger / this |', '|---|---|---:|---:|---:|---:|',
+    '| storage | variant | this process µs | server µs | sum µs | ledger / this | in the script µs | in the record\'s HSET + PEXPIREAT µs |', '|---|---|---:|---:|---:|---:|---:|---:|',
     ...cpuRows,
   ].join('\n'));
   process.exit(0);

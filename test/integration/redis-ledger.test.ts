@@ -169,6 +169,23 @@ describe('redis ledger specifics', () => {
       }
     });
 
+    it('checks the key, then the transaction: a key on record wins over a stored transaction, a new key meets it', async () => {
+      const [a, b] = [await user(), await user()];
+      await fund(a, 100);
+      for (const move of ['withdraw', 'transfer'] as const) {
+        const movement = move === 'withdraw' ? tx({ type: 'withdrawal', userId: a }) : tx({ type: 'transfer', userId: a, toUserId: b });
+        const first = newScope(a);
+        const stored = await storage.ledger[move](movement, first, times());
+        // The same transaction again under the key on record: the key answers first.
+        await expect(storage.ledger[move](movement, { ...first, token: randomUUID() }, times())).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+        // Under a new key: the stored transaction is answered, nothing moves twice, no record is made.
+        const fresh = newScope(a);
+        expect(await storage.ledger[move](movement, fresh, times())).toEqual(stored);
+        expect(await raw.exists(idemKey(fresh))).toBe(0);
+      }
+      expect(await storage.ledger.getBalances(a)).toEqual([{ currency: 'USD', available: 98, held: 0 }]);
+    });
+
     it('leaves a key with any record alone: open, or past its expiresAt but not yet evicted', async () => {
       const [a, b] = [await user(), await user()];
       await fund(a, 100);

@@ -50,11 +50,19 @@ const MOVEMENT_KEY = `
 local function claiming(key, t)
   return key ~= nil and ARGV[t + 1] == 'claim'
 end
--- Checked before any effect: the fast path wants no record at all (done, open, in
--- flight, or past its expiresAt but not yet evicted); otherwise the claim must be held.
-local function keyReady(key, t)
-  if claiming(key, t) then return redis.call('EXISTS', key) == 0 end
-  return held(key, ARGV[t])
+-- Checked before any effect, in this order: the key ('not_held'), then the transaction
+-- ('exists': this very transaction already ran). The fast path wants no record at all
+-- (done, open, in flight, or past its expiresAt but not yet evicted) and asks about
+-- both keys in one EXISTS; otherwise the claim must be held. 'ok' when both pass.
+local function keyAndTxReady(key, t, txKey)
+  if claiming(key, t) then
+    if redis.call('EXISTS', key, txKey) == 0 then return 'ok' end
+    if redis.call('EXISTS', key) == 1 then return 'not_held' end
+    return 'exists'
+  end
+  if not held(key, ARGV[t]) then return 'not_held' end
+  if redis.call('EXISTS', txKey) == 1 then return 'exists' end
+  return 'ok'
 end
 -- The outcome: on the fast path the record is created here, exactly as claimIdempotency
 -- lays it out (fp, state, token, leaseUntil, expiresAt), already done with its outcome.
@@ -199,8 +207,8 @@ return 'ok'
  */
 const withdraw = `${MOVEMENT_KEY}${HOLDS}
 useOutbox(7, 10)
-if not keyReady(KEYS[10], 11) then return 'not_held' end
-if redis.call('EXISTS', KEYS[2]) == 1 then return 'exists' end
+local ready = keyAndTxReady(KEYS[10], 11, KEYS[2])
+if ready ~= 'ok' then return ready end
 if redis.call('EXISTS', KEYS[4]) == 0 then return 'no_user' end
 local due, freed = expiredHolds(KEYS[5], ARGV[8], ARGV[1], ARGV[6], ARGV[7])
 local available = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
@@ -222,8 +230,8 @@ return 'ok'
  */
 const transfer = `${MOVEMENT_KEY}${HOLDS}
 useOutbox(10, 10)
-if not keyReady(KEYS[13], 11) then return 'not_held' end
-if redis.call('EXISTS', KEYS[3]) == 1 then return 'exists' end
+local ready = keyAndTxReady(KEYS[13], 11, KEYS[3])
+if ready ~= 'ok' then return ready end
 if redis.call('EXISTS', KEYS[6]) == 0 then return 'no_user' end
 if redis.call('EXISTS', KEYS[7]) == 0 then return 'no_recipient' end
 local amount = tonumber(ARGV[2])
