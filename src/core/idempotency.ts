@@ -201,34 +201,61 @@ const once = async (
 };
 
 /**
- * A withdrawal or transfer: `move(claim)` performs it in one atomic step that also
- * checks the profiles and the balance; `precheck` holds the checks that need no
- * storage (a transfer to oneself). With a key, the fast path lets the ledger claim a
- * new key inside the movement itself, so a keyed movement is one round trip when it
- * succeeds. Anything else — no fast path, a key already on record, any refusal (which
- * rolled back and recorded nothing) — goes through withIdempotency, which decides and
- * records the outcome the regular way.
+ * The fast path: with a key and a ledger that can (`fast`), `step(claim)` claims a new
+ * key inside its own atomic step, so it is one round trip when it succeeds. Anything
+ * else — no fast path, a failed `precheck`, a key already on record, any refusal
+ * (which rolled back and recorded nothing) — goes the `regular` way, which decides
+ * and records the outcome under a separate claim.
  */
-export const moveOnce = async (
+const fastOnce = async <R>(
   ctx: IdempotencyContext,
   scope: IdempotencyScope | undefined,
-  move: (claim?: ClaimTimes) => Promise<Transaction>,
-  precheck: () => void = () => undefined,
-): Promise<IdempotentResult> => {
-  const regular = () => withIdempotency(ctx, scope, async () => {
-    precheck();
-    return move();
-  });
-  if (!scope || !ctx.ledger.claimsWithMovement) return regular();
+  fast: boolean | undefined,
+  step: (claim: ClaimTimes) => Promise<R>,
+  precheck: () => void,
+  regular: () => Promise<R & { replayed: boolean }>,
+): Promise<R & { replayed: boolean }> => {
+  if (!scope || fast !== true) return regular();
   try {
     precheck();
   } catch {
     return regular();
   }
   try {
-    return { transaction: await move(claimTimes(ctx)), replayed: false };
+    return { ...(await step(claimTimes(ctx))), replayed: false };
   } catch (err) {
     if (err instanceof IdempotencyKeyInUse || isFinalOutcome(err)) return regular();
     throw err;
   }
 };
+
+/**
+ * A withdrawal or transfer: `move(claim)` performs it in one atomic step that also
+ * checks the profiles and the balance; `precheck` holds the checks that need no
+ * storage (a transfer to oneself). With a key, the ledger's fast path
+ * (claimsWithMovement) claims a new key inside the movement itself (see fastOnce).
+ */
+export const moveOnce = (
+  ctx: IdempotencyContext,
+  scope: IdempotencyScope | undefined,
+  move: (claim?: ClaimTimes) => Promise<Transaction>,
+  precheck: () => void = () => undefined,
+): Promise<IdempotentResult> =>
+  fastOnce(ctx, scope, ctx.ledger.claimsWithMovement, async (claim) => ({ transaction: await move(claim) }), precheck,
+    () => withIdempotency(ctx, scope, async () => {
+      precheck();
+      return move();
+    }));
+
+/** moveOnce for a hold's creation, with the ledger's claimsWithHold. */
+export const holdOnce = (
+  ctx: IdempotencyContext,
+  scope: IdempotencyScope | undefined,
+  create: (claim?: ClaimTimes) => Promise<Hold>,
+  precheck: () => void = () => undefined,
+): Promise<IdempotentHold> =>
+  fastOnce(ctx, scope, ctx.ledger.claimsWithHold, async (claim) => ({ hold: await create(claim) }), precheck,
+    () => withIdempotentHold(ctx, scope, async () => {
+      precheck();
+      return create();
+    }));

@@ -159,9 +159,17 @@ export interface Ledger {
    * Checks the payer's profile (NotFound), the payee's (NotFound, `param: "toUserId"`),
    * then that `available` covers the amount (InsufficientFunds); moves it from
    * `available` to `held`, stores the hold (`held`) and records `{ kind: 'hold' }` for
-   * `idem` — one atomic step. Refusals have no effect.
+   * `idem` — one atomic step. Refusals have no effect. With `claim` (claimsWithHold),
+   * the fast path as for withdraw and transfer.
    */
-  createHold(hold: Hold, idem?: IdempotencyScope): Promise<Hold>;
+  createHold(hold: Hold, idem?: IdempotencyScope, claim?: ClaimTimes): Promise<Hold>;
+  /**
+   * True when createHold accepts `claim`: claimsWithMovement's fast path for a hold's
+   * creation (its record replays `{ kind: 'hold' }`, the hold as created). A ledger
+   * without it ignores `claim` and checks `idem` as held, so a claim passed to it
+   * only ever ends in IdempotencyKeyInUse.
+   */
+  readonly claimsWithHold?: boolean;
   /**
    * In one atomic step: the hold must exist (HoldNotFound) and be capturable (see
    * holdRefusal: HoldExpired, InvalidStateTransition), the payee must be able to hold

@@ -99,6 +99,63 @@ export const describeHoldAndRefundCases = (get: Stores): void => {
         await expect(ledger.createHold(newHold({ userId: u, amount: 301 }), other)).rejects.toBeInstanceOf(InsufficientFunds);
         expect(await ledger.claimIdempotency(retryOf(other), times())).toEqual({ kind: 'in_use' });
       });
+
+      it('fast path: claims a new key inside the hold\'s own step, records the hold, and replays it', async () => {
+        if (!ledger.claimsWithHold) return;
+        const [u, v] = [await newUser(), await newUser()];
+        await fund(u, 500);
+        const s = scope(u);
+        const h = newHold({ userId: u, toUserId: v, amount: 200, metadata: { order: '7' } });
+        expect(await ledger.createHold(h, s, times())).toEqual(h);
+        expect(await ledger.claimIdempotency(retryOf(s), times())).toEqual({ kind: 'replay', outcome: { kind: 'hold', hold: h } });
+        expect(await ledger.claimIdempotency({ ...retryOf(s), fingerprint: 'another request' }, times())).toEqual({ kind: 'mismatch' });
+        // Replayed as created, whatever happened to the hold since.
+        await capture(h, 50);
+        expect(await ledger.claimIdempotency(retryOf(s), times())).toEqual({ kind: 'replay', outcome: { kind: 'hold', hold: h } });
+        expect(await balance(u, tick())).toEqual(usd(450, 0));
+      });
+
+      it('fast path: leaves a key that already has a record alone, and holds nothing', async () => {
+        if (!ledger.claimsWithHold) return;
+        const u = await newUser();
+        await fund(u, 500);
+        const done = scope(u);
+        const h = await ledger.createHold(newHold({ userId: u, amount: 100 }), done, times());
+        const inFlight = scope(u);
+        await ledger.claimIdempotency(inFlight, times());
+        for (const key of [retryOf(done), retryOf(inFlight)]) {
+          const again = newHold({ userId: u, amount: 100 });
+          await expect(ledger.createHold(again, key, times())).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+          expect(await ledger.getHold(again.id, tick())).toBeNull();
+        }
+        expect(await balance(u, tick())).toEqual(usd(400, 100));
+        expect(await ledger.claimIdempotency(retryOf(done), times())).toEqual({ kind: 'replay', outcome: { kind: 'hold', hold: h } });
+        expect(await ledger.claimIdempotency(retryOf(inFlight), times())).toEqual({ kind: 'in_use' });
+      });
+
+      it('fast path: a refused hold records no key', async () => {
+        if (!ledger.claimsWithHold) return;
+        const u = await newUser();
+        await fund(u, 10);
+        const s = scope(u);
+        await expect(ledger.createHold(newHold({ userId: u, amount: 11 }), s, times())).rejects.toBeInstanceOf(InsufficientFunds);
+        await expect(ledger.createHold(newHold({ userId: u, toUserId: newUserId(), amount: 1 }), s, times())).rejects.toMatchObject({ param: 'toUserId' });
+        expect(await ledger.claimIdempotency(retryOf(s), times())).toEqual({ kind: 'claimed' });
+        expect(await balance(u, tick())).toEqual(usd(10, 0));
+      });
+
+      it('fast path: exactly one of many concurrent holds with one new key takes effect', async () => {
+        if (!ledger.claimsWithHold) return;
+        const u = await newUser();
+        await fund(u, 1000);
+        const s = scope(u);
+        const results = await Promise.allSettled(
+          Array.from({ length: 20 }, () => ledger.createHold(newHold({ userId: u, amount: 10 }), retryOf(s), times())),
+        );
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(IdempotencyKeyInUse);
+        expect(await balance(u, tick())).toEqual(usd(990, 10));
+      });
     });
 
     describe('capturing and voiding', () => {

@@ -25,7 +25,22 @@ export const freePort = (): Promise<number> =>
 
 const root = join(__dirname, '../..');
 
+/**
+ * serverless-offline on two free ports. A port found free can be taken by another
+ * process before the server binds it (suites run in parallel): then it starts again on
+ * new ports, a few times.
+ */
 export const startOffline = async (env: Record<string, string>, timeoutMs = 60_000): Promise<OfflineServer> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(env, timeoutMs);
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
+    }
+  }
+};
+
+const startOnce = async (env: Record<string, string>, timeoutMs: number): Promise<OfflineServer> => {
   const [httpPort, lambdaPort] = [await freePort(), await freePort()];
   const cli = require.resolve('serverless/bin/serverless.js', { paths: [root] });
   const child: ChildProcess = spawn(process.execPath, [cli, 'offline', 'start', '--stage', 'local'], {

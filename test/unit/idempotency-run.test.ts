@@ -1,11 +1,17 @@
-// withIdempotency and moveOnce against a hand-written stub Ledger: no storage, just the
+// withIdempotency, moveOnce and holdOnce against a hand-written stub Ledger: no storage, just the
 // claim each test scripts and a record of what the core asked the ledger to do.
 import {
   DomainError, IdempotencyKeyInUse, IdempotencyKeyReused, InsufficientFunds, NotFound, PaymentGatewayError, ServiceUnavailable,
 } from '../../src/core/errors';
-import { moveOnce, withIdempotency, type IdempotencyContext } from '../../src/core/idempotency';
+import { makeMemoryLedger } from '../../src/adapters/memory/memory-ledger';
+import { createMemoryState } from '../../src/adapters/memory/memory-state';
+import { makeMemoryUserStore } from '../../src/adapters/memory/memory-user-store';
+import { systemClock, uuidv7, uuidV7Ids } from '../../src/adapters/system/system-clock';
+import type { Hold } from '../../src/core/hold';
+import { holdOnce, moveOnce, withIdempotency, type IdempotencyContext } from '../../src/core/idempotency';
 import type { ClaimTimes, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger } from '../../src/core/ports';
 import type { Transaction } from '../../src/core/transaction';
+import { makeCreateHold } from '../../src/core/use-cases/create-hold';
 
 const NOW = '2030-06-01T12:00:00.000Z';
 const TIMES: ClaimTimes = { now: NOW, leaseUntil: '2030-06-01T12:01:00.000Z', expiresAt: '2030-06-02T12:00:00.000Z' };
@@ -150,17 +156,19 @@ describe('withIdempotency', () => {
   });
 });
 
+/** A step (a movement, a hold's creation) that answers each call in turn with the next result, or throws it if an error. */
+const scripted = <T>(...results: Array<T | Error>) => {
+  const step = jest.fn(async (_claim?: ClaimTimes): Promise<T> => {
+    const next = results[step.mock.calls.length - 1];
+    if (next === undefined) throw new Error('called more often than scripted');
+    if (next instanceof Error) throw next;
+    return next;
+  });
+  return step;
+};
+
 describe('moveOnce', () => {
-  /** A movement that answers each call in turn with the next result (a Transaction or an error to throw). */
-  const moves = (...results: Array<Transaction | Error>) => {
-    const move = jest.fn(async (_claim?: ClaimTimes): Promise<Transaction> => {
-      const next = results[move.mock.calls.length - 1];
-      if (next === undefined) throw new Error('moved more often than scripted');
-      if (next instanceof Error) throw next;
-      return next;
-    });
-    return move;
-  };
+  const moves = scripted<Transaction>;
 
   it('without a key: moves without claiming', async () => {
     const s = stubLedger({ kind: 'in_use' }, { claimsWithMovement: true });
@@ -280,5 +288,76 @@ describe('moveOnce', () => {
     const move = moves(movement());
     await expect(moveOnce(context(s.ledger), SCOPE, move, failed(new NotFound()))).resolves.toEqual({ transaction: done, replayed: true });
     expect(move).not.toHaveBeenCalled();
+  });
+});
+
+describe('holdOnce', () => {
+  const hold = (over: Partial<Hold> = {}): Hold => ({
+    id: 'hold-1', userId: 'user-a', amount: 500, currency: 'USD', capturedAmount: 0, status: 'held', expiresAt: '2030-06-01T13:00:00.000Z',
+    metadata: {}, createdAt: NOW, updatedAt: NOW, ...over,
+  });
+  const creates = scripted<Hold>;
+  const withHold = (s: Stub): Stub => Object.assign(s, { ledger: { ...s.ledger, claimsWithHold: true } });
+
+  it('fast path (claimsWithHold): the hold\'s own step claims the key, no separate claim', async () => {
+    const s = withHold(stubLedger({ kind: 'in_use' }));
+    const create = creates(hold());
+    await expect(holdOnce(context(s.ledger), SCOPE, create)).resolves.toEqual({ hold: hold(), replayed: false });
+    expect(create.mock.calls).toEqual([[TIMES]]);
+    expect(s.calls).toEqual([]);
+  });
+
+  it('a ledger with only claimsWithMovement claims first, then creates under the claim', async () => {
+    const s = stubLedger({ kind: 'claimed' }, { claimsWithMovement: true });
+    const create = creates(hold());
+    await expect(holdOnce(context(s.ledger), SCOPE, create)).resolves.toEqual({ hold: hold(), replayed: false });
+    expect(create.mock.calls).toEqual([[]]);
+    expect(methods(s)).toEqual(['claimIdempotency']);
+  });
+
+  it('fast path: a key already on record falls back to the regular claim, which replays the hold', async () => {
+    const done = hold({ id: 'hold-earlier' });
+    const s = withHold(stubLedger({ kind: 'replay', outcome: { kind: 'hold', hold: done } }));
+    const create = creates(new IdempotencyKeyInUse());
+    await expect(holdOnce(context(s.ledger), SCOPE, create)).resolves.toEqual({ hold: done, replayed: true });
+    expect(create.mock.calls).toEqual([[TIMES]]);
+    expect(methods(s)).toEqual(['claimIdempotency']);
+  });
+
+  it('fast path: a refusal falls back, so it is recorded as the key\'s outcome; a failed precheck never tries the fast path', async () => {
+    const s = withHold(stubLedger({ kind: 'claimed' }));
+    const create = creates(new InsufficientFunds(), new InsufficientFunds());
+    await expect(holdOnce(context(s.ledger), SCOPE, create)).rejects.toBeInstanceOf(InsufficientFunds);
+    expect(create.mock.calls).toEqual([[TIMES], []]);
+    expect(methods(s)).toEqual(['claimIdempotency', 'completeIdempotency']);
+    const t = withHold(stubLedger({ kind: 'claimed' }));
+    const error = new NotFound('No user profile for toUserId', 'toUserId');
+    const never = creates(hold());
+    await expect(holdOnce(context(t.ledger), SCOPE, never, failed(error))).rejects.toBe(error);
+    expect(never).not.toHaveBeenCalled();
+    expect(methods(t)).toEqual(['claimIdempotency', 'completeIdempotency']);
+  });
+});
+
+describe('createHold with a new Idempotency-Key, through the use case (memory ledger)', () => {
+  it('is one step of the ledger: no separate claim; a retry replays the hold without a second one', async () => {
+    const state = createMemoryState();
+    const memory = makeMemoryLedger(state);
+    const claims: IdempotencyScope[] = [];
+    const ledger: Ledger = { ...memory, claimIdempotency: (scope, times) => (claims.push(scope), memory.claimIdempotency(scope, times)) };
+    const users = makeMemoryUserStore(state);
+    const deps = { ledger, users, clock: systemClock, ids: uuidV7Ids, limits: { maxAmount: 1_000_000, idempotencyLeaseMs: 60_000, idempotencyTtlMs: 86_400_000 } };
+    const payer = { id: 'user-a', isAdmin: false };
+    await users.create({ id: payer.id, email: 'a@example.com', name: 'A', createdAt: NOW });
+    const deposit = await ledger.createDeposit({ ...movement({ type: 'deposit', id: uuidv7(), status: 'pending' }), amount: 900 });
+    await ledger.settle({ id: deposit.id, status: 'completed', now: NOW });
+    const createHold = makeCreateHold(deps);
+    const input = { userId: payer.id, amount: 300, currency: 'USD', idempotencyKey: 'hold-key-1' };
+    const first = await createHold(payer, input);
+    expect(first.replayed).toBe(false);
+    expect(claims).toEqual([]);
+    expect(await createHold(payer, input)).toEqual({ hold: first.hold, replayed: true });
+    expect(claims).toHaveLength(1);
+    expect(await ledger.getBalances(payer.id)).toEqual([{ currency: 'USD', available: 600, held: 300 }]);
   });
 });

@@ -139,6 +139,7 @@ export const makeMemoryLedger = (state: MemoryState, options: MemoryLedgerOption
 
   return {
     claimsWithMovement: true,
+    claimsWithHold: true,
     async claimIdempotency(scope: IdempotencyScope, times: ClaimTimes): Promise<IdempotencyClaim> {
       const k = keyOf(scope);
       const r = state.idempotency.get(k);
@@ -236,8 +237,8 @@ export const makeMemoryLedger = (state: MemoryState, options: MemoryLedgerOption
       return copy(tx);
     },
 
-    async createHold(hold, idem) {
-      const r = held(idem);
+    async createHold(hold, idem, claim) {
+      const r = claim && idem ? claimFresh(idem, claim) : held(idem);
       requireProfiles(hold);
       releaseExpired(hold.userId, hold.currency, hold.createdAt);
       debit(hold);

@@ -44,6 +44,12 @@ export const withClaim = (base: string[], idem: IdempotencyScope | undefined, cl
     ? [...base, 'claim', idem.fingerprint, claim.leaseUntil, claim.expiresAt, String(Date.parse(claim.expiresAt))]
     : base;
 
+/** withClaim's tail padded to its full length with '' (no fast path), for a script whose ARGV goes on after it. */
+export const claimSlots = (idem: IdempotencyScope | undefined, claim: ClaimTimes | undefined): string[] => {
+  const tail = withClaim([], idem, claim);
+  return tail.length > 0 ? tail : ['', '', '', '', ''];
+};
+
 /** The ARGV a changing script takes after its own: the random seed of its event ids, or '' with events off (no outbox write). */
 export const eventSeed = (events: boolean): string => (events ? randomUUID() : '');
 

@@ -5,6 +5,7 @@
 // scored by expiresAt in ms). ISO timestamps have a fixed width, so `expiresAt <= now`
 // compares them in time order, as isExpiredAt does. Every change of a hold counts in its
 // hash's `version` field and announces the state it left (holdChanged, in EVENTS).
+import { MOVEMENT_KEY } from './redis-fast-path-scripts';
 
 /**
  * Shared by every script that debits a payer (withdraw, transfer, createHold, refund)
@@ -61,13 +62,14 @@ end
 /**
  * KEYS: hold, balances, holds, live, expiries, payer user, payee user (the payer's again
  * when there is none), outbox ×3, [idem]. ARGV: currency, amount, member, id, expiresAtMs,
- * now, nowMs, hold key prefix, outcome, event seed, token ('' without idem), then the
- * hold's field/value pairs. Refusals in the port's order: 'no_user', 'no_recipient', 'insufficient'.
+ * now, nowMs, hold key prefix, outcome, event seed, token ('' without idem), the fast
+ * path's claim tail (withdraw's and transfer's, five '' without it), then the hold's
+ * field/value pairs. Refusals in the port's order: 'no_user', 'no_recipient', 'insufficient'.
  */
-const createHold = `${HOLDS}
+const createHold = `${MOVEMENT_KEY}${HOLDS}
 useOutbox(8, 10)
-if not held(KEYS[11], ARGV[11]) then return 'not_held' end
-if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
+local ready = keyAndTxReady(KEYS[11], 11, KEYS[1])
+if ready ~= 'ok' then return ready end
 if redis.call('EXISTS', KEYS[6]) == 0 then return 'no_user' end
 if redis.call('EXISTS', KEYS[7]) == 0 then return 'no_recipient' end
 local due, freed = expiredHolds(KEYS[4], ARGV[8], ARGV[1], ARGV[6], ARGV[7])
@@ -76,12 +78,12 @@ if available + freed < tonumber(ARGV[2]) then return 'insufficient' end
 releaseHolds(due, ARGV[8], KEYS[2], KEYS[4], KEYS[5], ARGV[1])
 redis.call('HINCRBY', KEYS[2], ARGV[1], '-' .. ARGV[2])
 redis.call('HINCRBY', KEYS[2], 'held:' .. ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[1], unpack(ARGV, 12))
+redis.call('HSET', KEYS[1], unpack(ARGV, 17))
 holdChanged(KEYS[1], ARGV[6])
 redis.call('ZADD', KEYS[3], 0, ARGV[3])
 redis.call('ZADD', KEYS[4], ARGV[5], ARGV[4])
 redis.call('ZADD', KEYS[5], ARGV[5], ARGV[4])
-finish(KEYS[11], ARGV[9])
+record(KEYS[11], 11, ARGV[9])
 return 'ok'
 `;
 

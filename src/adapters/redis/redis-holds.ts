@@ -5,7 +5,7 @@ import { ServiceUnavailable } from '../../core/errors';
 import { holdAsOf, type Hold } from '../../core/hold';
 import type { Ledger } from '../../core/ports';
 import {
-  amountArg, expiryArgs, MAX_CAS_ROUNDS, parseTransaction, transactionJson, transactionOutcomeJson, withIdem, withToken,
+  amountArg, claimSlots, expiryArgs, MAX_CAS_ROUNDS, parseTransaction, transactionJson, transactionOutcomeJson, withIdem, withToken,
   type RedisLedgerContext,
 } from './redis-calls';
 import { redisCall, scriptRefusal, toStorageError } from './redis-errors';
@@ -32,14 +32,14 @@ export const makeRedisHolds = ({ client, keys, run, outbox, seed }: RedisLedgerC
   };
 
   return {
-    async createHold(hold, idem) {
+    async createHold(hold, idem, claim) {
       const result = await run('createHold', {
         keys: withIdem(keys, [
           keys.hold(hold.id), keys.balances(hold.userId), keys.holds(hold.userId), keys.liveHolds(hold.userId), keys.holdExpiries(),
           keys.user(hold.userId), keys.user(hold.toUserId ?? hold.userId), ...outbox,
         ], idem),
         args: [hold.currency, amountArg(hold.amount), historyMember(hold), hold.id, String(Date.parse(hold.expiresAt)),
-          ...expiryArgs(keys, hold.createdAt), holdOutcomeJson(hold), seed(), idem?.token ?? '', ...holdFields(hold)],
+          ...expiryArgs(keys, hold.createdAt), holdOutcomeJson(hold), seed(), idem?.token ?? '', ...claimSlots(idem, claim), ...holdFields(hold)],
       });
       if (result === 'ok') return structuredClone(hold);
       if (result !== 'exists') throw scriptRefusal(result);

@@ -106,6 +106,7 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys, options: RedisLe
 
   return {
     claimsWithMovement: true,
+    claimsWithHold: true,
     async claimIdempotency(scope: IdempotencyScope, times: ClaimTimes): Promise<IdempotencyClaim> {
       const reply = (await run('claimIdempotency', {
         keys: [keys.idempotency(scope)],

@@ -12,16 +12,18 @@
 // answers 'not_held' before any effect: a request whose lease ran out and was taken
 // over moves no money and records nothing.
 //
-// The fast path (Ledger.claimsWithMovement): withdraw and transfer may take, right
-// after the token, the tail 'claim', fingerprint, leaseUntil, expiresAt, expiresAtMs.
-// The key must then have no record at all (else 'not_held', no effect), and the
-// movement creates it already done — the same hash, fields and PEXPIREAT that
-// claimIdempotency followed by the movement would leave — all in the one script.
+// The fast path (Ledger.claimsWithMovement, claimsWithHold): withdraw, transfer and
+// createHold may take, right after the token, the tail 'claim', fingerprint,
+// leaseUntil, expiresAt, expiresAtMs (redis-fast-path-scripts.ts). The key must then
+// have no record at all (else 'not_held', no effect), and the script creates it
+// already done — the same hash, fields and PEXPIREAT that claimIdempotency followed
+// by the script without the tail would leave — all in the one script.
 //
 // Events: every script that changes a transaction or hold counts the change and, with
 // events on, writes its event in the same script (redis-outbox-scripts.ts).
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { MOVEMENT_KEY } from './redis-fast-path-scripts';
 import { HOLD_SOURCES, HOLDS } from './redis-hold-scripts';
 import { EVENTS, OUTBOX_SOURCES } from './redis-outbox-scripts';
 import { REFUND_SOURCES } from './redis-refund-scripts';
@@ -40,42 +42,6 @@ local function finish(key, outcome)
   end
 end
 ${EVENTS}`;
-
-/**
- * For withdraw and transfer: `t` is the token's ARGV index; ARGV[t + 1] is the mode
- * ('claim' for the fast path, absent otherwise), then fingerprint, leaseUntil,
- * expiresAt, expiresAtMs.
- */
-const MOVEMENT_KEY = `
-local function claiming(key, t)
-  return key ~= nil and ARGV[t + 1] == 'claim'
-end
--- Checked before any effect, in this order: the key ('not_held'), then the transaction
--- ('exists': this very transaction already ran). The fast path wants no record at all
--- (done, open, in flight, or past its expiresAt but not yet evicted) and asks about
--- both keys in one EXISTS; otherwise the claim must be held. 'ok' when both pass.
-local function keyAndTxReady(key, t, txKey)
-  if claiming(key, t) then
-    if redis.call('EXISTS', key, txKey) == 0 then return 'ok' end
-    if redis.call('EXISTS', key) == 1 then return 'not_held' end
-    return 'exists'
-  end
-  if not held(key, ARGV[t]) then return 'not_held' end
-  if redis.call('EXISTS', txKey) == 1 then return 'exists' end
-  return 'ok'
-end
--- The outcome: on the fast path the record is created here, exactly as claimIdempotency
--- lays it out (fp, state, token, leaseUntil, expiresAt), already done with its outcome.
-local function record(key, t, outcome)
-  if claiming(key, t) then
-    redis.call('HSET', key, 'fp', ARGV[t + 2], 'state', 'done', 'token', ARGV[t], 'leaseUntil', ARGV[t + 3],
-      'expiresAt', ARGV[t + 4], 'outcome', outcome)
-    redis.call('PEXPIREAT', key, ARGV[t + 5])
-  else
-    finish(key, outcome)
-  end
-end
-`;
 
 /**
  * KEYS: idem. ARGV: now, leaseUntil, expiresAt, expiresAtMs, fingerprint, token.

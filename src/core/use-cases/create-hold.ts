@@ -1,6 +1,6 @@
 import { InvalidRequest, SameAccountTransfer } from '../errors';
 import { DEFAULT_HOLD_SECONDS, MAX_HOLD_SECONDS, type Hold } from '../hold';
-import { withIdempotentHold, type IdempotentHold } from '../idempotency';
+import { holdOnce, type IdempotentHold } from '../idempotency';
 import type { Metadata } from '../transaction';
 import { isValidUserId, profileNotFound } from '../user';
 import type { Caller, Deps } from './deps';
@@ -38,14 +38,18 @@ export const makeCreateHold = (deps: Pick<Deps, 'ledger' | 'users' | 'clock' | '
     const { idempotencyKey, ...request } = input;
     const scope = idempotencyScope(deps, caller.id, idempotencyKey, 'hold', { ...request, expiresInSeconds: seconds });
     const ctx = idempotencyContext(deps);
-    return withIdempotentHold(ctx, scope, async () => {
-      const { toUserId } = input;
+    const { toUserId } = input;
+    const precheck = (): void => {
       if (toUserId === input.userId) throw new SameAccountTransfer();
-      // An id no token can carry has no profile: only the payer's profile is worth a look.
-      if (toUserId !== undefined && !isValidUserId(toUserId)) {
+    };
+    // An id no token can carry has no profile: only the payer's profile is worth a look.
+    if (toUserId !== undefined && !isValidUserId(toUserId)) {
+      return holdOnce(ctx, scope, async () => {
         await requireUser(deps, input.userId);
         throw profileNotFound('toUserId');
-      }
+      }, precheck);
+    }
+    return holdOnce(ctx, scope, (claim) => {
       const hold: Hold = {
         id: deps.ids.transactionId(),
         userId: input.userId,
@@ -58,6 +62,6 @@ export const makeCreateHold = (deps: Pick<Deps, 'ledger' | 'users' | 'clock' | '
         createdAt: ctx.now,
         updatedAt: ctx.now,
       };
-      return deps.ledger.createHold(hold, scope);
-    });
+      return deps.ledger.createHold(hold, scope, claim);
+    }, precheck);
   };
