@@ -35,10 +35,11 @@ interface Stub {
 const unexpected = (name: string) => (): Promise<never> => Promise.reject(new Error(`the core called ledger.${name}`));
 
 /** A Ledger whose claim answers `claim`; the movement methods are never to be called here (`move` is the test's own). */
-const stubLedger = (claim: IdempotencyClaim, opts: { claimsWithMovement?: boolean } = {}): Stub => {
+const stubLedger = (claim: IdempotencyClaim, opts: { claimsWithMovement?: boolean; claimsWithHold?: boolean } = {}): Stub => {
   const calls: Stub['calls'] = [];
   const ledger: Ledger = {
     ...(opts.claimsWithMovement && { claimsWithMovement: true }),
+    ...(opts.claimsWithHold && { claimsWithHold: true }),
     claimIdempotency: async (scope, times) => {
       calls.push({ method: 'claimIdempotency', scope, times });
       return claim;
@@ -297,10 +298,9 @@ describe('holdOnce', () => {
     metadata: {}, createdAt: NOW, updatedAt: NOW, ...over,
   });
   const creates = scripted<Hold>;
-  const withHold = (s: Stub): Stub => Object.assign(s, { ledger: { ...s.ledger, claimsWithHold: true } });
 
   it('fast path (claimsWithHold): the hold\'s own step claims the key, no separate claim', async () => {
-    const s = withHold(stubLedger({ kind: 'in_use' }));
+    const s = stubLedger({ kind: 'in_use' }, { claimsWithHold: true });
     const create = creates(hold());
     await expect(holdOnce(context(s.ledger), SCOPE, create)).resolves.toEqual({ hold: hold(), replayed: false });
     expect(create.mock.calls).toEqual([[TIMES]]);
@@ -317,7 +317,7 @@ describe('holdOnce', () => {
 
   it('fast path: a key already on record falls back to the regular claim, which replays the hold', async () => {
     const done = hold({ id: 'hold-earlier' });
-    const s = withHold(stubLedger({ kind: 'replay', outcome: { kind: 'hold', hold: done } }));
+    const s = stubLedger({ kind: 'replay', outcome: { kind: 'hold', hold: done } }, { claimsWithHold: true });
     const create = creates(new IdempotencyKeyInUse());
     await expect(holdOnce(context(s.ledger), SCOPE, create)).resolves.toEqual({ hold: done, replayed: true });
     expect(create.mock.calls).toEqual([[TIMES]]);
@@ -325,12 +325,12 @@ describe('holdOnce', () => {
   });
 
   it('fast path: a refusal falls back, so it is recorded as the key\'s outcome; a failed precheck never tries the fast path', async () => {
-    const s = withHold(stubLedger({ kind: 'claimed' }));
+    const s = stubLedger({ kind: 'claimed' }, { claimsWithHold: true });
     const create = creates(new InsufficientFunds(), new InsufficientFunds());
     await expect(holdOnce(context(s.ledger), SCOPE, create)).rejects.toBeInstanceOf(InsufficientFunds);
     expect(create.mock.calls).toEqual([[TIMES], []]);
     expect(methods(s)).toEqual(['claimIdempotency', 'completeIdempotency']);
-    const t = withHold(stubLedger({ kind: 'claimed' }));
+    const t = stubLedger({ kind: 'claimed' }, { claimsWithHold: true });
     const error = new NotFound('No user profile for toUserId', 'toUserId');
     const never = creates(hold());
     await expect(holdOnce(context(t.ledger), SCOPE, never, failed(error))).rejects.toBe(error);

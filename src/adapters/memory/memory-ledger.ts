@@ -70,8 +70,12 @@ export const makeMemoryLedger = (state: MemoryState, options: MemoryLedgerOption
     Object.assign(r, { state: 'done', outcome: copy(outcome) });
     state.idempotency.set(keyOf(scope), r);
   };
-  /** The fast path: a key with no record at all is claimed by this movement. */
-  const claimFresh = (scope: IdempotencyScope, times: ClaimTimes): IdempotencyRecord => {
+  /**
+   * The record a withdrawal, transfer or hold creation finishes: with `times` (the fast
+   * path) a new one, claimed by this step for a key with no record at all; else `held`.
+   */
+  const claimFresh = (scope: IdempotencyScope | undefined, times: ClaimTimes | undefined): IdempotencyRecord | undefined => {
+    if (!scope || !times) return held(scope);
     if (state.idempotency.has(keyOf(scope))) throw new IdempotencyKeyInUse();
     return { fingerprint: scope.fingerprint, token: scope.token, state: 'in_flight', leaseUntil: times.leaseUntil, expiresAt: times.expiresAt };
   };
@@ -212,7 +216,7 @@ export const makeMemoryLedger = (state: MemoryState, options: MemoryLedgerOption
       return copy(tx);
     },
     async withdraw(tx, idem, claim) {
-      const r = claim && idem ? claimFresh(idem, claim) : held(idem);
+      const r = claimFresh(idem, claim);
       requireProfiles(tx);
       releaseExpired(tx.userId, tx.currency, tx.createdAt);
       debit(tx);
@@ -223,7 +227,7 @@ export const makeMemoryLedger = (state: MemoryState, options: MemoryLedgerOption
     },
     async transfer(tx, idem, claim) {
       if (!tx.toUserId) throw new RangeError('transfer without toUserId');
-      const r = claim && idem ? claimFresh(idem, claim) : held(idem);
+      const r = claimFresh(idem, claim);
       requireProfiles(tx);
       releaseExpired(tx.userId, tx.currency, tx.createdAt);
       // The port's order: the sender's funds, then the recipient's limit; nothing changes before both pass.
@@ -238,7 +242,7 @@ export const makeMemoryLedger = (state: MemoryState, options: MemoryLedgerOption
     },
 
     async createHold(hold, idem, claim) {
-      const r = claim && idem ? claimFresh(idem, claim) : held(idem);
+      const r = claimFresh(idem, claim);
       requireProfiles(hold);
       releaseExpired(hold.userId, hold.currency, hold.createdAt);
       debit(hold);
