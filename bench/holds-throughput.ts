@@ -71,7 +71,7 @@ const main = async (): Promise<void> => {
     '|---|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
-    'A hold create is one atomic step like a transfer (profiles, balance, the key\'s record); on Redis it claims a new key inside that step (the transfer\'s fast path: one round trip), on PostgreSQL in a separate step first. A capture first reads the hold (who may capture it, its state and amount) and then runs one atomic step over the hold and both balances.',
+    'A hold create is one atomic step like a transfer (profiles, balance, the key\'s record); on Redis it claims a new key inside that step (the transfer\'s fast path: one round trip), on PostgreSQL in a separate step first. A capture first reads the hold (who may capture it, its state and amount) and then runs one atomic step over the hold and both balances, which on Redis also claims the new key (two round trips; on PostgreSQL the key is claimed in a separate step first, three).',
   ].join('\n'));
   process.exit(0);
 };

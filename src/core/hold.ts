@@ -47,6 +47,17 @@ export const holdSettler = (hold: Pick<Hold, 'userId' | 'toUserId'>): string => 
 export const isHoldParty = (hold: Pick<Hold, 'userId' | 'toUserId'>, userId: string): boolean =>
   hold.userId === userId || hold.toUserId === userId;
 
+/**
+ * A capture's transaction names its hold's payer, payee and currency (CaptureInput);
+ * a ledger that took its accounts from the transaction checks them with this. A
+ * mismatch is a caller's bug, never a client's error.
+ */
+export const assertCaptureOf = (hold: Pick<Hold, 'userId' | 'toUserId' | 'currency'>, tx: Pick<Hold, 'userId' | 'toUserId' | 'currency'>): void => {
+  if (tx.userId !== hold.userId || tx.toUserId !== hold.toUserId || tx.currency !== hold.currency) throw captureMismatch();
+};
+/** The error assertCaptureOf throws (also for a store that checks inside its own step). */
+export const captureMismatch = (): Error => new Error('the capture\'s transaction does not name its hold\'s payer, payee and currency');
+
 export interface HoldQuery {
   /** The payer. */
   userId: string;

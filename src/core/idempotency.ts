@@ -232,16 +232,18 @@ const fastOnce = async <R>(
 /**
  * A withdrawal or transfer: `move(claim)` performs it in one atomic step that also
  * checks the profiles and the balance; `precheck` holds the checks that need no
- * storage (a transfer to oneself). With a key, the ledger's fast path
- * (claimsWithMovement) claims a new key inside the movement itself (see fastOnce).
+ * storage (a transfer to oneself). With a key, the ledger's fast path (claimsWithMovement;
+ * for a `capture`, claimsWithCapture) claims a new key inside the movement itself (see fastOnce).
  */
 export const moveOnce = (
   ctx: IdempotencyContext,
   scope: IdempotencyScope | undefined,
   move: (claim?: ClaimTimes) => Promise<Transaction>,
   precheck: () => void = () => undefined,
+  kind: 'movement' | 'capture' = 'movement',
 ): Promise<IdempotentResult> =>
-  fastOnce(ctx, scope, ctx.ledger.claimsWithMovement, async (claim) => ({ transaction: await move(claim) }), precheck,
+  fastOnce(ctx, scope, kind === 'capture' ? ctx.ledger.claimsWithCapture : ctx.ledger.claimsWithMovement,
+    async (claim) => ({ transaction: await move(claim) }), precheck,
     () => withIdempotency(ctx, scope, async () => {
       precheck();
       return move();

@@ -78,7 +78,10 @@ export interface CaptureInput {
   /**
    * The capture's completed transaction, built by the use case from the hold it read:
    * a `transfer` to the payee (a `withdrawal` when there is none) with `holdId` set and
-   * 1 ≤ amount ≤ the hold's amount.
+   * 1 ≤ amount ≤ the hold's amount. Its `userId`, `toUserId` and `currency` are the
+   * hold's (they never change), so a ledger may take the accounts it touches from them
+   * without reading the hold first; it checks them against the stored hold (a mismatch is
+   * a caller's bug: an Error, with no effect).
    */
   transaction: Transaction;
   now: string;
@@ -177,8 +180,16 @@ export interface Ledger {
    * above the captured amount returns to the payer's `available`, the payee (if any)
    * is credited, the transaction is stored, the hold becomes `captured` with
    * `capturedAmount` and `transactionId`, and `{ kind: 'transaction' }` is recorded for `idem`.
+   * With `claim` (claimsWithCapture), the fast path as for withdraw and transfer.
    */
-  captureHold(input: CaptureInput, idem?: IdempotencyScope): Promise<{ hold: Hold; transaction: Transaction }>;
+  captureHold(input: CaptureInput, idem?: IdempotencyScope, claim?: ClaimTimes): Promise<{ hold: Hold; transaction: Transaction }>;
+  /**
+   * True when captureHold accepts `claim`: claimsWithMovement's fast path for a capture
+   * (its record replays `{ kind: 'transaction' }`, the capture as created). A ledger
+   * without it checks `idem` as held, so a claim passed to it only ever ends in
+   * IdempotencyKeyInUse.
+   */
+  readonly claimsWithCapture?: boolean;
   /** Like captureHold, returning the whole amount to `available`; the hold becomes `voided`; records `{ kind: 'hold' }`. */
   voidHold(input: { holdId: string; now: string }, idem?: IdempotencyScope): Promise<Hold>;
   /** Releases up to `limit` holds past their expiry (any payer), oldest expiry first; returns how many. */

@@ -320,6 +320,99 @@ export const describeHoldAndRefundCases = (get: Stores): void => {
         expect(await ledger.claimIdempotency(retryOf(s2), times())).toEqual({ kind: 'replay', outcome: { kind: 'transaction', transaction } });
         expect(await balance(u, tick())).toEqual(usd(850, 0));
       });
+
+      it('refuses a capture whose transaction names another payer, payee or currency (a caller\'s bug), with no effect', async () => {
+        const [u, v, w] = [await newUser(), await newUser(), await newUser()];
+        await fund(u, 1000);
+        await fund(w, 1000);
+        const h = await ledger.createHold(newHold({ userId: u, toUserId: v, amount: 300 }));
+        const bare = await ledger.createHold(newHold({ userId: u, amount: 100 }));
+        const now = tick();
+        const t = captureOf(h, 100, now);
+        const { toUserId: _payee, ...withdrawal } = t;
+        for (const [holdId, wrong] of [
+          [h.id, { ...t, userId: w }], [h.id, { ...t, toUserId: w }], [h.id, withdrawal], [h.id, { ...t, currency: 'EUR' as const }],
+          [bare.id, { ...captureOf(bare, 50, now), toUserId: v }],
+        ] as const) {
+          await expect(ledger.captureHold({ holdId, transaction: wrong, now })).rejects.toThrow(/payer, payee and currency/);
+          expect(await ledger.getTransaction(wrong.id)).toBeNull();
+        }
+        const later = tick();
+        expect(await ledger.getHold(h.id, later)).toEqual(h);
+        expect(await ledger.getHold(bare.id, later)).toEqual(bare);
+        expect(await balance(u, later)).toEqual(usd(600, 400));
+        expect(await ledger.getBalances(v, later)).toEqual([]);
+        expect(await balance(w, later)).toEqual(usd(1000, 0));
+      });
+
+      it('fast path: claims a new key inside the capture\'s own step, records the capture, and replays it', async () => {
+        if (!ledger.claimsWithCapture) return;
+        const [u, v] = [await newUser(), await newUser()];
+        await fund(u, 500);
+        const h = await ledger.createHold(newHold({ userId: u, toUserId: v, amount: 200 }));
+        const s = scope(v);
+        const now = tick();
+        const t = captureOf(h, 150, now);
+        const captured = { ...h, status: 'captured', capturedAmount: 150, transactionId: t.id, updatedAt: now };
+        expect(await ledger.captureHold({ holdId: h.id, transaction: t, now }, s, times())).toEqual({ hold: captured, transaction: t });
+        expect(await ledger.claimIdempotency(retryOf(s), times())).toEqual({ kind: 'replay', outcome: { kind: 'transaction', transaction: t } });
+        expect(await ledger.claimIdempotency({ ...retryOf(s), fingerprint: 'another request' }, times())).toEqual({ kind: 'mismatch' });
+        expect(await balance(u, tick())).toEqual(usd(350, 0));
+        expect(await balance(v, tick())).toEqual(usd(150, 0));
+      });
+
+      it('fast path: leaves a key that already has a record alone, and captures nothing', async () => {
+        if (!ledger.claimsWithCapture) return;
+        const [u, v] = [await newUser(), await newUser()];
+        await fund(u, 500);
+        const [h1, h2] = [await ledger.createHold(newHold({ userId: u, toUserId: v, amount: 100 })), await ledger.createHold(newHold({ userId: u, toUserId: v, amount: 200 }))];
+        const done = scope(v);
+        const first = tick();
+        const { transaction } = await ledger.captureHold({ holdId: h1.id, transaction: captureOf(h1, 100, first), now: first }, done, times());
+        const inFlight = scope(v);
+        await ledger.claimIdempotency(inFlight, times());
+        for (const key of [retryOf(done), retryOf(inFlight)]) {
+          const now = tick();
+          const t = captureOf(h2, 200, now);
+          await expect(ledger.captureHold({ holdId: h2.id, transaction: t, now }, key, times())).rejects.toBeInstanceOf(IdempotencyKeyInUse);
+          expect(await ledger.getTransaction(t.id)).toBeNull();
+        }
+        expect(await ledger.getHold(h2.id, tick())).toEqual(h2);
+        expect(await balance(u, tick())).toEqual(usd(200, 200));
+        expect(await ledger.claimIdempotency(retryOf(done), times())).toEqual({ kind: 'replay', outcome: { kind: 'transaction', transaction } });
+        expect(await ledger.claimIdempotency(retryOf(inFlight), times())).toEqual({ kind: 'in_use' });
+      });
+
+      it('fast path: a refused capture records no key', async () => {
+        if (!ledger.claimsWithCapture) return;
+        const [u, v] = [await newUser(), await newUser()];
+        await fund(u, 500);
+        const h = await ledger.createHold(newHold({ userId: u, toUserId: v, amount: 200 }));
+        await ledger.voidHold({ holdId: h.id, now: tick() });
+        const s = scope(v);
+        const now = tick();
+        await expect(ledger.captureHold({ holdId: h.id, transaction: captureOf(h, 100, now), now }, s, times())).rejects.toBeInstanceOf(InvalidStateTransition);
+        const missing = newHold({ userId: u, toUserId: v });
+        await expect(ledger.captureHold({ holdId: missing.id, transaction: captureOf(missing, 100, now), now }, s, times())).rejects.toBeInstanceOf(HoldNotFound);
+        expect(await ledger.claimIdempotency(retryOf(s), times())).toEqual({ kind: 'claimed' });
+        expect(await balance(u, tick())).toEqual(usd(500, 0));
+      });
+
+      it('fast path: exactly one of many concurrent captures with one new key takes effect', async () => {
+        if (!ledger.claimsWithCapture) return;
+        const [u, v] = [await newUser(), await newUser()];
+        await fund(u, 1000);
+        const holds = await Promise.all(Array.from({ length: 20 }, () => ledger.createHold(newHold({ userId: u, toUserId: v, amount: 10 }))));
+        const s = scope(v);
+        const now = tick();
+        const results = await Promise.allSettled(
+          holds.map((h) => ledger.captureHold({ holdId: h.id, transaction: captureOf(h, 10, now), now }, retryOf(s), times())),
+        );
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(IdempotencyKeyInUse);
+        expect(await balance(u, tick())).toEqual(usd(800, 190));
+        expect(await balance(v, tick())).toEqual(usd(10, 0));
+      });
     });
 
     describe('expiry', () => {

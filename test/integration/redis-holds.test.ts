@@ -185,4 +185,21 @@ describe('redis holds and refunds specifics', () => {
     expect(await raw.hget(keys.hold(h.id), 'capturedAmount')).toBe('100000000000');
     expect(await storage.ledger.getBalances(b, tick())).toEqual([{ currency: 'USD', available: 100_000_000_000, held: 0 }]);
   });
+  it('returns a capture\'s rest as an exact integer, and answers a capture script that already ran with what it stored', async () => {
+    const [a, b] = [await user(), await user()];
+    await fund(a, 100_000_000_000);
+    const h = await storage.ledger.createHold(newHold(a, 100_000_000_000, 3_600_000, b));
+    // The rest (computed inside the script) takes the payer's available exactly to the limit.
+    await raw.hset(keys.balances(a), 'USD', String(MAX_BALANCE - 99_999_999_999));
+    const now = tick();
+    const t = captureOf(h, 1);
+    const first = await storage.ledger.captureHold({ holdId: h.id, transaction: t, now });
+    expect(first.hold).toEqual({ ...h, status: 'captured', capturedAmount: 1, transactionId: t.id, updatedAt: now });
+    expect(await raw.hgetall(keys.balances(a))).toEqual({ USD: String(MAX_BALANCE), 'held:USD': '0' });
+    // The same script again (ioredis resends a command whose reply a dropped connection lost):
+    // the capture's transaction exists, so it answers what it stored instead of refusing a captured hold.
+    expect(await storage.ledger.captureHold({ holdId: h.id, transaction: t, now })).toEqual(first);
+    expect(await raw.hgetall(keys.balances(a))).toEqual({ USD: String(MAX_BALANCE), 'held:USD': '0' });
+    expect(await storage.ledger.getBalances(b, tick())).toEqual([{ currency: 'USD', available: 1, held: 0 }]);
+  });
 });

@@ -1,7 +1,7 @@
 // withIdempotency, moveOnce and holdOnce against a hand-written stub Ledger: no storage, just the
 // claim each test scripts and a record of what the core asked the ledger to do.
 import {
-  DomainError, IdempotencyKeyInUse, IdempotencyKeyReused, InsufficientFunds, NotFound, PaymentGatewayError, ServiceUnavailable,
+  DomainError, Forbidden, IdempotencyKeyInUse, IdempotencyKeyReused, InsufficientFunds, NotFound, PaymentGatewayError, ServiceUnavailable,
 } from '../../src/core/errors';
 import { makeMemoryLedger } from '../../src/adapters/memory/memory-ledger';
 import { createMemoryState } from '../../src/adapters/memory/memory-state';
@@ -11,6 +11,7 @@ import type { Hold } from '../../src/core/hold';
 import { holdOnce, moveOnce, withIdempotency, type IdempotencyContext } from '../../src/core/idempotency';
 import type { ClaimTimes, IdempotencyClaim, IdempotencyOutcome, IdempotencyScope, Ledger } from '../../src/core/ports';
 import type { Transaction } from '../../src/core/transaction';
+import { makeCaptureHold } from '../../src/core/use-cases/capture-hold';
 import { makeCreateHold } from '../../src/core/use-cases/create-hold';
 
 const NOW = '2030-06-01T12:00:00.000Z';
@@ -35,11 +36,12 @@ interface Stub {
 const unexpected = (name: string) => (): Promise<never> => Promise.reject(new Error(`the core called ledger.${name}`));
 
 /** A Ledger whose claim answers `claim`; the movement methods are never to be called here (`move` is the test's own). */
-const stubLedger = (claim: IdempotencyClaim, opts: { claimsWithMovement?: boolean; claimsWithHold?: boolean } = {}): Stub => {
+const stubLedger = (claim: IdempotencyClaim, opts: { claimsWithMovement?: boolean; claimsWithHold?: boolean; claimsWithCapture?: boolean } = {}): Stub => {
   const calls: Stub['calls'] = [];
   const ledger: Ledger = {
     ...(opts.claimsWithMovement && { claimsWithMovement: true }),
     ...(opts.claimsWithHold && { claimsWithHold: true }),
+    ...(opts.claimsWithCapture && { claimsWithCapture: true }),
     claimIdempotency: async (scope, times) => {
       calls.push({ method: 'claimIdempotency', scope, times });
       return claim;
@@ -292,6 +294,21 @@ describe('moveOnce', () => {
   });
 });
 
+describe('moveOnce for a capture', () => {
+  it('takes the fast path by claimsWithCapture, not by claimsWithMovement', async () => {
+    const s = stubLedger({ kind: 'claimed' }, { claimsWithMovement: true });
+    const move = scripted<Transaction>(movement());
+    await expect(moveOnce(context(s.ledger), SCOPE, move, undefined, 'capture')).resolves.toEqual({ transaction: movement(), replayed: false });
+    expect(move.mock.calls).toEqual([[]]);
+    expect(methods(s)).toEqual(['claimIdempotency']);
+    const t = stubLedger({ kind: 'in_use' }, { claimsWithCapture: true });
+    const fast = scripted<Transaction>(movement());
+    await expect(moveOnce(context(t.ledger), SCOPE, fast, undefined, 'capture')).resolves.toEqual({ transaction: movement(), replayed: false });
+    expect(fast.mock.calls).toEqual([[TIMES]]);
+    expect(t.calls).toEqual([]);
+  });
+});
+
 describe('holdOnce', () => {
   const hold = (over: Partial<Hold> = {}): Hold => ({
     id: 'hold-1', userId: 'user-a', amount: 500, currency: 'USD', capturedAmount: 0, status: 'held', expiresAt: '2030-06-01T13:00:00.000Z',
@@ -359,5 +376,40 @@ describe('createHold with a new Idempotency-Key, through the use case (memory le
     expect(await createHold(payer, input)).toEqual({ hold: first.hold, replayed: true });
     expect(claims).toHaveLength(1);
     expect(await ledger.getBalances(payer.id)).toEqual([{ currency: 'USD', available: 600, held: 300 }]);
+  });
+});
+
+describe('captureHold with a new Idempotency-Key, through the use case (memory ledger)', () => {
+  it('is the hold\'s read and one step of the ledger: no separate claim; a retry replays the capture; a refusal is recorded', async () => {
+    const state = createMemoryState();
+    const memory = makeMemoryLedger(state);
+    const claims: IdempotencyScope[] = [];
+    const ledger: Ledger = { ...memory, claimIdempotency: (scope, times) => (claims.push(scope), memory.claimIdempotency(scope, times)) };
+    const users = makeMemoryUserStore(state);
+    const deps = { ledger, users, clock: systemClock, ids: uuidV7Ids, limits: { maxAmount: 1_000_000, idempotencyLeaseMs: 60_000, idempotencyTtlMs: 86_400_000 } };
+    const [payer, payee] = [{ id: 'user-a', isAdmin: false }, { id: 'user-b', isAdmin: false }];
+    for (const u of [payer, payee]) await users.create({ id: u.id, email: `${u.id}@example.com`, name: u.id, createdAt: NOW });
+    const deposit = await ledger.createDeposit({ ...movement({ type: 'deposit', id: uuidv7(), status: 'pending' }), amount: 900 });
+    await ledger.settle({ id: deposit.id, status: 'completed', now: NOW });
+    const now = new Date().toISOString();
+    const hold = await ledger.createHold({
+      id: uuidv7(), userId: payer.id, toUserId: payee.id, amount: 300, currency: 'USD', capturedAmount: 0, status: 'held',
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(), metadata: {}, createdAt: now, updatedAt: now,
+    });
+    const captureHold = makeCaptureHold(deps);
+    const input = { holdId: hold.id, amount: 200, idempotencyKey: 'capture-key-1' };
+    const first = await captureHold(payee, input);
+    expect(first.replayed).toBe(false);
+    expect(first.transaction).toMatchObject({ type: 'transfer', amount: 200, userId: payer.id, toUserId: payee.id, holdId: hold.id });
+    expect(claims).toEqual([]);
+    expect(await captureHold(payee, input)).toEqual({ transaction: first.transaction, replayed: true });
+    expect(claims).toHaveLength(1);
+    // The payer may not capture a hold with a payee: refused, and the refusal is the key's outcome.
+    const refused = { ...input, idempotencyKey: 'capture-key-2' };
+    await expect(captureHold(payer, refused)).rejects.toBeInstanceOf(Forbidden);
+    await expect(captureHold(payer, refused)).rejects.toMatchObject({ code: 'forbidden' });
+    expect(claims).toHaveLength(3);
+    expect(await ledger.getBalances(payer.id)).toEqual([{ currency: 'USD', available: 700, held: 0 }]);
+    expect(await ledger.getBalances(payee.id)).toEqual([{ currency: 'USD', available: 200, held: 0 }]);
   });
 });

@@ -5,7 +5,7 @@ import {
   BalanceOverflow, HoldNotFound, IdempotencyKeyInUse, InsufficientFunds, InvalidRequest, InvalidStateTransition, TransactionNotFound,
 } from '../../core/errors';
 import { holdEventType, transactionEventType, type EventResource, type EventType, type WalletEvent } from '../../core/events';
-import { holdAsOf, holdRefusal, isExpiredAt, type Hold } from '../../core/hold';
+import { assertCaptureOf, holdAsOf, holdRefusal, isExpiredAt, type Hold } from '../../core/hold';
 import { decideClaim } from '../../core/idempotency-decision';
 import { MAX_BALANCE, type Balance, type Currency } from '../../core/money';
 import type {
@@ -71,7 +71,7 @@ export const makeMemoryLedger = (state: MemoryState, options: MemoryLedgerOption
     state.idempotency.set(keyOf(scope), r);
   };
   /**
-   * The record a withdrawal, transfer or hold creation finishes: with `times` (the fast
+   * The record a withdrawal, transfer, hold creation or capture finishes: with `times` (the fast
    * path) a new one, claimed by this step for a key with no record at all; else `held`.
    */
   const claimFresh = (scope: IdempotencyScope | undefined, times: ClaimTimes | undefined): IdempotencyRecord | undefined => {
@@ -144,6 +144,7 @@ export const makeMemoryLedger = (state: MemoryState, options: MemoryLedgerOption
   return {
     claimsWithMovement: true,
     claimsWithHold: true,
+    claimsWithCapture: true,
     async claimIdempotency(scope: IdempotencyScope, times: ClaimTimes): Promise<IdempotencyClaim> {
       const k = keyOf(scope);
       const r = state.idempotency.get(k);
@@ -256,9 +257,10 @@ export const makeMemoryLedger = (state: MemoryState, options: MemoryLedgerOption
       finish(idem, r, { kind: 'hold', hold });
       return copy(hold);
     },
-    async captureHold({ holdId, transaction: tx, now }, idem) {
-      const r = held(idem);
+    async captureHold({ holdId, transaction: tx, now }, idem, claim) {
+      const r = claimFresh(idem, claim);
       const h = existingHold(holdId);
+      assertCaptureOf(h, tx);
       const refusal = holdRefusal(h, 'captured', now);
       if (refusal) throw refusal;
       if (tx.amount > h.amount) throw new InvalidRequest('amount exceeds the hold', 'amount');

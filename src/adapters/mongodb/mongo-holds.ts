@@ -6,7 +6,7 @@
 // of the payer release them for real.
 import type { ClientSession, Filter } from 'mongodb';
 import { HoldNotFound, InvalidRequest, InvalidStateTransition, type DomainError } from '../../core/errors';
-import { holdAsOf, holdRefusal, type Hold, type HoldQuery, type HoldStatus } from '../../core/hold';
+import { assertCaptureOf, holdAsOf, holdRefusal, type Hold, type HoldQuery, type HoldStatus } from '../../core/hold';
 import type { Ledger } from '../../core/ports';
 import type { BalanceOps } from './mongo-balances';
 import { NEXT_VERSION, newHoldDoc, newTransactionDoc, type ChangeLog } from './mongo-changes';
@@ -94,6 +94,7 @@ export const makeMongoHolds = (c: MongoCollections, inTransaction: InTransaction
         const stored = fromTransactionDoc(txDoc);
         await holdIdempotency(c, idem, session, outcomeUpdate({ kind: 'transaction', transaction: stored }));
         const hold = await settleable(holdId, 'captured', now, session);
+        assertCaptureOf(hold, tx);
         if (tx.amount > hold.amount) throw new InvalidRequest('amount exceeds the hold', 'amount');
         const after = await settle(holdId, 'captured', now, { capturedAmount: toLong(tx.amount), transactionId: tx.id }, session);
         // The whole hold leaves `held`; what was not captured returns to the payer.

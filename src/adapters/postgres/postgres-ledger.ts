@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import {
   BalanceOverflow, HoldNotFound, IdempotencyKeyInUse, InsufficientFunds, InvalidRequest, InvalidStateTransition, TransactionNotFound,
 } from '../../core/errors';
-import { holdAsOf, holdRefusal, type Hold } from '../../core/hold';
+import { assertCaptureOf, holdAsOf, holdRefusal, type Hold } from '../../core/hold';
 import { decideClaim } from '../../core/idempotency-decision';
 import { MAX_BALANCE, parseStoredAmount, type Balance } from '../../core/money';
 import type {
@@ -371,17 +371,15 @@ export const makePostgresLedger = (db: SqlExecutor, options: PostgresLedgerOptio
     captureHold: ({ holdId, transaction: tx, now }, idem) => {
       if (!isUuid(holdId)) return Promise.reject(new HoldNotFound());
       return db.transaction(async (s) => {
-        // Who the parties are never changes: read unlocked, to lock in the transfer order.
-        const [parties] = await s.query<{ user_id: string; to_user_id: string | null; currency: string }>(
-          'SELECT user_id, to_user_id, currency FROM holds WHERE id = $1::uuid', [holdId],
-        );
-        if (!parties) throw new HoldNotFound();
-        const payee = parties.to_user_id;
-        const credit = async (): Promise<boolean> => payee === null || creditIfFits(s, payee, parties.currency, tx.amount);
+        // The parties are the transaction's (the hold's, which never change: checked once
+        // the hold is locked), so nothing is read before locking in the transfer order.
+        const payee = tx.toUserId;
+        const credit = async (): Promise<boolean> => payee === undefined || creditIfFits(s, payee, tx.currency, tx.amount);
         // A payee with the lower user id is locked (credited) before the payer's hold and balance.
-        const payeeFirst = payee !== null && payee < parties.user_id;
+        const payeeFirst = payee !== undefined && payee < tx.userId;
         const payeeFits = payeeFirst ? await credit() : true;
         const hold = await lockHold(s, holdId);
+        assertCaptureOf(hold, tx);
         const refused = holdRefusal(hold, 'captured', now);
         if (refused) throw refused;
         if (tx.amount > hold.amount) throw new InvalidRequest('amount exceeds the hold', 'amount');

@@ -90,36 +90,41 @@ return 'ok'
 /**
  * KEYS: hold, payer balances, payee balances, tx, payer history, payee history, live,
  * expiries, outbox ×3, [idem] (without a payee, the payer's balances and history stand in
- * for the payee's and are not credited). ARGV: now, captured amount, back (hold amount −
- * captured, or 0), currency, tx JSON, member, tx id, has payee ('1'/'0'), outcome, payer
- * id as read, tx status, event seed, [token]. The payer id guards the keys: the caller chose them from its
- * read of the hold ('conflict' → read again). Refusals in the port's order: 'hold_missing',
- * 'expired', 'state:<status>', 'too_much', 'overflow'.
+ * for the payee's and are not credited). ARGV: now, captured amount, currency, tx JSON,
+ * member, tx id, payee id ('' for none), outcome, payer id, tx status, event seed,
+ * [token, [the fast path's claim tail]]. The caller took the keys from the capture's
+ * transaction, not from a read: the hold's payer, payee and currency must be the ones it
+ * names ('not_its_hold', a caller's bug). Refusals in the port's order, after the key
+ * and 'exists' (this very capture already ran): 'hold_missing', 'expired',
+ * 'state:<status>', 'too_much', 'overflow'. Answers the captured hold (HGETALL).
  */
-const captureHold = `${HOLDS}
-useOutbox(9, 12)
-if not held(KEYS[12], ARGV[13]) then return 'not_held' end
-local h = redis.call('HMGET', KEYS[1], 'status', 'expiresAt', 'amount', 'userId', 'id')
+const captureHold = `${MOVEMENT_KEY}${HOLDS}
+useOutbox(9, 11)
+local ready = keyAndTxReady(KEYS[12], 12, KEYS[4])
+if ready ~= 'ok' then return ready end
+local h = redis.call('HMGET', KEYS[1], 'status', 'expiresAt', 'amount', 'userId', 'id', 'toUserId', 'currency')
 if not h[1] then return 'hold_missing' end
-if h[4] ~= ARGV[10] then return 'conflict' end
+if h[4] ~= ARGV[9] or (h[6] or '') ~= ARGV[7] or h[7] ~= ARGV[3] then return 'not_its_hold' end
 local refusal = holdRefusal(h[1], h[2], ARGV[1])
 if refusal then return refusal end
-local captured, back = tonumber(ARGV[2]), tonumber(ARGV[3])
-if captured > tonumber(h[3]) then return 'too_much' end
-if ARGV[8] == '1' and tonumber(redis.call('HGET', KEYS[3], ARGV[4]) or '0') > MAX - captured then return 'overflow' end
-if tonumber(redis.call('HGET', KEYS[2], ARGV[4]) or '0') > MAX - back then return 'overflow' end
-unhold(KEYS[2], ARGV[4], h[3], ARGV[3])
-if ARGV[8] == '1' then
-  redis.call('HINCRBY', KEYS[3], ARGV[4], ARGV[2])
-  redis.call('ZADD', KEYS[6], 0, ARGV[6])
+local captured, amount = tonumber(ARGV[2]), tonumber(h[3])
+if captured > amount then return 'too_much' end
+local payee = ARGV[7] ~= ''
+if payee and tonumber(redis.call('HGET', KEYS[3], ARGV[3]) or '0') > MAX - captured then return 'overflow' end
+if tonumber(redis.call('HGET', KEYS[2], ARGV[3]) or '0') > MAX - (amount - captured) then return 'overflow' end
+-- Both below 2^53: %d prints the exact integer (tostring would print 1e+15).
+unhold(KEYS[2], ARGV[3], h[3], string.format('%d', amount - captured))
+if payee then
+  redis.call('HINCRBY', KEYS[3], ARGV[3], ARGV[2])
+  redis.call('ZADD', KEYS[6], 0, ARGV[5])
 end
-redis.call('HSET', KEYS[1], 'status', 'captured', 'capturedAmount', ARGV[2], 'transactionId', ARGV[7], 'updatedAt', ARGV[1])
+redis.call('HSET', KEYS[1], 'status', 'captured', 'capturedAmount', ARGV[2], 'transactionId', ARGV[6], 'updatedAt', ARGV[1])
 holdChanged(KEYS[1], ARGV[1])
-txChanged(KEYS[4], ARGV[5], 1, ARGV[11], ARGV[1])
-redis.call('ZADD', KEYS[5], 0, ARGV[6])
+txChanged(KEYS[4], ARGV[4], 1, ARGV[10], ARGV[1])
+redis.call('ZADD', KEYS[5], 0, ARGV[5])
 unlist(KEYS[7], KEYS[8], h[5])
-finish(KEYS[12], ARGV[9])
-return 'ok'
+record(KEYS[12], 12, ARGV[8])
+return redis.call('HGETALL', KEYS[1])
 `;
 
 /**

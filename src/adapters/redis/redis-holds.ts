@@ -2,10 +2,10 @@
 // (redis-hold-scripts.ts); reads are HGETALL (pipelined) and ZREVRANGEBYLEX, and a
 // stored hold is shown as of `now` (holdAsOf).
 import { ServiceUnavailable } from '../../core/errors';
-import { holdAsOf, type Hold } from '../../core/hold';
+import { captureMismatch, holdAsOf, type Hold } from '../../core/hold';
 import type { Ledger } from '../../core/ports';
 import {
-  amountArg, claimSlots, expiryArgs, MAX_CAS_ROUNDS, parseTransaction, transactionJson, transactionOutcomeJson, withIdem, withToken,
+  amountArg, claimSlots, expiryArgs, MAX_CAS_ROUNDS, parseTransaction, transactionJson, transactionOutcomeJson, withClaim, withIdem, withToken,
   type RedisLedgerContext,
 } from './redis-calls';
 import { redisCall, scriptRefusal, toStorageError } from './redis-errors';
@@ -14,9 +14,16 @@ import { historyMember, idOfMember } from './redis-keys';
 
 type HoldMethods = Pick<Ledger, 'createHold' | 'captureHold' | 'voidHold' | 'releaseExpiredHolds' | 'getHold' | 'listHolds'>;
 
+/** An HGETALL a script answered (field, value, …) as the record ioredis gives for HGETALL itself. */
+const fieldsOf = (flat: string[]): Record<string, string> => {
+  const record: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) record[flat[i] as string] = flat[i + 1] as string;
+  return record;
+};
+
 const tooBusy = (): ServiceUnavailable => new ServiceUnavailable('The hold is changing too often, try again shortly');
 
-export const makeRedisHolds = ({ client, keys, run, outbox, seed }: RedisLedgerContext): HoldMethods => {
+export const makeRedisHolds = ({ client, keys, run, read, outbox, seed }: RedisLedgerContext): HoldMethods => {
   const readHold = async (id: string): Promise<Hold | null> => parseHold(await redisCall(client.hgetall(keys.hold(id))));
 
   /** The holds of `ids`, in that order (null where there is none), in one round trip. */
@@ -49,30 +56,33 @@ export const makeRedisHolds = ({ client, keys, run, outbox, seed }: RedisLedgerC
       return stored;
     },
 
-    async captureHold({ holdId, transaction: tx, now }, idem) {
-      for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
-        // The keys come from this read (payer and payee never change); the script checks the payer it names.
-        const hold = await readHold(holdId);
-        const payer = hold?.userId ?? '';
-        const payee = hold?.toUserId;
-        const json = transactionJson(tx);
-        const result = await run('captureHold', {
-          keys: withIdem(keys, [
-            keys.hold(holdId), keys.balances(payer), keys.balances(payee ?? payer), keys.transaction(tx.id), keys.history(payer),
-            keys.history(payee ?? payer), keys.liveHolds(payer), keys.holdExpiries(), ...outbox,
-          ], idem),
-          args: withToken([now, amountArg(tx.amount), String(Math.max((hold?.amount ?? 0) - tx.amount, 0)), hold?.currency ?? tx.currency,
-            json, historyMember(tx), tx.id, payee === undefined ? '0' : '1', transactionOutcomeJson(json), payer, tx.status, seed()], idem),
-        });
-        if (result === 'ok' && hold) {
-          return {
-            hold: { ...hold, status: 'captured', capturedAmount: tx.amount, transactionId: tx.id, updatedAt: now },
-            transaction: parseTransaction(json),
-          };
-        }
-        if (result !== 'conflict') throw scriptRefusal(result, 'captured');
+    async captureHold({ holdId, transaction: tx, now }, idem, claim) {
+      // One script, no read first: the accounts are the transaction's (the hold's payer,
+      // payee and currency, which never change); the script checks them against the hold.
+      const payer = tx.userId;
+      const payee = tx.toUserId;
+      const json = transactionJson(tx);
+      const result = await run('captureHold', {
+        keys: withIdem(keys, [
+          keys.hold(holdId), keys.balances(payer), keys.balances(payee ?? payer), keys.transaction(tx.id), keys.history(payer),
+          keys.history(payee ?? payer), keys.liveHolds(payer), keys.holdExpiries(), ...outbox,
+        ], idem),
+        args: withClaim(withToken([now, amountArg(tx.amount), tx.currency, json, historyMember(tx), tx.id, payee ?? '',
+          transactionOutcomeJson(json), payer, tx.status, seed()], idem), idem, claim),
+      });
+      if (Array.isArray(result)) {
+        const hold = parseHold(fieldsOf(result as string[]));
+        if (!hold) throw new ServiceUnavailable();
+        return { hold, transaction: parseTransaction(json) };
       }
-      throw tooBusy();
+      if (result === 'exists') {
+        // A lost reply's script did run: answer what it stored.
+        const [hold, stored] = await Promise.all([readHold(holdId), read(tx.id)]);
+        if (!hold || !stored) throw new ServiceUnavailable();
+        return { hold, transaction: stored.tx };
+      }
+      if (result === 'not_its_hold') throw captureMismatch();
+      throw scriptRefusal(result, 'captured');
     },
 
     async voidHold({ holdId, now }, idem) {

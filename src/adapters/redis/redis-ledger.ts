@@ -107,6 +107,7 @@ export const makeRedisLedger = (client: Redis, keys: RedisKeys, options: RedisLe
   return {
     claimsWithMovement: true,
     claimsWithHold: true,
+    claimsWithCapture: true,
     async claimIdempotency(scope: IdempotencyScope, times: ClaimTimes): Promise<IdempotencyClaim> {
       const reply = (await run('claimIdempotency', {
         keys: [keys.idempotency(scope)],

@@ -3,8 +3,9 @@
 // does not roll a script back). Numbers: Lua 5.1 numbers are doubles, exact for
 // integers up to 2^53; amounts and balances are kept at or below 2^53-1
 // (MAX_BALANCE), so `tonumber` comparisons are exact. Lua numbers are never turned
-// back into strings (that would print 1e+15): increments use the caller's integer
-// strings with HINCRBY, which does 64-bit integer arithmetic.
+// back into strings with tostring (that would print 1e+15): increments use integer
+// strings with HINCRBY, which does 64-bit integer arithmetic — the caller's, or
+// string.format('%d', n), which prints an integer below 2^53 exactly.
 //
 // Idempotency: a claim stores the request's token on the key's hash. Every script that
 // writes for a key (its KEYS end with the idem key, its ARGV with the token) first

@@ -1,6 +1,6 @@
 import { InvalidRequest } from '../errors';
 import { holdRefusal } from '../hold';
-import { withIdempotency, type IdempotentResult } from '../idempotency';
+import { moveOnce, type IdempotentResult } from '../idempotency';
 import { isValidAmount } from '../money';
 import type { Metadata } from '../transaction';
 import type { Caller, Deps } from './deps';
@@ -29,7 +29,9 @@ export const makeCaptureHold = (deps: Pick<Deps, 'ledger' | 'clock' | 'ids' | 'l
     const { idempotencyKey, ...request } = input;
     const scope = idempotencyScope(deps, caller.id, idempotencyKey, 'capture', request);
     const ctx = idempotencyContext(deps);
-    return withIdempotency(ctx, scope, async () => {
+    // With a new key and a ledger that can (claimsWithCapture), the capture's own atomic
+    // step claims it: the hold's read, then one step. Refusals go the regular way (moveOnce).
+    return moveOnce(ctx, scope, async (claim) => {
       const hold = await settleableHold(deps, caller, input.holdId, ctx.now);
       const refusal = holdRefusal(hold, 'captured', ctx.now);
       if (refusal) throw refusal;
@@ -46,6 +48,6 @@ export const makeCaptureHold = (deps: Pick<Deps, 'ledger' | 'clock' | 'ids' | 'l
         }),
         holdId: hold.id,
       };
-      return (await deps.ledger.captureHold({ holdId: hold.id, transaction, now: ctx.now }, scope)).transaction;
-    });
+      return (await deps.ledger.captureHold({ holdId: hold.id, transaction, now: ctx.now }, scope, claim)).transaction;
+    }, undefined, 'capture');
   };
