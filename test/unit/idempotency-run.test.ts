@@ -356,18 +356,24 @@ describe('holdOnce', () => {
   });
 });
 
+/** A memory ledger that counts separate claims, its user store, use-case deps, and `user-a` funded with 900 USD. */
+const countingMemory = async (userIds: string[]) => {
+  const state = createMemoryState();
+  const memory = makeMemoryLedger(state);
+  const claims: IdempotencyScope[] = [];
+  const ledger: Ledger = { ...memory, claimIdempotency: (scope, times) => (claims.push(scope), memory.claimIdempotency(scope, times)) };
+  const users = makeMemoryUserStore(state);
+  const deps = { ledger, users, clock: systemClock, ids: uuidV7Ids, limits: { maxAmount: 1_000_000, idempotencyLeaseMs: 60_000, idempotencyTtlMs: 86_400_000 } };
+  for (const id of userIds) await users.create({ id, email: `${id}@example.com`, name: id, createdAt: NOW });
+  const deposit = await ledger.createDeposit({ ...movement({ type: 'deposit', id: uuidv7(), status: 'pending' }), amount: 900 });
+  await ledger.settle({ id: deposit.id, status: 'completed', now: NOW });
+  return { ledger, claims, deps };
+};
+
 describe('createHold with a new Idempotency-Key, through the use case (memory ledger)', () => {
   it('is one step of the ledger: no separate claim; a retry replays the hold without a second one', async () => {
-    const state = createMemoryState();
-    const memory = makeMemoryLedger(state);
-    const claims: IdempotencyScope[] = [];
-    const ledger: Ledger = { ...memory, claimIdempotency: (scope, times) => (claims.push(scope), memory.claimIdempotency(scope, times)) };
-    const users = makeMemoryUserStore(state);
-    const deps = { ledger, users, clock: systemClock, ids: uuidV7Ids, limits: { maxAmount: 1_000_000, idempotencyLeaseMs: 60_000, idempotencyTtlMs: 86_400_000 } };
     const payer = { id: 'user-a', isAdmin: false };
-    await users.create({ id: payer.id, email: 'a@example.com', name: 'A', createdAt: NOW });
-    const deposit = await ledger.createDeposit({ ...movement({ type: 'deposit', id: uuidv7(), status: 'pending' }), amount: 900 });
-    await ledger.settle({ id: deposit.id, status: 'completed', now: NOW });
+    const { ledger, claims, deps } = await countingMemory([payer.id]);
     const createHold = makeCreateHold(deps);
     const input = { userId: payer.id, amount: 300, currency: 'USD', idempotencyKey: 'hold-key-1' };
     const first = await createHold(payer, input);
@@ -381,16 +387,8 @@ describe('createHold with a new Idempotency-Key, through the use case (memory le
 
 describe('captureHold with a new Idempotency-Key, through the use case (memory ledger)', () => {
   it('is the hold\'s read and one step of the ledger: no separate claim; a retry replays the capture; a refusal is recorded', async () => {
-    const state = createMemoryState();
-    const memory = makeMemoryLedger(state);
-    const claims: IdempotencyScope[] = [];
-    const ledger: Ledger = { ...memory, claimIdempotency: (scope, times) => (claims.push(scope), memory.claimIdempotency(scope, times)) };
-    const users = makeMemoryUserStore(state);
-    const deps = { ledger, users, clock: systemClock, ids: uuidV7Ids, limits: { maxAmount: 1_000_000, idempotencyLeaseMs: 60_000, idempotencyTtlMs: 86_400_000 } };
     const [payer, payee] = [{ id: 'user-a', isAdmin: false }, { id: 'user-b', isAdmin: false }];
-    for (const u of [payer, payee]) await users.create({ id: u.id, email: `${u.id}@example.com`, name: u.id, createdAt: NOW });
-    const deposit = await ledger.createDeposit({ ...movement({ type: 'deposit', id: uuidv7(), status: 'pending' }), amount: 900 });
-    await ledger.settle({ id: deposit.id, status: 'completed', now: NOW });
+    const { ledger, claims, deps } = await countingMemory([payer.id, payee.id]);
     const now = new Date().toISOString();
     const hold = await ledger.createHold({
       id: uuidv7(), userId: payer.id, toUserId: payee.id, amount: 300, currency: 'USD', capturedAmount: 0, status: 'held',
