@@ -16,6 +16,12 @@ export const amountArg = (amount: number): string => {
 };
 
 export const transactionJson = (tx: Transaction): string => JSON.stringify(tx);
+/** A hash a script answered with HGETALL (field, value, …), as the record ioredis makes of an HGETALL reply. */
+export const hashOf = (flat: string[]): Record<string, string> => {
+  const record: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) record[flat[i] as string] = flat[i + 1] as string;
+  return record;
+};
 /** The transaction as stored, or as a script's caller built it: the stored JSON's `version` (the change count) is the store's own. */
 export const parseTransaction = (raw: string): Transaction => {
   const { version: _version, ...tx } = JSON.parse(raw) as Transaction & { version?: number };

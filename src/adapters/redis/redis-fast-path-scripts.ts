@@ -1,12 +1,12 @@
-// The fast path's Lua (Ledger.claimsWithMovement, claimsWithHold; the rules are in
+// The fast path's Lua (Ledger.claimsWithMovement, claimsWithHold, claimsWithCapture; the rules are in
 // redis-scripts.ts): the scripts that may claim a new key inside their own step check
 // and record it with these. They use COMMON's held and finish (redis-scripts.ts).
 
 /**
- * For withdraw, transfer and createHold: `t` is the token's ARGV index; ARGV[t + 1] is
- * the mode ('claim' for the fast path; absent or '' otherwise), then fingerprint,
- * leaseUntil, expiresAt, expiresAtMs. `txKey` is the key of what the script creates
- * (the transaction, or the hold).
+ * For withdraw, transfer, createHold and captureHold: `t` is the token's ARGV index;
+ * ARGV[t + 1] is the mode ('claim' for the fast path; absent or '' otherwise), then
+ * fingerprint, leaseUntil, expiresAt, expiresAtMs. `txKey` is the key of what the script
+ * creates (the transaction — a capture's too — or the hold).
  */
 export const MOVEMENT_KEY = `
 local function claiming(key, t)

@@ -5,7 +5,7 @@ import { ServiceUnavailable } from '../../core/errors';
 import { captureMismatch, holdAsOf, type Hold } from '../../core/hold';
 import type { Ledger } from '../../core/ports';
 import {
-  amountArg, claimSlots, expiryArgs, MAX_CAS_ROUNDS, parseTransaction, transactionJson, transactionOutcomeJson, withClaim, withIdem, withToken,
+  amountArg, claimSlots, expiryArgs, hashOf, MAX_CAS_ROUNDS, parseTransaction, transactionJson, transactionOutcomeJson, withClaim, withIdem, withToken,
   type RedisLedgerContext,
 } from './redis-calls';
 import { redisCall, scriptRefusal, toStorageError } from './redis-errors';
@@ -13,13 +13,6 @@ import { holdFields, holdOutcomeJson, parseHold } from './redis-hold';
 import { historyMember, idOfMember } from './redis-keys';
 
 type HoldMethods = Pick<Ledger, 'createHold' | 'captureHold' | 'voidHold' | 'releaseExpiredHolds' | 'getHold' | 'listHolds'>;
-
-/** An HGETALL a script answered (field, value, …) as the record ioredis gives for HGETALL itself. */
-const fieldsOf = (flat: string[]): Record<string, string> => {
-  const record: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) record[flat[i] as string] = flat[i + 1] as string;
-  return record;
-};
 
 const tooBusy = (): ServiceUnavailable => new ServiceUnavailable('The hold is changing too often, try again shortly');
 
@@ -71,7 +64,7 @@ export const makeRedisHolds = ({ client, keys, run, read, outbox, seed }: RedisL
           transactionOutcomeJson(json), payer, tx.status, seed()], idem), idem, claim),
       });
       if (Array.isArray(result)) {
-        const hold = parseHold(fieldsOf(result as string[]));
+        const hold = parseHold(hashOf(result as string[]));
         if (!hold) throw new ServiceUnavailable();
         return { hold, transaction: parseTransaction(json) };
       }

@@ -13,8 +13,8 @@
 // answers 'not_held' before any effect: a request whose lease ran out and was taken
 // over moves no money and records nothing.
 //
-// The fast path (Ledger.claimsWithMovement, claimsWithHold): withdraw, transfer and
-// createHold may take, right after the token, the tail 'claim', fingerprint,
+// The fast path (Ledger.claimsWithMovement, claimsWithHold, claimsWithCapture): withdraw,
+// transfer, createHold and captureHold may take, right after the token, the tail 'claim', fingerprint,
 // leaseUntil, expiresAt, expiresAtMs (redis-fast-path-scripts.ts). The key must then
 // have no record at all (else 'not_held', no effect), and the script creates it
 // already done — the same hash, fields and PEXPIREAT that claimIdempotency followed
